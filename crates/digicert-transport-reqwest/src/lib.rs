@@ -1,0 +1,203 @@
+//! An async [`AsyncTransport`] on [reqwest] and tokio, for async programs.
+//!
+//! TLS is rustls with the ring provider and the Mozilla (webpki) root set; gzip bodies
+//! are decoded; one shared [`reqwest::Client`] keeps connections alive between requests.
+//! Every HTTP answer, 4xx and 5xx included, comes back as a response; redirects are
+//! not followed; the body is capped at [`TransportConfig::max_response_bytes`] while it
+//! streams in. Futures must run inside a tokio runtime with its timer enabled.
+//!
+//! ```no_run
+//! use digicert_transport::{AsyncTransport, TransportConfig};
+//! use digicert_transport_reqwest::ReqwestTransport;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let transport = ReqwestTransport::new(TransportConfig::default())?;
+//! let request = http::Request::get("https://www.digicert.com/services/v2/user/me")
+//!     .header("X-DC-DEVKEY", "my-api-key")
+//!     .body(Vec::new())?;
+//! let response = transport.send(request).await?;
+//! println!("{} {} bytes", response.status(), response.body().len());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [reqwest]: https://docs.rs/reqwest/0.12
+
+use std::error::Error as StdError;
+use std::io;
+use std::time::Duration;
+
+use digicert_transport::{
+    AsyncTransport, Request, Response, TransportConfig, TransportError, TransportErrorKind,
+};
+
+/// Async transport on one shared [`reqwest::Client`], so connections are reused.
+///
+/// Cheap to clone: clones share the client and its connection pool.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_response_bytes: u64,
+}
+
+impl ReqwestTransport {
+    /// Builds a transport from the shared settings.
+    ///
+    /// Fails (kind [`TransportErrorKind::Other`]) only if the client cannot be set up,
+    /// e.g. an invalid `User-Agent` value or a TLS initialisation failure.
+    pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout);
+        if let Some(user_agent) = config.user_agent {
+            builder = builder.user_agent(user_agent);
+        }
+        let client = builder.build().map_err(|err| {
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("building the HTTP client failed: {err}"),
+            )
+            .with_source(err)
+        })?;
+        Ok(Self {
+            client,
+            max_response_bytes: config.max_response_bytes,
+        })
+    }
+
+    /// Sends the request and reads the whole body; errors are mapped by the caller.
+    async fn exchange(&self, request: Request, target: &str) -> Result<Response, TransportError> {
+        let request = reqwest::Request::try_from(request).map_err(|err| {
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("{target}: invalid request: {err}"),
+            )
+            .with_source(err)
+        })?;
+        let mut response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|err| map_error(err, target, "request failed"))?;
+        let body = self.read_body(&mut response, target).await?;
+        let mut builder = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = builder.headers_mut() {
+            *headers = std::mem::take(response.headers_mut());
+        }
+        builder.body(body).map_err(|err| {
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("{target}: building the response failed: {err}"),
+            )
+            .with_source(err)
+        })
+    }
+
+    /// Reads the body chunk by chunk, refusing it as soon as it is known to be too big.
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
+        target: &str,
+    ) -> Result<Vec<u8>, TransportError> {
+        let limit = self.max_response_bytes;
+        // Content-Length is only reported when the body is not being decompressed.
+        let declared = response.content_length();
+        if declared.is_some_and(|length| length > limit) {
+            return Err(too_large(target, limit));
+        }
+        let capacity = declared.map_or(0, |length| usize::try_from(length).unwrap_or(0));
+        let mut body = Vec::with_capacity(capacity);
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| map_error(err, target, "reading the response body failed"))?
+        {
+            let total = body.len().saturating_add(chunk.len());
+            if u64::try_from(total).map_or(true, |total| total > limit) {
+                return Err(too_large(target, limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+impl AsyncTransport for ReqwestTransport {
+    async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        // "METHOD URL" names the request in errors; headers never do (they hold the API key).
+        let target = format!("{} {}", request.method(), request.uri());
+        self.exchange(request, &target).await
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The error for a body over the limit, naming the request.
+fn too_large(target: &str, limit: u64) -> TransportError {
+    let err = TransportError::body_too_large(limit);
+    TransportError::new(err.kind(), format!("{target}: {}", err.message()))
+}
+
+/// Maps a reqwest error to a kind from reqwest's own predicates and its source chain.
+fn map_error(err: reqwest::Error, target: &str, what: &str) -> TransportError {
+    let kind = classify(&err);
+    // reqwest's Display would repeat the URL; the chain below it says what happened.
+    let mut message = format!("{target}: {what}");
+    let mut source = StdError::source(&err);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    TransportError::new(kind, message).with_source(err.without_url())
+}
+
+/// Timeout and connect first (reqwest knows those), then the first telling cause.
+fn classify(err: &reqwest::Error) -> TransportErrorKind {
+    if err.is_timeout() {
+        return TransportErrorKind::Timeout;
+    }
+    if err.is_connect() {
+        return TransportErrorKind::Connect;
+    }
+    let mut source = StdError::source(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            return io_kind(io.kind());
+        }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled() {
+                return TransportErrorKind::Io;
+            }
+            if hyper.is_parse() || hyper.is_user() {
+                return TransportErrorKind::Other;
+            }
+        }
+        source = cause.source();
+    }
+    // A body that failed to stream or decode after the headers came is a broken exchange.
+    if err.is_body() || err.is_decode() {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    }
+}
+
+/// Sorts an I/O error: no connection, a timer, or a connection that broke.
+fn io_kind(kind: io::ErrorKind) -> TransportErrorKind {
+    use io::ErrorKind as K;
+    match kind {
+        K::ConnectionRefused
+        | K::AddrNotAvailable
+        | K::NetworkUnreachable
+        | K::HostUnreachable
+        | K::NetworkDown => TransportErrorKind::Connect,
+        K::TimedOut => TransportErrorKind::Timeout,
+        _ => TransportErrorKind::Io,
+    }
+}

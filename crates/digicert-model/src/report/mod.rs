@@ -1,0 +1,10 @@
+//! `GET /report/order`: the CSV order report, read and written one row at a time.
+
+mod reader;
+mod row;
+mod value;
+mod writer;
+
+pub use reader::ReportReader;
+pub use row::{COLUMNS, ReportRow};
+pub use writer::ReportWriter;

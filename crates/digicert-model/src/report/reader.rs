@@ -1,0 +1,181 @@
+//! The streaming report reader: one typed row at a time from any `io::Read`.
+
+use std::io::Read;
+
+use csv::{ByteRecord, Position};
+
+use super::row::{COLUMNS, ReportRow};
+use super::value::ColumnValue;
+use crate::error::{DecodeError, excerpt};
+
+/// Reads an order report CSV one row at a time, never holding the whole report.
+///
+/// Columns are matched by header name, in any order; unknown columns are
+/// ignored, and a missing required column (`order_id`, `date_created`,
+/// `status`) is an error before any row is read. Quoted values may span lines
+/// (the CSR); CRLF line ends, a UTF-8 byte-order mark and non-ASCII text are
+/// all fine.
+///
+/// ```
+/// use digicert_model::ReportReader;
+///
+/// let csv = "order_id,date_created,status,common_name\n\
+///            \"123456\",\"2018-10-26 10:15:33\",\"issued\",\"example.com\"\n";
+/// let mut rows = ReportReader::new(csv.as_bytes())?;
+/// let row = rows.next().expect("one row")?;
+/// assert_eq!(row.order_id, 123456);
+/// assert_eq!(row.common_name.as_deref(), Some("example.com"));
+/// assert!(rows.next().is_none());
+/// # Ok::<(), digicert_model::DecodeError>(())
+/// ```
+pub struct ReportReader<R> {
+    csv: csv::Reader<R>,
+    /// For each entry of [`COLUMNS`], its field index in this report, if present.
+    indices: Vec<Option<usize>>,
+    record: ByteRecord,
+    record_number: u64,
+    /// Set after an I/O error, after which the input cannot be trusted to resume.
+    finished: bool,
+}
+
+impl<R: Read> ReportReader<R> {
+    /// Reads the header and maps its columns.
+    pub fn new(input: R) -> Result<Self, DecodeError> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .buffer_capacity(64 * 1024)
+            .from_reader(input);
+        let header = csv.byte_headers().map_err(|err| csv_error(err, 0))?;
+        let indices = map_columns(header)?;
+        Ok(Self {
+            csv,
+            indices,
+            record: ByteRecord::new(),
+            record_number: 0,
+            finished: false,
+        })
+    }
+
+    /// Reads the next row, or `None` at the end of the report.
+    pub fn read_row(&mut self) -> Result<Option<ReportRow>, DecodeError> {
+        if self.finished {
+            return Ok(None);
+        }
+        self.record_number += 1;
+        match self.csv.read_byte_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.finished = true;
+                return Ok(None);
+            }
+            Err(err) => {
+                let err = csv_error(err, self.record_number);
+                self.finished = matches!(err, DecodeError::Io(_));
+                return Err(err);
+            }
+        }
+        let fields = RecordFields {
+            record: &self.record,
+            indices: &self.indices,
+            record_number: self.record_number,
+        };
+        ReportRow::decode(&fields).map(Some)
+    }
+}
+
+impl<R: Read> Iterator for ReportReader<R> {
+    type Item = Result<ReportRow, DecodeError>;
+
+    /// Yields rows; after a bad row the next one is still read, after an I/O error nothing is.
+    fn next(&mut self) -> Option<Self::Item> {
+        self.read_row().transpose()
+    }
+}
+
+/// Finds each known column in the header; header names are trimmed and a BOM is ignored.
+fn map_columns(header: &ByteRecord) -> Result<Vec<Option<usize>>, DecodeError> {
+    let names: Vec<&[u8]> = header
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let name = if index == 0 {
+                name.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(name)
+            } else {
+                name
+            };
+            name.trim_ascii()
+        })
+        .collect();
+    let indices: Vec<Option<usize>> = COLUMNS
+        .iter()
+        .map(|column| names.iter().position(|name| *name == column.as_bytes()))
+        .collect();
+    for ((column, index), required) in COLUMNS
+        .iter()
+        .zip(&indices)
+        .zip(ReportRow::required_columns())
+    {
+        if required && index.is_none() {
+            return Err(DecodeError::MissingColumn { column });
+        }
+    }
+    Ok(indices)
+}
+
+/// Turns the CSV reader's error into a [`DecodeError`] that says where.
+fn csv_error(err: csv::Error, record_number: u64) -> DecodeError {
+    let line = err.position().map_or(0, Position::line);
+    let message = err.to_string();
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => DecodeError::Io(io),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => DecodeError::CsvSyntax {
+            record: record_number,
+            line,
+            message: format!("the record has {len} fields but the header has {expected_len}"),
+        },
+        _ => DecodeError::CsvSyntax {
+            record: record_number,
+            line,
+            message,
+        },
+    }
+}
+
+/// The fields of one record, looked up by column, with what an error must say.
+pub(crate) struct RecordFields<'a> {
+    record: &'a ByteRecord,
+    indices: &'a [Option<usize>],
+    record_number: u64,
+}
+
+impl RecordFields<'_> {
+    /// Decodes the value of column `column` (an index into [`COLUMNS`]).
+    pub(crate) fn decode<T: ColumnValue>(&self, column: usize) -> Result<T, DecodeError> {
+        let name = COLUMNS.get(column).copied().unwrap_or("?");
+        let Some(index) = self.indices.get(column).copied().flatten() else {
+            return T::absent().ok_or(DecodeError::MissingColumn { column: name });
+        };
+        let bytes = self.record.get(index).unwrap_or_default();
+        let raw = std::str::from_utf8(bytes).map_err(|_| {
+            self.value_error(
+                name,
+                "not valid UTF-8".to_owned(),
+                &String::from_utf8_lossy(bytes),
+            )
+        })?;
+        T::parse_column(raw).map_err(|message| self.value_error(name, message, raw))
+    }
+
+    fn value_error(&self, column: &'static str, message: String, raw: &str) -> DecodeError {
+        DecodeError::CsvValue {
+            record: self.record_number,
+            line: self.record.position().map_or(0, Position::line),
+            column,
+            message,
+            excerpt: excerpt(raw),
+        }
+    }
+}

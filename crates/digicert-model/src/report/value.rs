@@ -1,0 +1,282 @@
+//! How each report column's text maps to a typed value, and back.
+//!
+//! The report writes everything as text: `"0"`/`"1"` flags, comma-separated lists,
+//! `yyyy-MM-dd` dates, and an empty string for "no value". These traits hold those
+//! rules once, so the row definition only names each column's type.
+
+use std::fmt::Write as _;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::common::CustomField;
+use crate::decimal::Decimal;
+use crate::enums::{OrderStatus, PayType, ProductType};
+use crate::lenient::parse_flag;
+
+/// Format of `date_created` in the report.
+const DATE_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+/// Format of `valid_from` and `valid_till` in the report.
+const DATE_FORMAT: &str = "%Y-%m-%d";
+/// Separator of `metadata` parts (ASCII unit separator).
+const METADATA_SEPARATOR: char = '\u{1f}';
+
+/// A single value as the report writes it (never empty).
+pub(crate) trait Scalar: Sized {
+    /// Reads the value from non-empty text, or says what is wrong with it.
+    fn parse(raw: &str) -> Result<Self, String>;
+    /// Appends the value's text.
+    fn write(&self, out: &mut String);
+}
+
+/// A whole column's value: how it reads, writes, and what a missing column means.
+pub(crate) trait ColumnValue: Sized {
+    /// The value when the header lacks the column, or `None` if the column is required.
+    fn absent() -> Option<Self>;
+    /// Reads the value from the field's text.
+    fn parse_column(raw: &str) -> Result<Self, String>;
+    /// Appends the field's text.
+    fn write_column(&self, out: &mut String);
+}
+
+/// Implements [`Scalar`] for integers.
+macro_rules! integer_scalar {
+    ($($ty:ty),*) => {$(
+        impl Scalar for $ty {
+            fn parse(raw: &str) -> Result<Self, String> {
+                raw.trim().parse().map_err(|_| "not an integer".to_owned())
+            }
+            fn write(&self, out: &mut String) {
+                let _ = write!(out, "{self}");
+            }
+        }
+    )*};
+}
+integer_scalar!(u64, u32, i64);
+
+impl Scalar for String {
+    fn parse(raw: &str) -> Result<Self, String> {
+        Ok(raw.to_owned())
+    }
+    fn write(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Scalar for bool {
+    fn parse(raw: &str) -> Result<Self, String> {
+        parse_flag(raw).ok_or_else(|| "not a flag (expected 0 or 1)".to_owned())
+    }
+    fn write(&self, out: &mut String) {
+        out.push(if *self { '1' } else { '0' });
+    }
+}
+
+impl Scalar for NaiveDate {
+    fn parse(raw: &str) -> Result<Self, String> {
+        NaiveDate::parse_from_str(raw.trim(), DATE_FORMAT)
+            .map_err(|err| format!("not a date yyyy-MM-dd ({err})"))
+    }
+    fn write(&self, out: &mut String) {
+        let _ = write!(out, "{}", self.format(DATE_FORMAT));
+    }
+}
+
+impl Scalar for NaiveDateTime {
+    fn parse(raw: &str) -> Result<Self, String> {
+        NaiveDateTime::parse_from_str(raw.trim(), DATE_TIME_FORMAT)
+            .map_err(|err| format!("not a date-time yyyy-MM-dd HH:mm:ss ({err})"))
+    }
+    fn write(&self, out: &mut String) {
+        let _ = write!(out, "{}", self.format(DATE_TIME_FORMAT));
+    }
+}
+
+impl Scalar for Decimal {
+    fn parse(raw: &str) -> Result<Self, String> {
+        raw.trim().parse().map_err(|err| format!("{err}"))
+    }
+    fn write(&self, out: &mut String) {
+        out.push_str(self.as_str());
+    }
+}
+
+/// Implements [`Scalar`] for the open enums, which accept any text.
+macro_rules! enum_scalar {
+    ($($ty:ty),*) => {$(
+        impl Scalar for $ty {
+            fn parse(raw: &str) -> Result<Self, String> {
+                Ok(Self::from(raw))
+            }
+            fn write(&self, out: &mut String) {
+                out.push_str(self.as_str());
+            }
+        }
+    )*};
+}
+enum_scalar!(OrderStatus, PayType, ProductType);
+
+/// Implements [`ColumnValue`] for a type that every row must have.
+macro_rules! required_column {
+    ($($ty:ty),*) => {$(
+        impl ColumnValue for $ty {
+            fn absent() -> Option<Self> {
+                None
+            }
+            fn parse_column(raw: &str) -> Result<Self, String> {
+                if raw.is_empty() {
+                    return Err("empty, but every row needs a value here".to_owned());
+                }
+                <$ty as Scalar>::parse(raw)
+            }
+            fn write_column(&self, out: &mut String) {
+                Scalar::write(self, out);
+            }
+        }
+    )*};
+}
+required_column!(u64, NaiveDateTime, OrderStatus);
+
+/// An empty field is `None`.
+impl<T: Scalar> ColumnValue for Option<T> {
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+    fn parse_column(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            Ok(None)
+        } else {
+            T::parse(raw).map(Some)
+        }
+    }
+    fn write_column(&self, out: &mut String) {
+        if let Some(value) = self {
+            value.write(out);
+        }
+    }
+}
+
+/// A comma-separated list; items are trimmed and empty items dropped.
+impl<T: Scalar> ColumnValue for Vec<T> {
+    fn absent() -> Option<Self> {
+        Some(Vec::new())
+    }
+    fn parse_column(raw: &str) -> Result<Self, String> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(T::parse)
+            .collect()
+    }
+    fn write_column(&self, out: &mut String) {
+        for (index, item) in self.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            item.write(out);
+        }
+    }
+}
+
+/// `metadata`: `id 0x1f label 0x1f value`, further entries continuing with 0x1f.
+impl ColumnValue for Vec<CustomField> {
+    fn absent() -> Option<Self> {
+        Some(Vec::new())
+    }
+    fn parse_column(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Ok(Vec::new());
+        }
+        let parts: Vec<&str> = raw.split(METADATA_SEPARATOR).collect();
+        if parts.len() % 3 != 0 {
+            return Err(format!(
+                "metadata has {} parts separated by 0x1f; expected id, label, value triples",
+                parts.len()
+            ));
+        }
+        let non_empty = |part: &str| (!part.is_empty()).then(|| part.to_owned());
+        parts
+            .chunks_exact(3)
+            .map(|entry| {
+                let metadata_id = match entry[0].trim() {
+                    "" => None,
+                    id => Some(
+                        id.parse()
+                            .map_err(|_| "metadata id is not an integer".to_owned())?,
+                    ),
+                };
+                Ok(CustomField {
+                    metadata_id,
+                    label: non_empty(entry[1]),
+                    value: non_empty(entry[2]),
+                })
+            })
+            .collect()
+    }
+    fn write_column(&self, out: &mut String) {
+        for (index, field) in self.iter().enumerate() {
+            if index > 0 {
+                out.push(METADATA_SEPARATOR);
+            }
+            if let Some(id) = field.metadata_id {
+                let _ = write!(out, "{id}");
+            }
+            out.push(METADATA_SEPARATOR);
+            out.push_str(field.label.as_deref().unwrap_or(""));
+            out.push(METADATA_SEPARATOR);
+            out.push_str(field.value.as_deref().unwrap_or(""));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: ColumnValue + PartialEq + std::fmt::Debug>(raw: &str) -> T {
+        let value = T::parse_column(raw).unwrap();
+        let mut text = String::new();
+        value.write_column(&mut text);
+        assert_eq!(
+            T::parse_column(&text).unwrap(),
+            value,
+            "{raw:?} wrote {text:?}"
+        );
+        value
+    }
+
+    #[test]
+    fn empty_means_none_but_not_for_required_columns() {
+        assert_eq!(round_trip::<Option<u64>>(""), None);
+        assert_eq!(round_trip::<Option<String>>(""), None);
+        assert!(<u64 as ColumnValue>::parse_column("").is_err());
+        assert!(<OrderStatus as ColumnValue>::parse_column("").is_err());
+    }
+
+    #[test]
+    fn flags_lists_and_dates() {
+        assert_eq!(round_trip::<Option<bool>>("1"), Some(true));
+        assert_eq!(round_trip::<Option<bool>>("0"), Some(false));
+        assert!(<Option<bool>>::parse_column("2").is_err());
+        assert_eq!(
+            round_trip::<Vec<String>>("a.example.com, b.example.com,,"),
+            vec!["a.example.com".to_owned(), "b.example.com".to_owned()]
+        );
+        assert_eq!(round_trip::<Vec<u64>>("1,2"), vec![1, 2]);
+        assert!(round_trip::<Option<NaiveDate>>("2020-10-30").is_some());
+        assert!(<Option<NaiveDate>>::parse_column("2020-13-01").is_err());
+        assert!(<NaiveDateTime as ColumnValue>::parse_column("2018-10-26 10:15:33").is_ok());
+    }
+
+    #[test]
+    fn metadata_triples() {
+        let entries = round_trip::<Vec<CustomField>>(
+            "12\u{1f}Invoice #\u{1f}1234\u{1f}13\u{1f}Cost center\u{1f}CC-9",
+        );
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].metadata_id, Some(13));
+        assert_eq!(entries[1].label.as_deref(), Some("Cost center"));
+        assert_eq!(entries[1].value.as_deref(), Some("CC-9"));
+        let err = <Vec<CustomField>>::parse_column("12\u{1f}Invoice #").unwrap_err();
+        assert!(err.contains("2 parts"), "{err}");
+    }
+}

@@ -1,0 +1,149 @@
+//! The streaming report reader's behaviour, beyond what the fixture snapshots show.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
+
+use std::io::Read;
+
+use digicert_model::{DecodeError, OrderStatus, ReportReader, ReportRow};
+
+const HEADER: &str = "order_id,date_created,status,common_name\n";
+
+fn row(id: u64) -> String {
+    format!("\"{id}\",\"2021-03-04 05:06:07\",\"issued\",\"host{id}.example.com\"\n")
+}
+
+fn read_all(csv: &[u8]) -> Vec<Result<ReportRow, DecodeError>> {
+    ReportReader::new(csv).unwrap().collect()
+}
+
+#[test]
+fn bom_and_crlf_are_handled() {
+    let csv = include_bytes!("../../../fixtures/report/quirk_crlf_bom.csv");
+    assert!(
+        csv.starts_with(b"\xEF\xBB\xBF"),
+        "the fixture should start with a BOM"
+    );
+    let rows: Vec<ReportRow> = read_all(csv).into_iter().collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows[0].order_id, 900101);
+    let csr = rows[0].csr.as_deref().unwrap();
+    assert!(
+        csr.contains("\r\n") && csr.ends_with("-----END CERTIFICATE REQUEST-----\r\n"),
+        "{csr:?}"
+    );
+}
+
+#[test]
+fn columns_are_matched_by_name_and_unknown_ones_ignored() {
+    let csv = "x_new,status,common_name,order_id,date_created\n\"?\",\"pending\",\"example.com\",\"7\",\"2021-01-02 03:04:05\"\n";
+    let rows = read_all(csv.as_bytes());
+    let row = rows[0].as_ref().unwrap();
+    assert_eq!(row.order_id, 7);
+    assert_eq!(row.status, OrderStatus::Pending);
+    assert_eq!(row.common_name.as_deref(), Some("example.com"));
+    assert_eq!(row.valid_till, None, "an absent optional column is None");
+}
+
+#[test]
+fn a_missing_required_column_is_named_before_any_row() {
+    for (header, missing) in [
+        ("date_created,status\n", "order_id"),
+        ("order_id,status\n", "date_created"),
+        ("order_id,date_created\n", "status"),
+    ] {
+        let err = ReportReader::new(header.as_bytes()).err().unwrap();
+        assert!(
+            matches!(err, DecodeError::MissingColumn { column } if column == missing),
+            "{err}"
+        );
+        assert!(err.to_string().contains(missing));
+    }
+}
+
+#[test]
+fn a_bad_value_names_record_line_and_column_and_reading_goes_on() {
+    let csv = format!(
+        "{HEADER}{}\"12a3\",\"2021-03-04 05:06:07\",\"issued\",\"x\"\n{}",
+        row(1),
+        row(3)
+    );
+    let rows = read_all(csv.as_bytes());
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].as_ref().unwrap().order_id, 1);
+    match &rows[1] {
+        Err(DecodeError::CsvValue {
+            record,
+            line,
+            column,
+            excerpt,
+            ..
+        }) => {
+            assert_eq!(
+                (*record, *line, *column, excerpt.as_str()),
+                (2, 3, "order_id", "12a3")
+            );
+        }
+        other => panic!("expected a value error, got {other:?}"),
+    }
+    assert_eq!(rows[2].as_ref().unwrap().order_id, 3);
+}
+
+#[test]
+fn invalid_utf8_is_a_value_error() {
+    let mut csv = HEADER.as_bytes().to_vec();
+    csv.extend_from_slice(b"\"1\",\"2021-03-04 05:06:07\",\"issued\",\"caf\xE9\"\n");
+    let err = read_all(&csv).remove(0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DecodeError::CsvValue {
+                column: "common_name",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+}
+
+#[test]
+fn an_unterminated_quote_ends_in_an_error_not_a_panic() {
+    let csv = format!("{HEADER}{}\"2\",\"2021-03-04 05:06:07\",\"issued", row(1));
+    let rows = read_all(csv.as_bytes());
+    assert!(rows[0].is_ok());
+    assert!(rows[1].is_err(), "{:?}", rows[1]);
+}
+
+/// An endless report: a header, then rows generated as they are read.
+struct EndlessReport {
+    pending: Vec<u8>,
+    next_id: u64,
+    bytes_served: usize,
+}
+
+impl Read for EndlessReport {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pending.len() < buf.len() {
+            self.pending.extend_from_slice(row(self.next_id).as_bytes());
+            self.next_id += 1;
+        }
+        let n = buf.len();
+        buf.copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        self.bytes_served += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn rows_stream_without_reading_the_whole_input() {
+    let source = EndlessReport {
+        pending: HEADER.as_bytes().to_vec(),
+        next_id: 1,
+        bytes_served: 0,
+    };
+    let mut reader = ReportReader::new(source).unwrap();
+    for expected in 1..=10_000 {
+        assert_eq!(reader.read_row().unwrap().unwrap().order_id, expected);
+    }
+    // If the reader held the report, it would never have returned from an endless one.
+}

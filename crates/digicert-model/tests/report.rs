@@ -147,3 +147,31 @@ fn rows_stream_without_reading_the_whole_input() {
     }
     // If the reader held the report, it would never have returned from an endless one.
 }
+
+/// Reading into a reused row gives exactly what reading fresh rows gives,
+/// whatever the previous row held (lists shrinking, values becoming empty).
+#[test]
+fn reading_into_a_reused_row_equals_reading_fresh_rows() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/report");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|ext| ext != "csv") {
+            continue;
+        }
+        let csv = std::fs::read(&path).unwrap();
+        let fresh: Vec<ReportRow> = read_all(&csv)
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let Some(first) = fresh.first() else { continue };
+        // Start from the last row, so each field is overwritten from something else.
+        let mut row = fresh.last().unwrap().clone();
+        let mut reader = ReportReader::new(csv.as_slice()).unwrap();
+        let mut reused = Vec::new();
+        while reader.read_row_into(&mut row).unwrap() {
+            reused.push(row.clone());
+        }
+        assert_eq!(reused, fresh, "{}", path.display());
+        assert_eq!(&reused[0], first);
+    }
+}

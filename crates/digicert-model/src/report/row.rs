@@ -47,6 +47,17 @@ macro_rules! report_row {
                 Ok(Self { $( $field, )* })
             }
 
+            /// Overwrites this row with one CSV record, reusing its allocations.
+            pub(crate) fn decode_into(&mut self, fields: &RecordFields<'_>) -> Result<(), DecodeError> {
+                let mut column = 0;
+                $(
+                    fields.decode_into(column, &mut self.$field)?;
+                    column += 1;
+                )*
+                let _ = column;
+                Ok(())
+            }
+
             /// Hands each column's text, in [`COLUMNS`] order, to `emit`.
             pub(crate) fn encode<E>(
                 &self,

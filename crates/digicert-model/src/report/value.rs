@@ -6,17 +6,13 @@
 
 use std::fmt::Write as _;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 use crate::common::CustomField;
 use crate::decimal::Decimal;
 use crate::enums::{OrderStatus, PayType, ProductType};
 use crate::lenient::parse_flag;
 
-/// Format of `date_created` in the report.
-const DATE_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
-/// Format of `valid_from` and `valid_till` in the report.
-const DATE_FORMAT: &str = "%Y-%m-%d";
 /// Separator of `metadata` parts (ASCII unit separator).
 const METADATA_SEPARATOR: char = '\u{1f}';
 
@@ -26,6 +22,11 @@ pub(crate) trait Scalar: Sized {
     fn parse(raw: &str) -> Result<Self, String>;
     /// Appends the value's text.
     fn write(&self, out: &mut String);
+    /// Reads the value into `self`, reusing its allocation where it has one.
+    fn parse_into(&mut self, raw: &str) -> Result<(), String> {
+        *self = Self::parse(raw)?;
+        Ok(())
+    }
 }
 
 /// A whole column's value: how it reads, writes, and what a missing column means.
@@ -36,6 +37,11 @@ pub(crate) trait ColumnValue: Sized {
     fn parse_column(raw: &str) -> Result<Self, String>;
     /// Appends the field's text.
     fn write_column(&self, out: &mut String);
+    /// Reads the field's text into `self`, reusing allocations where it can.
+    fn parse_column_into(&mut self, raw: &str) -> Result<(), String> {
+        *self = Self::parse_column(raw)?;
+        Ok(())
+    }
 }
 
 /// Implements [`Scalar`] for integers.
@@ -60,6 +66,11 @@ impl Scalar for String {
     fn write(&self, out: &mut String) {
         out.push_str(self);
     }
+    fn parse_into(&mut self, raw: &str) -> Result<(), String> {
+        self.clear();
+        self.push_str(raw);
+        Ok(())
+    }
 }
 
 impl Scalar for bool {
@@ -71,23 +82,67 @@ impl Scalar for bool {
     }
 }
 
+/// Reads `N` ASCII digits as a number.
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
+}
+
+/// Reads `yyyy-MM-dd` at the start of `b` (a fixed layout: chrono's format
+/// parser costs more than the whole CSV parse of the field).
+fn date_at(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(&b[0..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
 impl Scalar for NaiveDate {
     fn parse(raw: &str) -> Result<Self, String> {
-        NaiveDate::parse_from_str(raw.trim(), DATE_FORMAT)
-            .map_err(|err| format!("not a date yyyy-MM-dd ({err})"))
+        let b = raw.trim().as_bytes();
+        (b.len() == 10)
+            .then(|| date_at(b))
+            .flatten()
+            .ok_or_else(|| "not a valid date yyyy-MM-dd".to_owned())
     }
     fn write(&self, out: &mut String) {
-        let _ = write!(out, "{}", self.format(DATE_FORMAT));
+        let _ = write!(
+            out,
+            "{:04}-{:02}-{:02}",
+            self.year(),
+            self.month(),
+            self.day()
+        );
     }
 }
 
 impl Scalar for NaiveDateTime {
     fn parse(raw: &str) -> Result<Self, String> {
-        NaiveDateTime::parse_from_str(raw.trim(), DATE_TIME_FORMAT)
-            .map_err(|err| format!("not a date-time yyyy-MM-dd HH:mm:ss ({err})"))
+        let b = raw.trim().as_bytes();
+        let time = || {
+            if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+                return None;
+            }
+            let (h, m, s) = (
+                digits(&b[11..13])?,
+                digits(&b[14..16])?,
+                digits(&b[17..19])?,
+            );
+            date_at(b)?.and_hms_opt(h, m, s)
+        };
+        time().ok_or_else(|| "not a valid date-time yyyy-MM-dd HH:mm:ss".to_owned())
     }
     fn write(&self, out: &mut String) {
-        let _ = write!(out, "{}", self.format(DATE_TIME_FORMAT));
+        Scalar::write(&self.date(), out);
+        let _ = write!(
+            out,
+            " {:02}:{:02}:{:02}",
+            self.hour(),
+            self.minute(),
+            self.second()
+        );
     }
 }
 
@@ -153,6 +208,15 @@ impl<T: Scalar> ColumnValue for Option<T> {
             value.write(out);
         }
     }
+    fn parse_column_into(&mut self, raw: &str) -> Result<(), String> {
+        match self {
+            Some(value) if !raw.is_empty() => value.parse_into(raw),
+            _ => {
+                *self = Self::parse_column(raw)?;
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A comma-separated list; items are trimmed and empty items dropped.
@@ -174,6 +238,22 @@ impl<T: Scalar> ColumnValue for Vec<T> {
             }
             item.write(out);
         }
+    }
+    fn parse_column_into(&mut self, raw: &str) -> Result<(), String> {
+        let mut kept = 0;
+        for item in raw
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
+            match self.get_mut(kept) {
+                Some(slot) => slot.parse_into(item)?,
+                None => self.push(T::parse(item)?),
+            }
+            kept += 1;
+        }
+        self.truncate(kept);
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@
 //! A canned transport, as a test double might be written:
 //!
 //! ```
-//! use std::time::Duration;
+//! use std::time::{Duration, Instant};
 //! use digicert_transport::{BlockingTransport, Request, Response, TransportError};
 //!
 //! struct Canned;
@@ -35,7 +35,7 @@ mod config;
 mod error;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use config::TransportConfig;
 pub use error::{TransportError, TransportErrorKind};
@@ -56,6 +56,11 @@ pub trait BlockingTransport: Send + Sync {
 
     /// Blocks the current thread for `duration` (e.g. before a retry).
     fn sleep(&self, duration: Duration);
+
+    /// The current time on the clock `sleep` advances; a test double can fake both.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// An async backend; its futures are `Send` so clients work on multi-threaded runtimes.
@@ -71,6 +76,11 @@ pub trait AsyncTransport: Send + Sync {
 
     /// Resolves after `duration` without blocking the thread (e.g. before a retry).
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send;
+
+    /// The current time on the clock `sleep` advances; a test double can fake both.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// A borrowed transport is a transport, so one backend can serve several clients.
@@ -81,6 +91,9 @@ impl<T: BlockingTransport + ?Sized> BlockingTransport for &T {
 
     fn sleep(&self, duration: Duration) {
         (**self).sleep(duration);
+    }
+    fn now(&self) -> Instant {
+        (**self).now()
     }
 }
 
@@ -93,6 +106,9 @@ impl<T: BlockingTransport + ?Sized> BlockingTransport for Arc<T> {
     fn sleep(&self, duration: Duration) {
         (**self).sleep(duration);
     }
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
 }
 
 /// A boxed transport is a transport, so a backend can be picked at run time (`Box<dyn ...>`).
@@ -103,6 +119,9 @@ impl<T: BlockingTransport + ?Sized> BlockingTransport for Box<T> {
 
     fn sleep(&self, duration: Duration) {
         (**self).sleep(duration);
+    }
+    fn now(&self) -> Instant {
+        (**self).now()
     }
 }
 
@@ -118,6 +137,9 @@ impl<T: AsyncTransport + ?Sized> AsyncTransport for &T {
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
         (**self).sleep(duration)
     }
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
 }
 
 /// A shared transport is a transport, so tasks can share one backend.
@@ -131,6 +153,9 @@ impl<T: AsyncTransport + ?Sized> AsyncTransport for Arc<T> {
 
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
         (**self).sleep(duration)
+    }
+    fn now(&self) -> Instant {
+        (**self).now()
     }
 }
 

@@ -1,0 +1,245 @@
+//! The blocking client: plain function calls, no async runtime.
+
+use chrono::{DateTime, TimeZone, Utc};
+use digicert_model::{
+    OrderInfo, Reissues, ReportRow, StatusChanges, SubaccountOrder, SubaccountOrdersPage,
+};
+use digicert_transport::BlockingTransport;
+
+use crate::config::Config;
+use crate::core::{Core, Step};
+use crate::endpoint::Endpoint;
+use crate::endpoints::order_info::{OrderInfoRequest, OrderRef};
+use crate::endpoints::reissues::ReissuesRequest;
+use crate::endpoints::report::{ReportQuery, collect_rows};
+use crate::endpoints::status_changes::{StatusChangesQuery, split_range};
+use crate::endpoints::subaccount_orders::SubaccountOrdersQuery;
+use crate::error::Error;
+use crate::paging::{Listing, Pager, ReportListing, SubaccountListing};
+use crate::status_window::merge;
+
+/// A CertCentral client that blocks the calling thread; the async
+/// [`crate::Client`] has the same methods and gives the same results.
+///
+/// ```no_run
+/// use digicert_api::{blocking, Config};
+///
+/// fn count(transport: impl digicert_api::transport::BlockingTransport) -> Result<usize, digicert_api::Error> {
+///     // With the `ureq` feature: blocking::Client::with_ureq(Config::new(key)).
+///     let client = blocking::Client::new(transport, Config::new("my-api-key"));
+///     let mut count = 0;
+///     for order in client.subaccount_orders_all(Default::default()) {
+///         println!("{}", order?.id);
+///         count += 1;
+///     }
+///     Ok(count)
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Client<T> {
+    transport: T,
+    core: Core,
+}
+
+#[cfg(feature = "ureq")]
+impl Client<digicert_transport_ureq::UreqTransport> {
+    /// A client on the ureq backend, with the configuration's timeouts.
+    pub fn with_ureq(config: Config) -> Self {
+        let transport = digicert_transport_ureq::UreqTransport::new(config.transport_config());
+        Self::new(transport, config)
+    }
+}
+
+impl<T: BlockingTransport> Client<T> {
+    /// A client sending through `transport`.
+    pub fn new(transport: T, config: Config) -> Self {
+        Self {
+            transport,
+            core: Core::new(config),
+        }
+    }
+
+    /// The client's configuration.
+    pub fn config(&self) -> &Config {
+        self.core.config()
+    }
+
+    /// One page of the order report (`GET /report/order`).
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// use digicert_api::ReportQuery;
+    ///
+    /// let rows = client.order_report(&ReportQuery::new().limit(100))?;
+    /// println!("{} orders on the first page", rows.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn order_report(&self, query: &ReportQuery) -> Result<Vec<ReportRow>, Error> {
+        collect_rows(self.execute(query)?)
+    }
+
+    /// Every row of the order report from `query`'s offset on, page by page,
+    /// holding one page at a time; stops at the first short page.
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// use digicert_api::ReportQuery;
+    /// use digicert_api::model::OrderStatus;
+    ///
+    /// for row in client.order_report_all(ReportQuery::new().status(OrderStatus::Issued)) {
+    ///     let row = row?;
+    ///     println!("{} expires {:?}", row.order_id, row.valid_till);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn order_report_all(
+        &self,
+        query: ReportQuery,
+    ) -> impl Iterator<Item = Result<ReportRow, Error>> + '_ {
+        self.walk::<ReportListing>(query)
+    }
+
+    /// One page of sub-account orders (`GET /account/subaccount/order`).
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// use digicert_api::SubaccountOrdersQuery;
+    ///
+    /// let page = client.subaccount_orders(&SubaccountOrdersQuery::new())?;
+    /// println!("{} of {:?}", page.orders.len(), page.page.map(|p| p.total));
+    /// # Ok(()) }
+    /// ```
+    pub fn subaccount_orders(
+        &self,
+        query: &SubaccountOrdersQuery,
+    ) -> Result<SubaccountOrdersPage, Error> {
+        self.execute(query)
+    }
+
+    /// Every sub-account order from `query`'s offset on, page by page.
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// let count = client.subaccount_orders_all(Default::default()).collect::<Result<Vec<_>, _>>()?.len();
+    /// # Ok(()) }
+    /// ```
+    pub fn subaccount_orders_all(
+        &self,
+        query: SubaccountOrdersQuery,
+    ) -> impl Iterator<Item = Result<SubaccountOrder, Error>> + '_ {
+        self.walk::<SubaccountListing>(query)
+    }
+
+    /// One order, by order id, certificate thumbprint or serial number
+    /// (`GET /order/certificate/{ref}`).
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// use digicert_api::OrderRef;
+    ///
+    /// match client.order_info(&OrderRef::parse("123456")?) {
+    ///     Ok(order) => println!("{} is {}", order.id, order.status),
+    ///     Err(err) if err.is_not_found() => println!("no such order"),
+    ///     Err(err) => return Err(err),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn order_info(&self, reference: &OrderRef) -> Result<OrderInfo, Error> {
+        self.execute(&OrderInfoRequest(reference))
+    }
+
+    /// The reissues of an order (`GET /order/certificate/{order_id}/reissue`).
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// for cert in client.reissues(123456)?.certificates {
+    ///     println!("{} {}", cert.id, cert.status);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn reissues(&self, order_id: u64) -> Result<Reissues, Error> {
+        self.execute(&ReissuesRequest(order_id))
+    }
+
+    /// Orders whose status changed in one window of at most 7 days
+    /// (`GET /order/certificate/status-changes`).
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// use digicert_api::StatusChangesQuery;
+    ///
+    /// for change in client.status_changes(&StatusChangesQuery::last_minutes(60))?.orders {
+    ///     println!("{} is now {}", change.order_id, change.status);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn status_changes(&self, query: &StatusChangesQuery) -> Result<StatusChanges, Error> {
+        self.execute(query)
+    }
+
+    /// Orders whose status changed between two instants, however far apart: the
+    /// range is asked in windows of at most 7 days and the answers merged by
+    /// order id, the later window's status winning.
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// use chrono::{Duration, Utc};
+    ///
+    /// let now = Utc::now();
+    /// let month = client.status_changes_between(now - Duration::days(30), now)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn status_changes_between<Tz: TimeZone>(
+        &self,
+        from: DateTime<Tz>,
+        to: DateTime<Tz>,
+    ) -> Result<StatusChanges, Error> {
+        let windows = split_range(from.with_timezone(&Utc), to.with_timezone(&Utc))?;
+        let answers = windows
+            .iter()
+            .map(|window| self.status_changes(window))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(merge(answers))
+    }
+
+    /// Runs one endpoint: rate limit, send, retry as the policy says, decode.
+    fn execute<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = self.core.request(endpoint)?;
+            while let Some(wait) = self.core.rate_wait(self.transport.now()) {
+                self.transport.sleep(wait);
+            }
+            match self
+                .core
+                .after_attempt(attempt, self.transport.send(request))
+            {
+                Step::Done(response) => return self.core.finish(endpoint, response),
+                Step::Retry(wait) => self.transport.sleep(wait),
+                Step::Fail(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Every item of a paged listing, fetching one page at a time.
+    fn walk<L>(&self, query: L::Query) -> impl Iterator<Item = Result<L::Item, Error>> + '_
+    where
+        L: Listing + 'static,
+        L::Query: Endpoint<Output = L::Page>,
+    {
+        let mut pager = Pager::<L>::new(query);
+        std::iter::from_fn(move || {
+            loop {
+                if let Some(item) = pager.next_item() {
+                    return Some(item);
+                }
+                if pager.is_done() {
+                    return None;
+                }
+                let query = pager.next_request()?;
+                pager.page_arrived(self.execute(&query));
+            }
+        })
+    }
+}

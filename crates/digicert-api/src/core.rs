@@ -75,6 +75,7 @@ impl Core {
             )
         })?;
         key.set_sensitive(true);
+        tracing::debug!(endpoint = E::NAME, %uri, "request");
         let accept = match E::FORMAT {
             Format::Json => "application/json",
             Format::Csv => "text/csv",
@@ -91,7 +92,9 @@ impl Core {
 
     /// How long to wait before sending, if the rate limit says so; `None` takes a slot.
     pub(crate) fn rate_wait(&self, now: Instant) -> Option<Duration> {
-        self.limiter.as_ref()?.try_acquire(now).err()
+        let wait = self.limiter.as_ref()?.try_acquire(now).err()?;
+        tracing::debug!(wait_ms = wait.as_millis(), "rate limit reached: waiting");
+        Some(wait)
     }
 
     /// Decides what follows attempt number `attempt` (1-based).
@@ -126,6 +129,17 @@ impl Core {
             )
         };
         if let Decision::Retry(wait) = decide(policy.max_attempts) {
+            match &result {
+                Ok(response) => tracing::info!(
+                    attempt,
+                    status = response.status().as_u16(),
+                    wait_ms = wait.as_millis(),
+                    "retrying"
+                ),
+                Err(err) => {
+                    tracing::info!(attempt, error = %err, wait_ms = wait.as_millis(), "retrying")
+                }
+            }
             return Step::Retry(wait);
         }
         // Would another attempt have been allowed? Then the attempts ran out.

@@ -114,7 +114,7 @@ impl Endpoint for StatusChangesQuery {
                     return Err(Error::InvalidInput(format!(
                         "status-change window {from} to {to} cannot be written as one US Mountain Time \
                          window (it is over 7 days on the wall clock, or runs backwards through the \
-                         repeated hour of the autumn clock change); use status_changes_between to split it"
+                         repeated hour of the autumn clock change); status_changes_between splits it"
                     )));
                 }
                 query.push((
@@ -153,8 +153,9 @@ pub(crate) fn split_range(
 /// The error for a window DigiCert would refuse.
 fn too_long(window: String) -> Error {
     Error::InvalidInput(format!(
-        "status-change window {window} is longer than DigiCert's {} days; \
-         use status_changes_between to split it",
+        "status-change window {window} is longer than DigiCert's {} days \
+         (a date-time range of any length is split into 7-day windows by \
+         status_changes_between, and by the command line's --from/--to)",
         MAX_WINDOW.num_days()
     ))
 }

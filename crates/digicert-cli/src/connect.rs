@@ -1,0 +1,75 @@
+//! Turning the global options into a configured client (and the demo server).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use digicert_api::{Client, Config, Region, blocking};
+use digicert_mock::{MockConfig, MockServer};
+
+use crate::api::Api;
+use crate::args::{self, Backend, Global};
+use crate::error::CliError;
+
+/// A client, and the demo server it talks to if `--demo` started one.
+pub struct Connection {
+    pub api: Api,
+    /// Kept alive for as long as the client needs it.
+    _demo: Option<MockServer>,
+}
+
+/// Builds the client the options ask for.
+pub fn connect(global: &Global) -> Result<Connection, CliError> {
+    let (config, demo) = if global.demo {
+        let server = MockServer::start_background(MockConfig::default())?;
+        tracing::info!(
+            base_url = server.base_url(),
+            orders = server.dataset().len(),
+            "demo CertCentral started"
+        );
+        let config = Config::new(server.api_key()).with_base_url(server.base_url())?;
+        (config, Some(server))
+    } else {
+        let key = global
+            .api_key
+            .as_deref()
+            .filter(|key| !key.trim().is_empty())
+            .ok_or_else(|| {
+                CliError::Usage(
+                    "no API key: pass --api-key or set DIGICERT_API_KEY (or try --demo)".to_owned(),
+                )
+            })?;
+        let mut config = Config::new(key);
+        if let Some(region) = global.region {
+            config = config.region(match region {
+                args::Region::Us => Region::Us,
+                args::Region::Eu => Region::Eu,
+            });
+        }
+        if let Some(url) = &global.base_url {
+            config = config.with_base_url(url)?;
+        }
+        (config, None)
+    };
+    let mut config = config;
+    if let Some(pages) = global.concurrency {
+        config = config.concurrency(usize::from(pages));
+    }
+    if let Some(seconds) = global.timeout {
+        config = config.timeout(Duration::from_secs(seconds));
+    }
+    if global.no_rate_limit {
+        config = config.rate_limit(None);
+    }
+    let api = match global.backend {
+        Backend::Blocking => Api::Blocking(blocking::Client::with_ureq(config)),
+        Backend::Async => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let client = Arc::new(Client::with_reqwest(config)?);
+            Api::Async { client, runtime }
+        }
+    };
+    Ok(Connection { api, _demo: demo })
+}

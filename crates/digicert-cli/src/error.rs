@@ -1,0 +1,38 @@
+//! The command's failures and the exit code each one ends in.
+
+use std::io;
+use std::process::ExitCode;
+
+use digicert_model::DecodeError;
+
+/// Why the command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad usage or input, refused before any request (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The API call failed (exit 1, or 2 for input the client refused).
+    #[error(transparent)]
+    Api(#[from] digicert_api::Error),
+    /// A report file could not be decoded (exit 1).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Reading input or writing output failed (exit 1).
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+impl CliError {
+    /// 2 for usage and refused input, 1 for everything that went wrong afterwards.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Usage(_) | Self::Api(digicert_api::Error::InvalidInput(_)) => ExitCode::from(2),
+            _ => ExitCode::from(1),
+        }
+    }
+
+    /// Whether this is only the reader of our output going away (`digicert ... | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Self::Io(err) if err.kind() == io::ErrorKind::BrokenPipe)
+    }
+}

@@ -1,0 +1,31 @@
+//! `digicert`: inventory, audit and watch DigiCert CertCentral certificate orders.
+//!
+//! Exit codes: 0 success; 1 an API, network or decode error; 2 bad usage or
+//! input refused before any request.
+
+mod api;
+mod args;
+mod commands;
+mod connect;
+mod error;
+mod logging;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    logging::init(cli.global.verbose, cli.global.quiet);
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`digicert ... | head`): not a failure.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            err.exit_code()
+        }
+    }
+}

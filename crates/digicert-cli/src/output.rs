@@ -1,0 +1,307 @@
+//! Writing results in the four formats, streaming: each item is written as it arrives.
+
+use std::io::{self, Write};
+
+use digicert_api::model::{
+    OrderInfo, ReissuedCertificate, ReportRow, ReportWriter, StatusChange, SubaccountOrder,
+};
+use serde::Serialize;
+
+use crate::args::Format;
+use crate::error::CliError;
+
+/// A table column: its header and width (the last column is not padded).
+pub type Column = (&'static str, usize);
+
+/// Something written as a row of a table or CSV, and as a JSON object.
+pub trait Listed: Serialize + Sized {
+    /// The columns a person scans first.
+    const COLUMNS: &'static [Column];
+
+    /// This item's cells, one per column.
+    fn cells(&self) -> Vec<String>;
+
+    /// Writes every item as CSV; by default the table's columns.
+    fn write_csv<W: Write, E>(
+        items: impl Iterator<Item = Result<Self, E>>,
+        out: W,
+    ) -> Result<u64, CliError>
+    where
+        CliError: From<E>,
+    {
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record(Self::COLUMNS.iter().map(|(name, _)| *name))
+            .map_err(io::Error::from)?;
+        let mut count = 0;
+        for item in items {
+            csv.write_record(item?.cells()).map_err(io::Error::from)?;
+            count += 1;
+        }
+        csv.flush()?;
+        Ok(count)
+    }
+}
+
+/// Writes a list of items in `format` as they come; stops at the first error
+/// after flushing what was written. Returns how many items were written.
+pub fn write_list<T: Listed, W: Write, E>(
+    format: Format,
+    items: impl Iterator<Item = Result<T, E>>,
+    mut out: W,
+) -> Result<u64, CliError>
+where
+    CliError: From<E>,
+{
+    let mut count = 0;
+    let result = (|| {
+        match format {
+            Format::Csv => return T::write_csv(items, &mut out),
+            Format::Json => {
+                out.write_all(b"[")?;
+                for item in items {
+                    let item = item?;
+                    out.write_all(if count == 0 { b"\n" } else { b",\n" })?;
+                    serde_json::to_writer(&mut out, &item).map_err(io::Error::from)?;
+                    count += 1;
+                }
+                out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })?;
+            }
+            Format::Jsonl => {
+                for item in items {
+                    serde_json::to_writer(&mut out, &item?).map_err(io::Error::from)?;
+                    out.write_all(b"\n")?;
+                    count += 1;
+                }
+            }
+            Format::Table => {
+                write_cells(
+                    &mut out,
+                    T::COLUMNS,
+                    T::COLUMNS
+                        .iter()
+                        .map(|(name, _)| (*name).to_owned())
+                        .collect(),
+                )?;
+                for item in items {
+                    write_cells(&mut out, T::COLUMNS, item?.cells())?;
+                    count += 1;
+                }
+            }
+        }
+        Ok(count)
+    })();
+    out.flush()?;
+    result
+}
+
+/// Writes one item: an object in JSON, a line in JSON Lines, a CSV row, or
+/// `field  value` lines in a table.
+pub fn write_one<T: Listed, W: Write>(
+    format: Format,
+    item: &T,
+    mut out: W,
+) -> Result<(), CliError> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, item).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Jsonl => {
+            serde_json::to_writer(&mut out, item).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut out);
+            csv.write_record(T::COLUMNS.iter().map(|(name, _)| *name))
+                .map_err(io::Error::from)?;
+            csv.write_record(item.cells()).map_err(io::Error::from)?;
+            csv.flush()?;
+        }
+        Format::Table => {
+            let width = T::COLUMNS
+                .iter()
+                .map(|(name, _)| name.len())
+                .max()
+                .unwrap_or(0);
+            for ((name, _), cell) in T::COLUMNS.iter().zip(item.cells()) {
+                writeln!(out, "{name:width$}  {cell}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// One table line: each cell cut or padded to its column's width.
+fn write_cells<W: Write>(out: &mut W, columns: &[Column], cells: Vec<String>) -> io::Result<()> {
+    let mut line = String::new();
+    let last = columns.len().saturating_sub(1);
+    for (index, ((_, width), cell)) in columns.iter().zip(cells).enumerate() {
+        let cell = cell.replace(['\n', '\r', '\t'], " ");
+        let shown: String = if cell.chars().count() > *width {
+            cell.chars()
+                .take(width.saturating_sub(1))
+                .chain(['…'])
+                .collect()
+        } else {
+            cell
+        };
+        line.push_str(&shown);
+        if index < last {
+            let pad = width.saturating_sub(shown.chars().count()) + 2;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    writeln!(out, "{}", line.trim_end())
+}
+
+/// Text of an optional value, empty when absent.
+fn text<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl Listed for ReportRow {
+    const COLUMNS: &'static [Column] = &[
+        ("order_id", 10),
+        ("status", 14),
+        ("valid_till", 10),
+        ("product_name_id", 20),
+        ("common_name", 60),
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.order_id.to_string(),
+            self.status.to_string(),
+            text(self.valid_till),
+            text(self.product_name_id.as_deref()),
+            text(self.common_name.as_deref()),
+        ]
+    }
+
+    /// The report's own columns, every value quoted, as CertCentral writes it.
+    fn write_csv<W: Write, E>(
+        items: impl Iterator<Item = Result<Self, E>>,
+        out: W,
+    ) -> Result<u64, CliError>
+    where
+        CliError: From<E>,
+    {
+        let mut writer = ReportWriter::new(out)?;
+        let mut count = 0;
+        for row in items {
+            writer.write_row(&row?)?;
+            count += 1;
+        }
+        writer.flush()?;
+        Ok(count)
+    }
+}
+
+impl Listed for SubaccountOrder {
+    const COLUMNS: &'static [Column] = &[
+        ("id", 10),
+        ("status", 14),
+        ("account_id", 10),
+        ("product", 20),
+        ("date_created", 25),
+        ("common_name", 60),
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.status.to_string(),
+            text(self.subaccount.as_ref().and_then(|s| s.account_id)),
+            text(self.product.as_ref().and_then(|p| p.name_id.as_deref())),
+            text(self.date_created.map(|d| d.to_rfc3339())),
+            text(
+                self.certificate
+                    .as_ref()
+                    .and_then(|c| c.common_name.as_deref()),
+            ),
+        ]
+    }
+}
+
+impl Listed for OrderInfo {
+    const COLUMNS: &'static [Column] = &[
+        ("id", 10),
+        ("status", 14),
+        ("common_name", 40),
+        ("dns_names", 40),
+        ("product", 20),
+        ("valid_from", 10),
+        ("valid_till", 10),
+        ("thumbprint", 40),
+        ("serial_number", 32),
+        ("organization", 40),
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        let certificate = self.certificate.as_ref();
+        vec![
+            self.id.to_string(),
+            self.status.to_string(),
+            text(certificate.and_then(|c| c.common_name.as_deref())),
+            certificate
+                .map(|c| c.dns_names.join(","))
+                .unwrap_or_default(),
+            text(self.product.as_ref().and_then(|p| p.name_id.as_deref())),
+            text(certificate.and_then(|c| c.valid_from)),
+            text(certificate.and_then(|c| c.valid_till)),
+            text(certificate.and_then(|c| c.thumbprint.as_deref())),
+            text(certificate.and_then(|c| c.serial_number.as_deref())),
+            text(self.organization.as_ref().and_then(|o| o.name.as_deref())),
+        ]
+    }
+}
+
+impl Listed for ReissuedCertificate {
+    const COLUMNS: &'static [Column] = &[
+        ("id", 10),
+        ("status", 14),
+        ("date_created", 25),
+        ("valid_till", 10),
+        ("common_name", 60),
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.status.to_string(),
+            text(self.date_created.map(|d| d.to_rfc3339())),
+            text(self.valid_till),
+            text(self.common_name.as_deref()),
+        ]
+    }
+}
+
+impl Listed for StatusChange {
+    const COLUMNS: &'static [Column] = &[("order_id", 10), ("certificate_id", 14), ("status", 14)];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.order_id.to_string(),
+            text(self.certificate_id),
+            self.status.to_string(),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_cells_are_cut_and_padded() {
+        let mut out = Vec::new();
+        write_cells(
+            &mut out,
+            &[("a", 3), ("b", 4)],
+            vec!["abcdef".into(), "x\ny".into()],
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "ab…  x y\n");
+    }
+}

@@ -1,0 +1,63 @@
+//! A fake DigiCert CertCentral on loopback, for demos, end-to-end tests and benchmarks.
+//!
+//! [`MockServer`] serves the five order endpoints under `/services/v2` on 127.0.0.1 from a
+//! deterministic [`Dataset`] (2,500 orders by default, 100,000 and more if asked), answering
+//! with exactly what the `digicert-model` types serialize to and its [`ReportWriter`]
+//! writes. Every request needs the configured key in `X-DC-DEVKEY`; errors carry DigiCert's
+//! body `{"errors":[{"code","message"}]}`.
+//!
+//! | endpoint | answer |
+//! |---|---|
+//! | `GET /report/order?limit=&offset=&filters[status]=` | CSV page, newest order first; `limit` 1-1000 |
+//! | `GET /account/subaccount/order?limit=&offset=` | orders of sub-accounts, `{orders, page}` |
+//! | `GET /order/certificate/{id, thumbprint or serial}` | order details |
+//! | `GET /order/certificate/{id}/reissue` | `{certificates}` |
+//! | `GET /order/certificate/status-changes?minutes=&seconds=&filters[status_last_updated]=` | `{orders}`, or `{}` |
+//!
+//! Faults can be switched on per test while the server runs, through
+//! [`MockServer::faults`]: added latency and latency spikes, bursts of 429
+//! `request_limit_exceeded`, 503 with an HTML page, bodies cut off mid-way, requests never
+//! answered, and a per-key rate limiter like DigiCert's. The server records every request
+//! ([`MockServer::requests`]) so tests can count and time them.
+//!
+//! From async code, on the test's runtime:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use digicert_mock::{MockConfig, MockServer};
+//!
+//! # async fn demo() -> std::io::Result<()> {
+//! let server = MockServer::start(MockConfig::default().with_api_key("test-key")).await?;
+//! let url = format!("{}/report/order?limit=10", server.base_url());
+//! // ... send GET `url` with header `X-DC-DEVKEY: test-key` ...
+//! server.faults().rate_limit_next(2); // the next two requests answer 429
+//! server.faults().set_latency(Duration::from_millis(20));
+//! assert!(server.request_count() <= 1);
+//! # Ok(()) }
+//! ```
+//!
+//! From blocking code (a CLI test, a benchmark), on a thread of its own:
+//!
+//! ```no_run
+//! use digicert_mock::{MockConfig, MockServer};
+//!
+//! let server = MockServer::start_background(MockConfig::default().with_orders(100_000))?;
+//! println!("serving {} orders at {}", server.dataset().len(), server.base_url());
+//! drop(server); // stops it
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! [`ReportWriter`]: digicert_model::ReportWriter
+
+mod cut;
+mod dataset;
+mod faults;
+mod log;
+mod routes;
+mod server;
+mod window;
+
+pub use dataset::{Dataset, DatasetConfig};
+pub use faults::{FaultPlan, Faults, LatencySpike, RateLimit};
+pub use log::RequestRecord;
+pub use server::{MockConfig, MockServer};

@@ -1,0 +1,33 @@
+//! How long the fake takes to render one 1,000-row report page, and to build its dataset.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{TimeZone, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use digicert_mock::{Dataset, DatasetConfig};
+
+fn config(orders: usize) -> DatasetConfig {
+    let reference = Utc.with_ymd_and_hms(2024, 3, 10, 12, 0, 0).unwrap();
+    DatasetConfig::new(reference).with_orders(orders)
+}
+
+fn report_page(c: &mut Criterion) {
+    let dataset = Dataset::new(&config(100_000));
+    c.bench_function("report page of 1000 rows (offset 50000 of 100000)", |b| {
+        b.iter(|| {
+            let csv = dataset
+                .write_report(Vec::with_capacity(1 << 20), &[], 50_000, 1000)
+                .unwrap();
+            std::hint::black_box(csv.len())
+        });
+    });
+    c.bench_function("1000 report rows, built but not written", |b| {
+        b.iter(|| std::hint::black_box(dataset.report_rows(&[], 50_000, 1000).count()));
+    });
+    c.bench_function("dataset of 100000 orders", |b| {
+        b.iter(|| std::hint::black_box(Dataset::new(&config(100_000)).len()));
+    });
+}
+
+criterion_group!(benches, report_page);
+criterion_main!(benches);

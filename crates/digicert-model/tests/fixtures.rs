@@ -27,6 +27,11 @@ const ENDPOINT_FOLDERS: &[&str] = &[
     "subaccount_orders",
 ];
 
+/// Top-level folders of `fixtures/` that `tests/malformed.rs` reads whole (`<folder>/*`,
+/// every file against its row in the folder's README): any file there is tested, but a
+/// subfolder would not be.
+const CORPUS_FOLDERS: &[&str] = &["malformed"];
+
 fn read_report(path: &Path) -> Result<Vec<ReportRow>, DecodeError> {
     let file = fs::File::open(path).map_err(DecodeError::Io)?;
     ReportReader::new(file)?.collect()
@@ -153,6 +158,17 @@ fn every_fixture_is_covered_by_a_test() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.file_type().unwrap().is_file() {
             assert_eq!(name, "README.md", "stray file fixtures/{name}");
+            continue;
+        }
+        if CORPUS_FOLDERS.contains(&name.as_str()) {
+            for file in fs::read_dir(entry.path()).unwrap() {
+                let file = file.unwrap();
+                assert!(
+                    file.file_type().unwrap().is_file(),
+                    "fixtures/{name}/{} is not a file, so no test reads it",
+                    file.file_name().to_string_lossy()
+                );
+            }
             continue;
         }
         assert!(

@@ -38,6 +38,11 @@ pub enum DecodeError {
         /// The start of the offending value.
         excerpt: String,
     },
+    /// The report has no header line at all: the input is empty (or only a byte-order mark).
+    #[error(
+        "the report is empty: no header line (an order report starts with `order_id,date_created,status,...`)"
+    )]
+    EmptyReport,
     /// The report header lacks a column that every row needs.
     #[error("report header has no `{column}` column, which every order report row needs")]
     MissingColumn {

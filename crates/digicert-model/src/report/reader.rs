@@ -29,7 +29,7 @@ use crate::error::{DecodeError, excerpt};
 /// # Ok::<(), digicert_model::DecodeError>(())
 /// ```
 pub struct ReportReader<R> {
-    csv: csv::Reader<R>,
+    csv: csv::Reader<QuoteParity<R>>,
     /// For each entry of [`COLUMNS`], its field index in this report, if present.
     indices: Vec<Option<usize>>,
     record: ByteRecord,
@@ -45,7 +45,11 @@ impl<R: Read> ReportReader<R> {
             .has_headers(true)
             .flexible(false)
             .buffer_capacity(64 * 1024)
-            .from_reader(input);
+            .from_reader(QuoteParity {
+                inner: input,
+                odd: false,
+                ended: false,
+            });
         let header = csv.byte_headers().map_err(|err| csv_error(err, 0))?;
         let indices = map_columns(header)?;
         Ok(Self {
@@ -99,6 +103,18 @@ impl<R: Read> ReportReader<R> {
         }
         self.record_number += 1;
         match self.csv.read_byte_record(&mut self.record) {
+            // The CSV reader closes a quoted value the input ends in; that input was cut short.
+            Ok(read) if self.csv.get_ref().ended_in_quotes() => {
+                self.finished = true;
+                let at = if read { self.record.position() } else { None };
+                Err(DecodeError::CsvSyntax {
+                    record: self.record_number,
+                    line: at.unwrap_or(self.csv.position()).line(),
+                    message: "the input ends inside a quoted value (an unmatched `\"`): \
+                              was it cut short?"
+                        .to_owned(),
+                })
+            }
             Ok(true) => Ok(Some(RecordFields {
                 record: &self.record,
                 indices: &self.indices,
@@ -126,6 +142,33 @@ impl<R: Read> Iterator for ReportReader<R> {
     }
 }
 
+/// The input, counting the double quotes that pass, so the reader can tell when it ends
+/// inside a quoted value: the CSV reader would silently close that value.
+struct QuoteParity<R> {
+    inner: R,
+    /// Whether an odd number of `"` has been read so far.
+    odd: bool,
+    /// Whether the input has reported its end.
+    ended: bool,
+}
+
+impl<R> QuoteParity<R> {
+    /// Whether the whole input has been read and it ended inside a quoted value.
+    fn ended_in_quotes(&self) -> bool {
+        self.ended && self.odd
+    }
+}
+
+impl<R: Read> Read for QuoteParity<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.ended |= read == 0 && !buf.is_empty();
+        let bytes = buf.get(..read).unwrap_or(buf);
+        self.odd ^= bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+        Ok(read)
+    }
+}
+
 /// Finds each known column in the header; header names are trimmed and a BOM is ignored.
 fn map_columns(header: &ByteRecord) -> Result<Vec<Option<usize>>, DecodeError> {
     let names: Vec<&[u8]> = header
@@ -140,6 +183,9 @@ fn map_columns(header: &ByteRecord) -> Result<Vec<Option<usize>>, DecodeError> {
             name.trim_ascii()
         })
         .collect();
+    if matches!(names[..], [] | [[]]) {
+        return Err(DecodeError::EmptyReport);
+    }
     let indices: Vec<Option<usize>> = COLUMNS
         .iter()
         .map(|column| names.iter().position(|name| *name == column.as_bytes()))

@@ -1,20 +1,87 @@
 //! `cargo xtask`: project chores that are not part of any published crate.
 //!
-//! For now it only lists what it will do; fixture regeneration and benchmark data
-//! arrive with the CLI and the fake server.
+//! ```text
+//! cargo xtask fixtures regen [--base-url URL] [--mock] [--out DIR]
+//! cargo xtask fixtures check [--dir DIR]
+//! ```
+//!
+//! Exit code 1 when a task fails, 2 on bad usage.
 
+mod fixtures;
+
+use std::error::Error;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+/// Project chores: fixture regeneration and checks.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", disable_version_flag = true)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Record, scrub and check the response bodies under fixtures/.
+    #[command(subcommand)]
+    Fixtures(FixturesTask),
+}
+
+#[derive(Debug, Subcommand)]
+enum FixturesTask {
+    /// Fetch one answer per endpoint, scrub it, write DIR/<endpoint>/recorded.{json,csv}.
+    ///
+    /// The API key comes from DIGICERT_API_KEY (not needed with --mock).
+    Regen {
+        /// CertCentral's base URL (default: the US instance).
+        #[arg(long, conflicts_with = "mock")]
+        base_url: Option<String>,
+        /// Use the built-in fake CertCentral on loopback instead of the network.
+        #[arg(long)]
+        mock: bool,
+        /// Where the endpoint folders are (default: the workspace's fixtures/).
+        #[arg(long, default_value_os_t = fixtures::default_dir(), hide_default_value = true)]
+        out: PathBuf,
+    },
+    /// Verify every file: JSON parses, recorded files are normalized, no secrets, no real emails.
+    Check {
+        /// The fixtures folder (default: the workspace's fixtures/).
+        #[arg(long, default_value_os_t = fixtures::default_dir(), hide_default_value = true)]
+        dir: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("help" | "--help" | "-h") => {
-            println!("usage: cargo xtask <task>\n\ntasks: (none yet)");
-            ExitCode::SUCCESS
+    // clap exits with 2 on bad usage and 0 for --help.
+    let cli = Cli::parse();
+    match run(cli.task) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("cargo xtask: error: {err}");
+            ExitCode::FAILURE
         }
-        Some(other) => {
-            eprintln!("cargo xtask: unknown task `{other}`");
-            ExitCode::from(2)
+    }
+}
+
+/// Runs one task; `Ok(FAILURE)` is a task that ran and found problems it already reported.
+fn run(task: Task) -> Result<ExitCode, Box<dyn Error>> {
+    match task {
+        Task::Fixtures(FixturesTask::Regen {
+            base_url,
+            mock,
+            out,
+        }) => {
+            let source = if mock {
+                fixtures::Source::Mock
+            } else {
+                fixtures::Source::live(base_url)?
+            };
+            fixtures::regen(source, &out)?;
+            Ok(ExitCode::SUCCESS)
         }
+        Task::Fixtures(FixturesTask::Check { dir }) => fixtures::check(&dir),
     }
 }

@@ -3,10 +3,12 @@
 //! ```text
 //! cargo xtask fixtures regen [--base-url URL] [--mock] [--out DIR]
 //! cargo xtask fixtures check [--dir DIR]
+//! cargo xtask bench-data N [--out FILE]
 //! ```
 //!
 //! Exit code 1 when a task fails, 2 on bad usage.
 
+mod bench_data;
 mod fixtures;
 
 use std::error::Error;
@@ -15,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Project chores: fixture regeneration and checks.
+/// Project chores: fixture regeneration and checks, benchmark data.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", disable_version_flag = true)]
 struct Cli {
@@ -28,6 +30,14 @@ enum Task {
     /// Record, scrub and check the response bodies under fixtures/.
     #[command(subcommand)]
     Fixtures(FixturesTask),
+    /// Write a synthetic order report CSV of N orders (deterministic).
+    BenchData {
+        /// Number of orders.
+        orders: usize,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,5 +93,9 @@ fn run(task: Task) -> Result<ExitCode, Box<dyn Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Fixtures(FixturesTask::Check { dir }) => fixtures::check(&dir),
+        Task::BenchData { orders, out } => {
+            bench_data::run(orders, out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -19,7 +19,11 @@ use clap::{Parser, Subcommand};
 
 /// Project chores: fixture regeneration and checks, benchmark data.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", disable_version_flag = true)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    disable_version_flag = true
+)]
 struct Cli {
     #[command(subcommand)]
     task: Task,

@@ -1,10 +1,13 @@
 //! The blocking client: plain function calls, no async runtime.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, mpsc};
+
 use chrono::{DateTime, TimeZone, Utc};
 use digicert_model::{
     OrderInfo, Reissues, ReportRow, StatusChanges, SubaccountOrder, SubaccountOrdersPage,
 };
-use digicert_transport::BlockingTransport;
+use digicert_transport::{BlockingTransport, TransportError, TransportErrorKind};
 
 use crate::config::Config;
 use crate::core::{Core, Step};
@@ -37,8 +40,23 @@ use crate::status_window::merge;
 /// ```
 #[derive(Debug)]
 pub struct Client<T> {
+    inner: Arc<Inner<T>>,
+}
+
+/// What a client and its page workers share.
+#[derive(Debug)]
+struct Inner<T> {
     transport: T,
     core: Core,
+}
+
+/// Clones share the transport, the rate limiter and the configuration.
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
 }
 
 #[cfg(feature = "ureq")]
@@ -54,14 +72,16 @@ impl<T: BlockingTransport> Client<T> {
     /// A client sending through `transport`.
     pub fn new(transport: T, config: Config) -> Self {
         Self {
-            transport,
-            core: Core::new(config),
+            inner: Arc::new(Inner {
+                transport,
+                core: Core::new(config),
+            }),
         }
     }
 
     /// The client's configuration.
     pub fn config(&self) -> &Config {
-        self.core.config()
+        self.inner.core.config()
     }
 
     /// One page of the order report (`GET /report/order`).
@@ -75,11 +95,12 @@ impl<T: BlockingTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub fn order_report(&self, query: &ReportQuery) -> Result<Vec<ReportRow>, Error> {
-        collect_rows(self.execute(query)?)
+        collect_rows(self.inner.execute(query)?)
     }
 
-    /// Every row of the order report from `query`'s offset on, page by page,
-    /// holding one page at a time; stops at the first short page.
+    /// Every row of the order report from `query`'s offset on, page by page;
+    /// stops at the first short page. The next page is fetched on a worker
+    /// thread while this one is read, so at most two pages are held.
     ///
     /// ```no_run
     /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
@@ -95,7 +116,10 @@ impl<T: BlockingTransport> Client<T> {
     pub fn order_report_all(
         &self,
         query: ReportQuery,
-    ) -> impl Iterator<Item = Result<ReportRow, Error>> + '_ {
+    ) -> impl Iterator<Item = Result<ReportRow, Error>> + use<T>
+    where
+        T: 'static,
+    {
         self.walk::<ReportListing>(query)
     }
 
@@ -113,10 +137,11 @@ impl<T: BlockingTransport> Client<T> {
         &self,
         query: &SubaccountOrdersQuery,
     ) -> Result<SubaccountOrdersPage, Error> {
-        self.execute(query)
+        self.inner.execute(query)
     }
 
-    /// Every sub-account order from `query`'s offset on, page by page.
+    /// Every sub-account order from `query`'s offset on, page by page, the next
+    /// page fetched on a worker thread while this one is read.
     ///
     /// ```no_run
     /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
@@ -126,7 +151,10 @@ impl<T: BlockingTransport> Client<T> {
     pub fn subaccount_orders_all(
         &self,
         query: SubaccountOrdersQuery,
-    ) -> impl Iterator<Item = Result<SubaccountOrder, Error>> + '_ {
+    ) -> impl Iterator<Item = Result<SubaccountOrder, Error>> + use<T>
+    where
+        T: 'static,
+    {
         self.walk::<SubaccountListing>(query)
     }
 
@@ -145,7 +173,7 @@ impl<T: BlockingTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub fn order_info(&self, reference: &OrderRef) -> Result<OrderInfo, Error> {
-        self.execute(&OrderInfoRequest(reference))
+        self.inner.execute(&OrderInfoRequest(reference))
     }
 
     /// The reissues of an order (`GET /order/certificate/{order_id}/reissue`).
@@ -158,7 +186,7 @@ impl<T: BlockingTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub fn reissues(&self, order_id: u64) -> Result<Reissues, Error> {
-        self.execute(&ReissuesRequest(order_id))
+        self.inner.execute(&ReissuesRequest(order_id))
     }
 
     /// Orders whose status changed in one window of at most 7 days
@@ -174,7 +202,7 @@ impl<T: BlockingTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub fn status_changes(&self, query: &StatusChangesQuery) -> Result<StatusChanges, Error> {
-        self.execute(query)
+        self.inner.execute(query)
     }
 
     /// Orders whose status changed between two instants, however far apart: the
@@ -202,6 +230,35 @@ impl<T: BlockingTransport> Client<T> {
         Ok(merge(answers))
     }
 
+    /// Every item of a paged listing. A worker thread fetches the pages the
+    /// pager asks for, one request queued ahead, while this thread reads.
+    fn walk<L>(&self, query: L::Query) -> impl Iterator<Item = Result<L::Item, Error>> + use<T, L>
+    where
+        T: 'static,
+        L: Listing + 'static,
+        L::Query: Endpoint<Output = L::Page> + Send,
+        L::Page: Send,
+    {
+        let mut pager = Pager::<L>::new(query);
+        let mut fetcher = Fetcher::<T, L>::new(Arc::clone(&self.inner));
+        std::iter::from_fn(move || {
+            loop {
+                if let Some(item) = pager.next_item() {
+                    return Some(item);
+                }
+                if pager.is_done() {
+                    return None;
+                }
+                // Ask for the page after the one awaited, so it arrives while that one is read.
+                fetcher.top_up(&mut pager);
+                let page = fetcher.next_page()?;
+                pager.page_arrived(page);
+            }
+        })
+    }
+}
+
+impl<T: BlockingTransport> Inner<T> {
     /// Runs one endpoint: rate limit, send, retry as the policy says, decode.
     fn execute<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error> {
         let mut attempt = 0;
@@ -221,25 +278,88 @@ impl<T: BlockingTransport> Client<T> {
             }
         }
     }
+}
 
-    /// Every item of a paged listing, fetching one page at a time.
-    fn walk<L>(&self, query: L::Query) -> impl Iterator<Item = Result<L::Item, Error>> + '_
-    where
-        L: Listing + 'static,
-        L::Query: Endpoint<Output = L::Page>,
-    {
-        let mut pager = Pager::<L>::new(query);
-        std::iter::from_fn(move || {
-            loop {
-                if let Some(item) = pager.next_item() {
-                    return Some(item);
+/// Page requests queued with a worker thread, and the pages it fetched, in order.
+///
+/// If no thread can be started, pages are fetched on the calling thread.
+struct Fetcher<T, L: Listing> {
+    inner: Arc<Inner<T>>,
+    worker: Option<Worker<L>>,
+    queued: VecDeque<L::Query>,
+    in_flight: usize,
+}
+
+/// The worker thread's ends: where requests go, and where pages come back.
+type Worker<L> = (
+    mpsc::Sender<<L as Listing>::Query>,
+    mpsc::Receiver<Result<<L as Listing>::Page, Error>>,
+);
+
+/// Pages asked for at once: the one awaited and the one after it.
+const PAGES_AHEAD: usize = 2;
+
+impl<T, L> Fetcher<T, L>
+where
+    T: BlockingTransport + 'static,
+    L: Listing + 'static,
+    L::Query: Endpoint<Output = L::Page> + Send,
+    L::Page: Send,
+{
+    fn new(inner: Arc<Inner<T>>) -> Self {
+        let (request_sender, requests) = mpsc::channel::<L::Query>();
+        let (page_sender, pages) = mpsc::channel();
+        let worker_inner = Arc::clone(&inner);
+        let started = std::thread::Builder::new()
+            .name("digicert-pages".to_owned())
+            .spawn(move || {
+                for query in requests {
+                    if page_sender.send(worker_inner.execute(&query)).is_err() {
+                        break; // the listing was dropped
+                    }
                 }
-                if pager.is_done() {
-                    return None;
+            });
+        Self {
+            inner,
+            worker: started.ok().map(|_| (request_sender, pages)),
+            queued: VecDeque::new(),
+            in_flight: 0,
+        }
+    }
+
+    /// Hands the worker the pages the pager wants, up to [`PAGES_AHEAD`].
+    fn top_up(&mut self, pager: &mut Pager<L>) {
+        while self.in_flight < PAGES_AHEAD {
+            let Some(query) = pager.next_request() else {
+                break;
+            };
+            self.in_flight += 1;
+            match &self.worker {
+                Some((requests, _)) => {
+                    if let Err(mpsc::SendError(query)) = requests.send(query) {
+                        self.queued.push_back(query);
+                    }
                 }
-                let query = pager.next_request()?;
-                pager.page_arrived(self.execute(&query));
+                None => self.queued.push_back(query),
             }
-        })
+        }
+    }
+
+    /// The next page in request order, or `None` if none was asked for.
+    fn next_page(&mut self) -> Option<Result<L::Page, Error>> {
+        if self.in_flight == 0 {
+            return None;
+        }
+        self.in_flight -= 1;
+        if let Some(query) = self.queued.pop_front() {
+            return Some(self.inner.execute(&query));
+        }
+        let (_, pages) = self.worker.as_ref()?;
+        Some(pages.recv().unwrap_or_else(|_| {
+            Err(Error::Transport(TransportError::new(
+                TransportErrorKind::Other,
+                "the page worker thread stopped",
+            )))
+        }))
     }
 }

@@ -119,6 +119,15 @@ impl Config {
         self
     }
 
+    /// Largest response body accepted, in bytes (default 64 MiB), for the backends the
+    /// convenience constructors build. A larger answer fails with a transport error of kind
+    /// [`BodyTooLarge`](digicert_transport::TransportErrorKind::BodyTooLarge), which is not
+    /// retried.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.transport = self.transport.with_max_response_bytes(bytes);
+        self
+    }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -218,6 +227,12 @@ mod tests {
         assert_eq!(config.api_key().expose(), "key");
         assert!(config.rate_limit_config().is_some());
         assert!(config.retry_policy().max_attempts >= 4);
+        assert_eq!(
+            config.transport_config().max_response_bytes,
+            TransportConfig::DEFAULT_MAX_RESPONSE_BYTES
+        );
+        let config = config.max_response_bytes(1000);
+        assert_eq!(config.transport_config().max_response_bytes, 1000);
         assert_eq!(config.concurrency(0).page_concurrency(), 1);
     }
 }

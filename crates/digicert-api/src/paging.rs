@@ -8,7 +8,7 @@
 //! previous or the current page is skipped: when orders are added while pages
 //! are read, offsets shift and a page repeats the end of the one before.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::vec;
 
 use digicert_model::{DecodeError, ReportRow, SubaccountOrder, SubaccountOrdersPage};
@@ -121,8 +121,8 @@ pub(crate) struct Pager<L: Listing> {
     total: Option<u64>,
     /// A short page was read, or a page failed: request nothing more.
     finished: bool,
-    /// Pages requested that have not arrived yet.
-    in_flight: u64,
+    /// Offsets of the pages requested that have not arrived yet, oldest first.
+    in_flight: VecDeque<u64>,
     current: Option<Current<L>>,
     failure: Option<Error>,
     previous_ids: HashSet<u64>,
@@ -139,7 +139,7 @@ impl<L: Listing> Pager<L> {
             next_offset,
             total: None,
             finished: false,
-            in_flight: 0,
+            in_flight: VecDeque::new(),
             current: None,
             failure: None,
             previous_ids: HashSet::new(),
@@ -153,8 +153,8 @@ impl<L: Listing> Pager<L> {
             return None;
         }
         let query = L::at(&self.query, self.next_offset);
+        self.in_flight.push_back(self.next_offset);
         self.next_offset += self.page_size.max(1);
-        self.in_flight += 1;
         Some(query)
     }
 
@@ -167,10 +167,13 @@ impl<L: Listing> Pager<L> {
         }
     }
 
-    /// Takes the next page, in request order. Pages after the end are dropped.
+    /// Takes the next page, in request order. Pages after the end are dropped:
+    /// after a short page, and past a total that shrank after they were requested.
     pub(crate) fn page_arrived(&mut self, page: Result<L::Page, Error>) {
-        self.in_flight = self.in_flight.saturating_sub(1);
-        if self.finished {
+        let offset = self.in_flight.pop_front();
+        let past_total =
+            matches!((offset, self.total), (Some(offset), Some(total)) if offset >= total);
+        if self.finished || (past_total && page.is_ok()) {
             return;
         }
         match page {
@@ -224,7 +227,7 @@ impl<L: Listing> Pager<L> {
     pub(crate) fn is_done(&self) -> bool {
         self.current.is_none()
             && self.failure.is_none()
-            && (self.finished || (self.in_flight == 0 && !self.wants_more()))
+            && (self.finished || (self.in_flight.is_empty() && !self.wants_more()))
     }
 }
 
@@ -286,6 +289,23 @@ mod tests {
         pager.next_request();
         pager.page_arrived(Ok(page(&[9, 8], 5)));
         assert_eq!(drain(&mut pager), [8]);
+    }
+
+    #[test]
+    fn a_page_requested_past_a_total_that_shrank_is_dropped() {
+        let mut pager = Pager::<SubaccountListing>::new(SubaccountOrdersQuery::new().limit(2));
+        pager.next_request();
+        pager.page_arrived(Ok(page(&[1, 2], 6)));
+        assert_eq!(drain(&mut pager), [1, 2]);
+        // Asked for offsets 2 and 4 while the total was 6 ...
+        assert_eq!(pager.next_request().unwrap().start(), 2);
+        assert_eq!(pager.next_request().unwrap().start(), 4);
+        // ... then the total shrank to 4: the page at offset 4 is past the end.
+        pager.page_arrived(Ok(page(&[3, 4], 4)));
+        assert_eq!(drain(&mut pager), [3, 4]);
+        pager.page_arrived(Ok(page(&[5, 6], 4)));
+        assert!(pager.next_item().is_none());
+        assert!(pager.is_done());
     }
 
     #[test]

@@ -59,9 +59,8 @@ fn ids<T, E: std::fmt::Debug>(items: Vec<Result<T, E>>, id: impl Fn(&T) -> u64) 
 
 #[test]
 fn report_pages_end_at_the_first_short_page() {
-    for (count, limit, blocking_requests) in
-        [(7, 3, 3), (6, 3, 3), (0, 3, 1), (3, 1000, 1), (1, 1, 2)]
-    {
+    // Pages needed: a multiple of the page size needs one more (empty) page to know it ended.
+    for (count, limit, pages) in [(7, 3, 3), (6, 3, 3), (0, 3, 1), (3, 1000, 1), (1, 1, 2)] {
         let (rows, blocking, _) = both_all!(
             Fake::new(report_server(count)),
             config().concurrency(3),
@@ -73,11 +72,11 @@ fn report_pages_end_at_the_first_short_page() {
             expected,
             "count {count}, limit {limit}"
         );
-        // A multiple of the page size needs one more (empty) page to know it ended.
-        assert_eq!(
-            blocking.requests().len(),
-            blocking_requests,
-            "count {count}, limit {limit}"
+        // The blocking client asks for one page ahead of the one it waits for.
+        let sent = blocking.requests().len();
+        assert!(
+            sent == pages || sent == pages + 1,
+            "count {count}, limit {limit}: {sent} requests"
         );
     }
 }
@@ -106,8 +105,8 @@ fn report_rows_repeated_by_shifted_offsets_are_yielded_once() {
         let count = if call == 0 { 10 } else { 12 };
         report_server(count)(request, call)
     };
-    let fake = Fake::new(shifted);
-    let client = digicert_api::blocking::Client::new(&fake, config());
+    let fake = Arc::new(Fake::new(shifted));
+    let client = digicert_api::blocking::Client::new(Arc::clone(&fake), config());
     let rows: Vec<u64> = client
         .order_report_all(ReportQuery::new().limit(4))
         .map(|row| row.unwrap().order_id)
@@ -168,8 +167,8 @@ fn a_page_that_fails_ends_the_walk_with_its_error_after_the_orders_before_it() {
         }
         subaccount_server(6, |_| 6)(request, call)
     };
-    let fake = Fake::new(failing);
-    let client = digicert_api::blocking::Client::new(&fake, config());
+    let fake = Arc::new(Fake::new(failing));
+    let client = digicert_api::blocking::Client::new(Arc::clone(&fake), config());
     let items: Vec<Result<u64, Error>> = client
         .subaccount_orders_all(SubaccountOrdersQuery::new().limit(2))
         .map(|o| o.map(|o| o.id))
@@ -178,5 +177,7 @@ fn a_page_that_fails_ends_the_walk_with_its_error_after_the_orders_before_it() {
     assert_eq!(items[0].as_ref().unwrap(), &1);
     assert_eq!(items[1].as_ref().unwrap(), &2);
     assert!(items[2].as_ref().unwrap_err().is_not_found());
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // The first page, the failing one, and at most the one asked for ahead of it.
+    let sent = calls.load(Ordering::SeqCst);
+    assert!((2..=3).contains(&sent), "{sent} requests");
 }

@@ -1,8 +1,9 @@
 //! One face for both clients, so each command is written once.
 //!
-//! The blocking backend calls straight through. The async backend runs its
-//! calls on a tokio runtime; its listings run as a task that feeds a bounded
-//! channel, so pages keep arriving while the main thread writes rows.
+//! Single calls run on the calling thread (the async backend on a tokio
+//! runtime). Listings run apart from the writer, feeding a bounded channel, so
+//! pages keep arriving and decoding while the main thread writes rows: a
+//! thread for the blocking backend, a task for the async one.
 
 use std::sync::Arc;
 
@@ -22,8 +23,8 @@ const CHANNEL_ITEMS: usize = 2048;
 
 /// A client on the chosen backend.
 pub enum Api {
-    /// ureq, on the calling thread.
-    Blocking(blocking::Client<UreqTransport>),
+    /// ureq; shared with the thread a listing runs on.
+    Blocking(Arc<blocking::Client<UreqTransport>>),
     /// reqwest, on a runtime of its own.
     Async {
         client: Arc<Client<ReqwestTransport>>,
@@ -48,7 +49,18 @@ macro_rules! call {
 macro_rules! listing {
     ($api:expr, |$client:ident| $call:expr) => {
         match $api {
-            Api::Blocking($client) => Box::new($call) as Box<dyn Iterator<Item = _> + '_>,
+            Api::Blocking(client) => {
+                let $client = Arc::clone(client);
+                let (sender, receiver) = std::sync::mpsc::sync_channel(CHANNEL_ITEMS);
+                std::thread::spawn(move || {
+                    for item in $call {
+                        if sender.send(item).is_err() {
+                            break; // the reader stopped
+                        }
+                    }
+                });
+                Box::new(receiver.into_iter()) as Box<dyn Iterator<Item = _> + '_>
+            }
             Api::Async { client, runtime } => {
                 let $client = Arc::clone(client);
                 let (sender, mut receiver) = tokio::sync::mpsc::channel(CHANNEL_ITEMS);

@@ -12,7 +12,7 @@ use crate::api::Api;
 use crate::args::{Cli, Command, Format};
 use crate::connect::connect;
 use crate::error::CliError;
-use crate::output::{write_list, write_one};
+use crate::output::{ListWriter, write_list, write_one};
 use crate::progress;
 
 /// Output buffer size: large writes keep a big report fast.
@@ -28,10 +28,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             input: Some(path),
             status,
             ..
-        } => {
-            let rows = with_status(read_report(&path)?, status.as_deref());
-            write_list(format, rows, out).map(drop)
-        }
+        } => convert_report(&path, status.as_deref(), format, out),
         Command::Expiring {
             days,
             input: Some(path),
@@ -153,16 +150,33 @@ fn read_report(path: &Path) -> Result<ReportReader<Box<dyn Read>>, CliError> {
     Ok(ReportReader::new(input)?)
 }
 
-/// Only the rows with `status`, if one is given.
-fn with_status<E>(
-    rows: impl Iterator<Item = Result<ReportRow, E>>,
+/// Writes an exported report in `format`, keeping only `status` rows if given.
+///
+/// One row is reused for the whole file, so a report of any size converts in
+/// flat memory and allocates almost nothing per row.
+fn convert_report(
+    path: &Path,
     status: Option<&str>,
-) -> impl Iterator<Item = Result<ReportRow, E>> {
+    format: Format,
+    out: impl Write,
+) -> Result<(), CliError> {
     let wanted = status.map(OrderStatus::from);
-    rows.filter(move |row| match (row, &wanted) {
-        (Ok(row), Some(wanted)) => row.status == *wanted,
-        _ => true,
-    })
+    let mut reader = read_report(path)?;
+    let mut writer = ListWriter::<_, ReportRow>::new(format, out)?;
+    let Some(mut row) = reader.read_row()? else {
+        writer.finish()?;
+        return Ok(());
+    };
+    loop {
+        if wanted.as_ref().is_none_or(|wanted| row.status == *wanted) {
+            writer.item(&row)?;
+        }
+        if !reader.read_row_into(&mut row)? {
+            break;
+        }
+    }
+    writer.finish()?;
+    Ok(())
 }
 
 /// Today's date in UTC, the day `expiring` counts from.

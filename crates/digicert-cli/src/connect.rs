@@ -61,7 +61,7 @@ pub fn connect(global: &Global) -> Result<Connection, CliError> {
         config = config.rate_limit(None);
     }
     let api = match global.backend {
-        Backend::Blocking => Api::Blocking(blocking::Client::with_ureq(config)),
+        Backend::Blocking => Api::Blocking(Arc::new(blocking::Client::with_ureq(config))),
         Backend::Async => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)

@@ -1,6 +1,7 @@
 //! Writing results in the four formats, streaming: each item is written as it arrives.
 
 use std::io::{self, Write};
+use std::marker::PhantomData;
 
 use digicert_api::model::{
     OrderInfo, ReissuedCertificate, ReportRow, ReportWriter, StatusChange, SubaccountOrder,
@@ -13,6 +14,14 @@ use crate::error::CliError;
 /// A table column: its header and width (the last column is not padded).
 pub type Column = (&'static str, usize);
 
+/// Where CSV rows go: the report's own format, or plain CSV of the table's columns.
+pub enum CsvOut<W: Write> {
+    /// Order report rows, every column, as CertCentral writes them.
+    Report(ReportWriter<W>),
+    /// Anything else: the table's columns.
+    Plain(csv::Writer<W>),
+}
+
 /// Something written as a row of a table or CSV, and as a JSON object.
 pub trait Listed: Serialize + Sized {
     /// The columns a person scans first.
@@ -21,58 +30,46 @@ pub trait Listed: Serialize + Sized {
     /// This item's cells, one per column.
     fn cells(&self) -> Vec<String>;
 
-    /// Writes every item as CSV; by default the table's columns.
-    fn write_csv<W: Write, E>(
-        items: impl Iterator<Item = Result<Self, E>>,
-        out: W,
-    ) -> Result<u64, CliError>
-    where
-        CliError: From<E>,
-    {
+    /// Starts CSV output and writes its header; by default the table's columns.
+    fn csv_out<W: Write>(out: W) -> io::Result<CsvOut<W>> {
         let mut csv = csv::Writer::from_writer(out);
-        csv.write_record(Self::COLUMNS.iter().map(|(name, _)| *name))
-            .map_err(io::Error::from)?;
-        let mut count = 0;
-        for item in items {
-            csv.write_record(item?.cells()).map_err(io::Error::from)?;
-            count += 1;
+        csv.write_record(Self::COLUMNS.iter().map(|(name, _)| *name))?;
+        Ok(CsvOut::Plain(csv))
+    }
+
+    /// Writes this item as one CSV row.
+    fn csv_row<W: Write>(&self, out: &mut CsvOut<W>) -> io::Result<()> {
+        match out {
+            CsvOut::Plain(csv) => Ok(csv.write_record(self.cells())?),
+            CsvOut::Report(_) => Err(io::Error::other("only report rows go to a report CSV")),
         }
-        csv.flush()?;
-        Ok(count)
     }
 }
 
-/// Writes a list of items in `format` as they come; stops at the first error
-/// after flushing what was written. Returns how many items were written.
-pub fn write_list<T: Listed, W: Write, E>(
+/// Writes a list in one format, one item at a time, so nothing waits for the whole list.
+pub struct ListWriter<W: Write, T> {
     format: Format,
-    items: impl Iterator<Item = Result<T, E>>,
-    mut out: W,
-) -> Result<u64, CliError>
-where
-    CliError: From<E>,
-{
-    let mut count = 0;
-    let result = (|| {
-        match format {
-            Format::Csv => return T::write_csv(items, &mut out),
+    sink: Sink<W>,
+    count: u64,
+    _items: PhantomData<fn(&T)>,
+}
+
+/// The writer behind a [`ListWriter`].
+enum Sink<W: Write> {
+    Text(W),
+    Csv(Box<CsvOut<W>>),
+}
+
+impl<W: Write, T: Listed> ListWriter<W, T> {
+    /// Starts the list: the table or CSV header, or JSON's opening bracket.
+    pub fn new(format: Format, mut out: W) -> io::Result<Self> {
+        let sink = match format {
+            Format::Csv => Sink::Csv(Box::new(T::csv_out(out)?)),
             Format::Json => {
                 out.write_all(b"[")?;
-                for item in items {
-                    let item = item?;
-                    out.write_all(if count == 0 { b"\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut out, &item).map_err(io::Error::from)?;
-                    count += 1;
-                }
-                out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })?;
+                Sink::Text(out)
             }
-            Format::Jsonl => {
-                for item in items {
-                    serde_json::to_writer(&mut out, &item?).map_err(io::Error::from)?;
-                    out.write_all(b"\n")?;
-                    count += 1;
-                }
-            }
+            Format::Jsonl => Sink::Text(out),
             Format::Table => {
                 write_cells(
                     &mut out,
@@ -82,16 +79,80 @@ where
                         .map(|(name, _)| (*name).to_owned())
                         .collect(),
                 )?;
-                for item in items {
-                    write_cells(&mut out, T::COLUMNS, item?.cells())?;
-                    count += 1;
+                Sink::Text(out)
+            }
+        };
+        Ok(Self {
+            format,
+            sink,
+            count: 0,
+            _items: PhantomData,
+        })
+    }
+
+    /// Writes one item.
+    pub fn item(&mut self, item: &T) -> io::Result<()> {
+        match (&mut self.sink, self.format) {
+            (Sink::Csv(csv), _) => item.csv_row(csv)?,
+            (Sink::Text(out), Format::Json) => {
+                out.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *out, item)?;
+            }
+            (Sink::Text(out), Format::Jsonl) => {
+                serde_json::to_writer(&mut *out, item)?;
+                out.write_all(b"\n")?;
+            }
+            (Sink::Text(out), _) => write_cells(out, T::COLUMNS, item.cells())?,
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Ends the list (JSON's closing bracket), flushes, and says how many items were written.
+    pub fn finish(mut self) -> io::Result<u64> {
+        self.flush_end()?;
+        Ok(self.count)
+    }
+
+    /// Closes what is open and flushes; also used when a list stops at an error.
+    fn flush_end(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(csv) => match csv.as_mut() {
+                CsvOut::Report(writer) => writer.flush(),
+                CsvOut::Plain(writer) => writer.flush(),
+            },
+            Sink::Text(out) => {
+                if self.format == Format::Json {
+                    out.write_all(if self.count == 0 { b"]\n" } else { b"\n]\n" })?;
                 }
+                out.flush()
             }
         }
-        Ok(count)
-    })();
-    out.flush()?;
-    result
+    }
+}
+
+/// Writes every item of a list as it comes; at the first error, flushes what
+/// was written and returns the error. Returns how many items were written.
+pub fn write_list<T: Listed, W: Write, E>(
+    format: Format,
+    items: impl Iterator<Item = Result<T, E>>,
+    out: W,
+) -> Result<u64, CliError>
+where
+    CliError: From<E>,
+{
+    let mut writer = ListWriter::<W, T>::new(format, out)?;
+    for item in items {
+        match item {
+            Ok(item) => writer.item(&item)?,
+            Err(err) => {
+                // Keep what was written readable, then report the failure.
+                let _ = writer.flush_end();
+                return Err(err.into());
+            }
+        }
+    }
+    Ok(writer.finish()?)
 }
 
 /// Writes one item: an object in JSON, a line in JSON Lines, a CSV row, or
@@ -180,21 +241,15 @@ impl Listed for ReportRow {
     }
 
     /// The report's own columns, every value quoted, as CertCentral writes it.
-    fn write_csv<W: Write, E>(
-        items: impl Iterator<Item = Result<Self, E>>,
-        out: W,
-    ) -> Result<u64, CliError>
-    where
-        CliError: From<E>,
-    {
-        let mut writer = ReportWriter::new(out)?;
-        let mut count = 0;
-        for row in items {
-            writer.write_row(&row?)?;
-            count += 1;
+    fn csv_out<W: Write>(out: W) -> io::Result<CsvOut<W>> {
+        Ok(CsvOut::Report(ReportWriter::new(out)?))
+    }
+
+    fn csv_row<W: Write>(&self, out: &mut CsvOut<W>) -> io::Result<()> {
+        match out {
+            CsvOut::Report(writer) => writer.write_row(self),
+            CsvOut::Plain(csv) => Ok(csv.write_record(self.cells())?),
         }
-        writer.flush()?;
-        Ok(count)
     }
 }
 

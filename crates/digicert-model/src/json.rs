@@ -20,6 +20,13 @@ use crate::error::{DecodeError, excerpt};
 /// # Ok::<(), digicert_model::DecodeError>(())
 /// ```
 pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    // Tracking the path of every field costs time on every body, so decode
+    // plainly first and only trace the path of one that fails.
+    serde_json::from_slice(body).or_else(|_| decode_with_path(body))
+}
+
+/// Decodes again, tracking the path, to say where the body went wrong.
+fn decode_with_path<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();

@@ -371,22 +371,44 @@ pub(crate) fn parse_date(v: &str) -> Option<NaiveDate> {
         .or_else(|| parse_datetime(v).map(|dt| dt.date_naive()))
 }
 
-/// Reads an optional value from text with `parse`; `null` and `""` are absent.
-fn opt_parsed<'de, D, T>(
-    d: D,
+/// Reads an optional value from text with `parse`, without copying the text;
+/// `null` and `""` are absent.
+struct ParsedVisitor<T> {
     parse: fn(&str) -> Option<T>,
-    what: &str,
-) -> Result<Option<T>, D::Error>
+    what: &'static str,
+}
+
+impl<'de, T> Visitor<'de> for ParsedVisitor<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.trim().is_empty() {
+            return Ok(None);
+        }
+        (self.parse)(v)
+            .map(Some)
+            .ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self.what))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// An optional value parsed from text by `parse`.
+fn opt_parsed<'de, D, T>(d: D, parse: fn(&str) -> Option<T>, what: &'static str) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    match opt_string(d)? {
-        None => Ok(None),
-        Some(s) if s.trim().is_empty() => Ok(None),
-        Some(s) => parse(&s)
-            .map(Some)
-            .ok_or_else(|| de::Error::invalid_value(Unexpected::Str(&s), &what)),
-    }
+    d.deserialize_any(ParsedVisitor { parse, what })
 }
 
 /// An optional date-time in any of the forms [`parse_datetime`] accepts.

@@ -21,6 +21,9 @@
 //! # }
 //! ```
 //!
+//! `send` runs each exchange as a tokio task, so it must be awaited inside a
+//! tokio runtime with time enabled.
+//!
 //! [reqwest]: https://docs.rs/reqwest/0.12
 
 use std::error::Error as StdError;
@@ -129,11 +132,31 @@ impl AsyncTransport for ReqwestTransport {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
         // "METHOD URL" names the request in errors; headers never do (they hold the API key).
         let target = format!("{} {}", request.method(), request.uri());
-        self.exchange(request, &target).await
+        // The exchange runs as a task of its own, so the body keeps arriving
+        // while the caller is busy with something else (decoding the previous page).
+        let transport = self.clone();
+        let mut task = AbortOnDrop(tokio::spawn(async move {
+            transport.exchange(request, &target).await
+        }));
+        (&mut task.0).await.map_err(|err| {
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("the request task failed: {err}"),
+            )
+        })?
     }
 
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
+    }
+}
+
+/// A task that stops when its caller stops waiting for it (a dropped `send`).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -235,9 +235,11 @@ macro_rules! both_all {
     };
     ($fake:expr, $config:expr, |$client:ident| $call:expr) => {{
         use futures_util::StreamExt as _;
-        let (blocking_fake, async_fake) = ($fake, $fake);
+        // The blocking listing fetches pages on a worker thread, which needs an owned transport.
+        let (blocking_fake, async_fake) = (std::sync::Arc::new($fake), $fake);
         let blocking_items: Vec<_> = {
-            let $client = digicert_api::blocking::Client::new(&blocking_fake, $config);
+            let $client =
+                digicert_api::blocking::Client::new(std::sync::Arc::clone(&blocking_fake), $config);
             $call.collect()
         };
         let async_items: Vec<_> = $crate::support::block_on(async {

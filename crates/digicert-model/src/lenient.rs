@@ -404,7 +404,11 @@ impl<'de, T> Visitor<'de> for ParsedVisitor<T> {
 }
 
 /// An optional value parsed from text by `parse`.
-fn opt_parsed<'de, D, T>(d: D, parse: fn(&str) -> Option<T>, what: &'static str) -> Result<Option<T>, D::Error>
+fn opt_parsed<'de, D, T>(
+    d: D,
+    parse: fn(&str) -> Option<T>,
+    what: &'static str,
+) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
 {

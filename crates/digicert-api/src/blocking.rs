@@ -265,13 +265,15 @@ impl<T: BlockingTransport> Inner<T> {
         loop {
             attempt += 1;
             let request = self.core.request(endpoint)?;
-            while let Some(wait) = self.core.rate_wait(self.transport.now()) {
-                self.transport.sleep(wait);
-            }
-            match self
-                .core
-                .after_attempt(attempt, self.transport.send(request))
-            {
+            let slot = loop {
+                match self.core.rate_slot(self.transport.now()) {
+                    Ok(slot) => break slot,
+                    Err(wait) => self.transport.sleep(wait),
+                }
+            };
+            let result = self.transport.send(request);
+            slot.release(self.transport.now());
+            match self.core.after_attempt(attempt, result) {
                 Step::Done(response) => return self.core.finish(endpoint, response),
                 Step::Retry(wait) => self.transport.sleep(wait),
                 Step::Fail(error) => return Err(error),

@@ -197,13 +197,15 @@ impl<T: AsyncTransport> Client<T> {
         loop {
             attempt += 1;
             let request = self.core.request(endpoint)?;
-            while let Some(wait) = self.core.rate_wait(self.transport.now()) {
-                self.transport.sleep(wait).await;
-            }
-            match self
-                .core
-                .after_attempt(attempt, self.transport.send(request).await)
-            {
+            let slot = loop {
+                match self.core.rate_slot(self.transport.now()) {
+                    Ok(slot) => break slot,
+                    Err(wait) => self.transport.sleep(wait).await,
+                }
+            };
+            let result = self.transport.send(request).await;
+            slot.release(self.transport.now());
+            match self.core.after_attempt(attempt, result) {
                 Step::Done(response) => return self.core.finish(endpoint, response),
                 Step::Retry(wait) => self.transport.sleep(wait).await,
                 Step::Fail(error) => return Err(error),

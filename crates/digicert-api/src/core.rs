@@ -38,6 +38,29 @@ pub(crate) enum Step {
     Fail(Error),
 }
 
+/// One attempt's place in the rate limit, from before it is sent until its answer is in.
+///
+/// Dropped without [`Slot::release`] (the call was cancelled), it ends as of when it was taken.
+/// (`None` for a client without a rate limit.)
+pub(crate) struct Slot<'a>(Option<(&'a RateLimiter, Instant)>);
+
+impl Slot<'_> {
+    /// The attempt ended at `now`: from then on it counts for one window more.
+    pub(crate) fn release(mut self, now: Instant) {
+        if let Some((limiter, _)) = self.0.take() {
+            limiter.release(now);
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some((limiter, taken)) = self.0.take() {
+            limiter.release(taken);
+        }
+    }
+}
+
 /// The configuration and shared state of one client.
 #[derive(Debug)]
 pub(crate) struct Core {
@@ -90,11 +113,19 @@ impl Core {
             })
     }
 
-    /// How long to wait before sending, if the rate limit says so; `None` takes a slot.
-    pub(crate) fn rate_wait(&self, now: Instant) -> Option<Duration> {
-        let wait = self.limiter.as_ref()?.try_acquire(now).err()?;
-        tracing::debug!(wait_ms = wait.as_millis(), "rate limit reached: waiting");
-        Some(wait)
+    /// A slot in the rate limit for an attempt about to be sent at `now`, or how long to
+    /// wait before asking again. Release the slot when the attempt's answer (or failure) is in.
+    pub(crate) fn rate_slot(&self, now: Instant) -> Result<Slot<'_>, Duration> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(Slot(None));
+        };
+        match limiter.try_acquire(now) {
+            Ok(()) => Ok(Slot(Some((limiter, now)))),
+            Err(wait) => {
+                tracing::debug!(wait_ms = wait.as_millis(), "rate limit reached: waiting");
+                Err(wait)
+            }
+        }
     }
 
     /// Decides what follows attempt number `attempt` (1-based).

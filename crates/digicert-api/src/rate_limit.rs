@@ -1,5 +1,11 @@
 //! A client-side rate limiter, so a client stays under DigiCert's per-key limits instead of
 //! collecting 429s: rolling windows, each kept as a log of recent request times.
+//!
+//! The server counts a request when it arrives, which the client cannot see: somewhere
+//! between taking a slot and getting the answer (a new connection, a busy runtime, a slow
+//! network all delay it). So a request holds its slot in every window while it is in flight,
+//! and counts for a whole window from the moment its answer came: then no span of a window
+//! can hold more arrivals than the limit, however the delays fall.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -67,10 +73,12 @@ pub(crate) struct RateLimiter {
     logs: Mutex<Vec<Log>>,
 }
 
-/// One window and the times of the requests still inside it, oldest first.
+/// One window: the requests in flight, and when those that ended still inside it ended,
+/// oldest first.
 #[derive(Debug)]
 struct Log {
     window: Window,
+    in_flight: usize,
     sent: VecDeque<Instant>,
 }
 
@@ -84,7 +92,7 @@ impl RateLimiter {
     }
 
     /// Takes a slot for a request sent at `now`, or says how long to wait before asking again.
-    /// Ok(()) records the request in every window.
+    /// Ok(()) counts the request in every window as in flight until [`RateLimiter::release`].
     pub(crate) fn try_acquire(&self, now: Instant) -> Result<(), Duration> {
         // The logs stay consistent at every step, so a panic elsewhere leaves them usable.
         let mut logs = self.logs.lock().unwrap_or_else(PoisonError::into_inner);
@@ -97,9 +105,19 @@ impl RateLimiter {
             return Err(wait);
         }
         for log in logs.iter_mut() {
-            log.record(now);
+            log.in_flight += 1;
         }
         Ok(())
+    }
+
+    /// Ends a request that [`RateLimiter::try_acquire`] let through: its answer came (or it
+    /// was given up) at `now`, and it counts in every window until `now` plus the window.
+    pub(crate) fn release(&self, now: Instant) {
+        let mut logs = self.logs.lock().unwrap_or_else(PoisonError::into_inner);
+        for log in logs.iter_mut() {
+            log.in_flight = log.in_flight.saturating_sub(1);
+            log.record(now);
+        }
     }
 }
 
@@ -107,6 +125,7 @@ impl Log {
     fn new(window: Window) -> Self {
         Self {
             window,
+            in_flight: 0,
             sent: VecDeque::new(),
         }
     }
@@ -122,10 +141,12 @@ impl Log {
             }
             self.sent.pop_front();
         }
-        if self.sent.len() < self.capacity() {
+        if self.sent.len() + self.in_flight < self.capacity() {
             return Duration::ZERO;
         }
-        self.sent.front().map_or(Duration::ZERO, |&oldest| {
+        // Full: room comes when the oldest ended request leaves. With every slot in flight,
+        // none leaves before a whole window after the first answer, so ask again then.
+        self.sent.front().map_or(per, |&oldest| {
             per.saturating_sub(now.saturating_duration_since(oldest))
         })
     }
@@ -157,6 +178,31 @@ mod tests {
         Window { requests, per }
     }
 
+    impl RateLimiter {
+        /// A request answered at once: let through and released at `now`.
+        fn instant(&self, now: Instant) -> Result<(), Duration> {
+            self.try_acquire(now)?;
+            self.release(now);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_request_holds_its_slot_in_flight_and_counts_a_window_from_its_answer() {
+        let limiter = RateLimiter::new(RateLimit::new([window(2, ms(100))]));
+        let t0 = Instant::now();
+        assert_eq!(limiter.try_acquire(t0), Ok(()));
+        assert_eq!(limiter.try_acquire(t0), Ok(()));
+        // Both in flight: nothing leaves before a whole window after an answer.
+        assert_eq!(limiter.try_acquire(t0 + ms(250)), Err(ms(100)));
+        // Slow answers: the server may have counted them as late as this.
+        limiter.release(t0 + ms(300));
+        limiter.release(t0 + ms(310));
+        assert_eq!(limiter.try_acquire(t0 + ms(350)), Err(ms(50)));
+        assert_eq!(limiter.try_acquire(t0 + ms(400)), Ok(()));
+        assert_eq!(limiter.try_acquire(t0 + ms(400)), Err(ms(10)));
+    }
+
     #[test]
     fn digicert_limits() {
         let limit = RateLimit::digicert();
@@ -185,7 +231,7 @@ mod tests {
         let limiter = RateLimiter::new(RateLimit::new([]));
         let t0 = Instant::now();
         for _ in 0..10_000 {
-            assert_eq!(limiter.try_acquire(t0), Ok(()));
+            assert_eq!(limiter.instant(t0), Ok(()));
         }
     }
 
@@ -194,15 +240,15 @@ mod tests {
         let limiter = RateLimiter::new(RateLimit::digicert());
         let t0 = Instant::now();
         for i in 0..100 {
-            assert_eq!(limiter.try_acquire(t0 + ms(10 * i)), Ok(()), "request {i}");
+            assert_eq!(limiter.instant(t0 + ms(10 * i)), Ok(()), "request {i}");
         }
         // The 101st waits until the first leaves the window, exactly.
-        assert_eq!(limiter.try_acquire(t0 + ms(1_000)), Err(ms(4_000)));
-        assert_eq!(limiter.try_acquire(t0 + ms(4_999)), Err(ms(1)));
-        assert_eq!(limiter.try_acquire(t0 + ms(5_000)), Ok(()));
+        assert_eq!(limiter.instant(t0 + ms(1_000)), Err(ms(4_000)));
+        assert_eq!(limiter.instant(t0 + ms(4_999)), Err(ms(1)));
+        assert_eq!(limiter.instant(t0 + ms(5_000)), Ok(()));
         // Next, the second request (at 10 ms) must leave.
-        assert_eq!(limiter.try_acquire(t0 + ms(5_000)), Err(ms(10)));
-        assert_eq!(limiter.try_acquire(t0 + ms(5_010)), Ok(()));
+        assert_eq!(limiter.instant(t0 + ms(5_000)), Err(ms(10)));
+        assert_eq!(limiter.instant(t0 + ms(5_010)), Ok(()));
     }
 
     #[test]
@@ -211,35 +257,35 @@ mod tests {
         let t0 = Instant::now();
         // One request every 50 ms never fills the 5-second window (100 per 5 s exactly).
         for i in 0..1000 {
-            assert_eq!(limiter.try_acquire(t0 + ms(50 * i)), Ok(()), "request {i}");
+            assert_eq!(limiter.instant(t0 + ms(50 * i)), Ok(()), "request {i}");
         }
         let t = t0 + ms(50_000);
-        assert_eq!(limiter.try_acquire(t), Err(ms(130_000)));
-        assert_eq!(limiter.try_acquire(t0 + ms(180_000)), Ok(()));
+        assert_eq!(limiter.instant(t), Err(ms(130_000)));
+        assert_eq!(limiter.instant(t0 + ms(180_000)), Ok(()));
     }
 
     #[test]
     fn the_longest_wait_wins() {
         let limiter = RateLimiter::new(RateLimit::new([window(1, ms(100)), window(2, ms(1_000))]));
         let t0 = Instant::now();
-        assert_eq!(limiter.try_acquire(t0), Ok(()));
-        assert_eq!(limiter.try_acquire(t0 + ms(100)), Ok(()));
+        assert_eq!(limiter.instant(t0), Ok(()));
+        assert_eq!(limiter.instant(t0 + ms(100)), Ok(()));
         // The short window frees at 200 ms, the long one only at 1000 ms.
-        assert_eq!(limiter.try_acquire(t0 + ms(150)), Err(ms(850)));
-        assert_eq!(limiter.try_acquire(t0 + ms(1_000)), Ok(()));
+        assert_eq!(limiter.instant(t0 + ms(150)), Err(ms(850)));
+        assert_eq!(limiter.instant(t0 + ms(1_000)), Ok(()));
     }
 
     #[test]
     fn a_refusal_records_nothing() {
         let limiter = RateLimiter::new(RateLimit::new([window(1, ms(100)), window(5, ms(1_000))]));
         let t0 = Instant::now();
-        assert_eq!(limiter.try_acquire(t0), Ok(()));
+        assert_eq!(limiter.instant(t0), Ok(()));
         for i in 1..50 {
-            assert!(limiter.try_acquire(t0 + ms(i)).is_err());
+            assert!(limiter.instant(t0 + ms(i)).is_err());
         }
         // Had the refusals counted, the 5-per-second window would be full.
         for i in 1..5 {
-            assert_eq!(limiter.try_acquire(t0 + ms(100 * i)), Ok(()));
+            assert_eq!(limiter.instant(t0 + ms(100 * i)), Ok(()));
         }
     }
 
@@ -247,9 +293,9 @@ mod tests {
     fn a_late_reader_of_the_clock_counts_as_now() {
         let limiter = RateLimiter::new(RateLimit::new([window(1, ms(100))]));
         let t0 = Instant::now();
-        assert_eq!(limiter.try_acquire(t0 + ms(50)), Ok(()));
-        assert_eq!(limiter.try_acquire(t0), Err(ms(100)));
-        assert_eq!(limiter.try_acquire(t0 + ms(150)), Ok(()));
+        assert_eq!(limiter.instant(t0 + ms(50)), Ok(()));
+        assert_eq!(limiter.instant(t0), Err(ms(100)));
+        assert_eq!(limiter.instant(t0 + ms(150)), Ok(()));
     }
 
     #[test]
@@ -266,8 +312,8 @@ mod tests {
         assert!(crashed.is_err());
         assert!(limiter.logs.is_poisoned());
         let t0 = Instant::now();
-        assert_eq!(limiter.try_acquire(t0), Ok(()));
-        assert_eq!(limiter.try_acquire(t0), Err(ms(100)));
+        assert_eq!(limiter.instant(t0), Ok(()));
+        assert_eq!(limiter.instant(t0), Err(ms(100)));
     }
 
     #[test]
@@ -347,7 +393,7 @@ mod tests {
             let mut granted = Vec::new();
             for gap in gaps {
                 clock += ms(gap);
-                if let Err(wait) = limiter.try_acquire(clock) {
+                if let Err(wait) = limiter.instant(clock) {
                     prop_assert!(!wait.is_zero());
                     // Not a moment too long: one nanosecond earlier would still break a window...
                     let just_before = clock + wait - Duration::from_nanos(1);
@@ -355,7 +401,7 @@ mod tests {
                     // ...and after the wait the request goes through.
                     clock += wait;
                     prop_assert!(!breaks_a_window(&windows, &granted, clock));
-                    prop_assert_eq!(limiter.try_acquire(clock), Ok(()));
+                    prop_assert_eq!(limiter.instant(clock), Ok(()));
                 } else {
                     prop_assert!(!breaks_a_window(&windows, &granted, clock));
                 }

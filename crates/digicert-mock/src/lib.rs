@@ -20,6 +20,9 @@
 //! answered, and a per-key rate limiter like DigiCert's. The server records every request
 //! ([`MockServer::requests`]) so tests can count and time them.
 //!
+//! For answers the fake never gives (a proxy's HTML page with `200 OK`, a redirect, a
+//! chunked body of any size), [`RawServer`] answers every request with fixed raw bytes.
+//!
 //! From async code, on the test's runtime:
 //!
 //! ```no_run
@@ -53,6 +56,7 @@ mod cut;
 mod dataset;
 mod faults;
 mod log;
+mod raw;
 mod routes;
 mod server;
 mod window;
@@ -60,4 +64,5 @@ mod window;
 pub use dataset::{Dataset, DatasetConfig};
 pub use faults::{FaultPlan, Faults, LatencySpike, RateLimit};
 pub use log::RequestRecord;
+pub use raw::RawServer;
 pub use server::{MockConfig, MockServer};

@@ -19,7 +19,7 @@ pub enum Error {
         errors: Vec<ApiErrorEntry>,
     },
     /// The answer was not the documented body, such as an HTML page from a proxy.
-    #[error("unexpected answer {status}{}: `{excerpt}`", content_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    #[error("unexpected answer {status}{}: {}", content_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(), quoted(excerpt))]
     UnexpectedResponse {
         /// The HTTP status.
         status: StatusCode,
@@ -97,6 +97,15 @@ impl Error {
                 .api_errors()
                 .iter()
                 .any(|e| e.code.category() == "access_denied")
+    }
+}
+
+/// The start of a body in backticks, or what an empty one is.
+fn quoted(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        "an empty body".to_owned()
+    } else {
+        format!("`{excerpt}`")
     }
 }
 

@@ -367,20 +367,6 @@ fn a_body_over_the_size_cap_is_a_clear_error_and_not_retried() {
     assert_eq!(raw.requests().len(), 2, "one request per backend: no retry");
 }
 
-/// Receive times of the mock's requests: the most that fall in any span of `window`.
-fn busiest_window(server: &MockServer, window: Duration) -> usize {
-    let times: Vec<Instant> = server.requests().iter().map(|r| r.received).collect();
-    let mut most = 0;
-    let mut start = 0;
-    for (end, &at) in times.iter().enumerate() {
-        while at.duration_since(times[start]) >= window {
-            start += 1;
-        }
-        most = most.max(end + 1 - start);
-    }
-    most
-}
-
 /// Many pages at 16 in flight, with bursts of 429 over and over: the client's limiter keeps
 /// the server's log under the limit, the server's own limiter never refuses, nothing is lost.
 #[test]
@@ -443,7 +429,7 @@ fn concurrent_pages_under_repeated_429_bursts_keep_the_limit_and_lose_nothing() 
         .iter()
         .filter(|r| r.status == Some(429))
         .count();
-    let busiest = busiest_window(&server, Duration::from_secs(1));
+    let busiest = server.busiest(Duration::from_secs(1));
     println!(
         "{} orders, {} requests, {refused} answered 429 ({injected} injected), busiest second {busiest}, {elapsed:?}",
         walk.ids.len(),

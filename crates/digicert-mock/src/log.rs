@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One request as the server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,24 @@ impl RequestLog {
         self.lock().clone()
     }
 
+    /// The most requests that arrived within any span of `window`.
+    pub(crate) fn busiest(&self, window: Duration) -> usize {
+        let records = self.lock();
+        let mut start = 0;
+        let mut most = 0;
+        for (end, record) in records.iter().enumerate() {
+            while start < end
+                && records
+                    .get(start)
+                    .is_some_and(|first| record.received.duration_since(first.received) >= window)
+            {
+                start += 1;
+            }
+            most = most.max(end + 1 - start);
+        }
+        most
+    }
+
     /// Number of records.
     pub(crate) fn len(&self) -> usize {
         self.lock().len()
@@ -84,8 +102,11 @@ mod tests {
         assert_eq!(records[0].status, None);
         assert_eq!(records[1].status, Some(404));
         assert_eq!(records[1].path_and_query, "/b?x=1");
+        assert_eq!(log.busiest(std::time::Duration::from_secs(60)), 2);
+        assert_eq!(log.busiest(std::time::Duration::ZERO), 1);
         log.clear();
         assert_eq!(log.len(), 0);
+        assert_eq!(log.busiest(std::time::Duration::from_secs(60)), 0);
         log.answered(first, 200);
         assert_eq!(log.arrived("GET", "/c"), 3);
     }

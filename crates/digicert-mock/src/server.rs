@@ -269,6 +269,12 @@ impl MockServer {
         self.shared.log.records()
     }
 
+    /// The most requests received (since the last [`MockServer::clear_requests`]) within any
+    /// span of `window`, by arrival time: what a rate limit over `window` would see.
+    pub fn busiest(&self, window: Duration) -> usize {
+        self.shared.log.busiest(window)
+    }
+
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         self.shared.log.clear();

@@ -1,0 +1,73 @@
+//! Running the `digicert` binary in tests: a clean environment, the output as text, the
+//! ids of JSON-lines output.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Output};
+
+/// The key every test configures; no output may ever contain it.
+pub const KEY: &str = "cli-faults-key-7c2d91e4b0";
+
+/// The binary with no key, base URL, log filter or proxy from the environment.
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_digicert"));
+    for name in [
+        "DIGICERT_API_KEY",
+        "DIGICERT_BASE_URL",
+        "RUST_LOG",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// Runs the binary with `args` against `base_url` with the test key.
+pub fn digicert_at(base_url: &str, args: &[&str]) -> Output {
+    command()
+        .args(["--base-url", base_url, "--api-key", KEY])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The exit code; a panic (101) or a signal fails the test at once.
+pub fn exit_code(output: &Output) -> i32 {
+    let code = output.status.code();
+    assert!(
+        matches!(code, Some(0..=2)),
+        "exit {code:?}: {}",
+        text(&output.stderr)
+    );
+    assert!(
+        !text(&output.stderr).contains("panicked"),
+        "{}",
+        text(&output.stderr)
+    );
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(!text(stream).contains(KEY), "the key was printed");
+    }
+    code.unwrap_or_default()
+}
+
+/// The `id_field` of each line of JSON-lines output.
+pub fn ids(stdout: &[u8], id_field: &str) -> Vec<u64> {
+    text(stdout)
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            value[id_field].as_u64().unwrap()
+        })
+        .collect()
+}

@@ -4,10 +4,12 @@
 //! cargo xtask fixtures regen [--base-url URL] [--mock] [--out DIR]
 //! cargo xtask fixtures check [--dir DIR]
 //! cargo xtask bench-data N [--out FILE]
+//! cargo xtask bench [--quick] [--orders N] [--latency-ms N] [--runs K]
 //! ```
 //!
 //! Exit code 1 when a task fails, 2 on bad usage.
 
+mod bench;
 mod bench_data;
 mod fixtures;
 
@@ -42,6 +44,8 @@ enum Task {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Time digicert against curl and Python on the loopback mock, and its peak memory.
+    Bench(bench::Options),
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +103,10 @@ fn run(task: Task) -> Result<ExitCode, Box<dyn Error>> {
         Task::Fixtures(FixturesTask::Check { dir }) => fixtures::check(&dir),
         Task::BenchData { orders, out } => {
             bench_data::run(orders, out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Bench(options) => {
+            bench::run(&options)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -27,7 +27,7 @@ use crate::status_window::merge;
 /// ```no_run
 /// use digicert_api::{blocking, Config};
 ///
-/// fn count(transport: impl digicert_api::transport::BlockingTransport) -> Result<usize, digicert_api::Error> {
+/// fn count(transport: impl digicert_api::transport::BlockingTransport + 'static) -> Result<usize, digicert_api::Error> {
 ///     // With the `ureq` feature: blocking::Client::with_ureq(Config::new(key)).
 ///     let client = blocking::Client::new(transport, Config::new("my-api-key"));
 ///     let mut count = 0;
@@ -87,7 +87,7 @@ impl<T: BlockingTransport> Client<T> {
     /// One page of the order report (`GET /report/order`).
     ///
     /// ```no_run
-    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
     /// use digicert_api::ReportQuery;
     ///
     /// let rows = client.order_report(&ReportQuery::new().limit(100))?;
@@ -103,7 +103,7 @@ impl<T: BlockingTransport> Client<T> {
     /// thread while this one is read, so at most two pages are held.
     ///
     /// ```no_run
-    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
     /// use digicert_api::ReportQuery;
     /// use digicert_api::model::OrderStatus;
     ///
@@ -126,7 +126,7 @@ impl<T: BlockingTransport> Client<T> {
     /// One page of sub-account orders (`GET /account/subaccount/order`).
     ///
     /// ```no_run
-    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
     /// use digicert_api::SubaccountOrdersQuery;
     ///
     /// let page = client.subaccount_orders(&SubaccountOrdersQuery::new())?;
@@ -144,7 +144,7 @@ impl<T: BlockingTransport> Client<T> {
     /// page fetched on a worker thread while this one is read.
     ///
     /// ```no_run
-    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
     /// let count = client.subaccount_orders_all(Default::default()).collect::<Result<Vec<_>, _>>()?.len();
     /// # Ok(()) }
     /// ```
@@ -162,7 +162,7 @@ impl<T: BlockingTransport> Client<T> {
     /// (`GET /order/certificate/{ref}`).
     ///
     /// ```no_run
-    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
     /// use digicert_api::OrderRef;
     ///
     /// match client.order_info(&OrderRef::parse("123456")?) {
@@ -179,7 +179,7 @@ impl<T: BlockingTransport> Client<T> {
     /// The reissues of an order (`GET /order/certificate/{order_id}/reissue`).
     ///
     /// ```no_run
-    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
     /// for cert in client.reissues(123456)?.certificates {
     ///     println!("{} {}", cert.id, cert.status);
     /// }
@@ -193,7 +193,7 @@ impl<T: BlockingTransport> Client<T> {
     /// (`GET /order/certificate/status-changes`).
     ///
     /// ```no_run
-    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
     /// use digicert_api::StatusChangesQuery;
     ///
     /// for change in client.status_changes(&StatusChangesQuery::last_minutes(60))?.orders {
@@ -210,7 +210,7 @@ impl<T: BlockingTransport> Client<T> {
     /// order id, the later window's status winning.
     ///
     /// ```no_run
-    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport>) -> Result<(), digicert_api::Error> {
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
     /// use chrono::{Duration, Utc};
     ///
     /// let now = Utc::now();

@@ -24,7 +24,7 @@
 //! use digicert_api::{blocking, Client, Config, Error, OrderRef};
 //!
 //! // Blocking, over any BlockingTransport (digicert_transport_ureq::UreqTransport, say):
-//! fn show(transport: impl BlockingTransport) -> Result<(), Error> {
+//! fn show(transport: impl BlockingTransport + 'static) -> Result<(), Error> {
 //!     let client = blocking::Client::new(transport, Config::new("my-api-key"));
 //!     let order = client.order_info(&OrderRef::parse("123456")?)?;
 //!     println!("{} is {}", order.id, order.status);

@@ -57,10 +57,12 @@ impl fmt::Display for Decimal {
 
 impl Serialize for Decimal {
     /// Writes a JSON number when that number reads back as the same digits,
-    /// and the digits as a string otherwise (`"198.00"`, or beyond `f64`).
+    /// and the digits as a string otherwise (`"198.00"`, `"007"`, or beyond `f64`).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if let Ok(int) = self.0.parse::<i64>() {
-            return s.serialize_i64(int);
+        match self.0.parse::<i64>() {
+            // Not for `007` or `-0`, which read back as `7` and `0`.
+            Ok(int) if int.to_string() == self.0 => return s.serialize_i64(int),
+            _ => {}
         }
         match self.0.parse::<f64>() {
             Ok(float) if float.to_string() == self.0 => s.serialize_f64(float),
@@ -128,6 +130,16 @@ mod tests {
         assert_eq!(cost.to_f64(), 19.5);
         let cost: Decimal = serde_json::from_str("\"-3\"").unwrap();
         assert_eq!(cost.as_str(), "-3");
+    }
+
+    #[test]
+    fn digits_a_number_would_change_stay_a_string() {
+        for digits in ["007", "09.5", "-0", "-0.0", "0.10"] {
+            let cost: Decimal = digits.parse().unwrap();
+            let json = serde_json::to_string(&cost).unwrap();
+            let again: Decimal = serde_json::from_str(&json).unwrap();
+            assert_eq!(again, cost, "{digits:?} was written {json}");
+        }
     }
 
     #[test]

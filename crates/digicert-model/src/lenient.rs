@@ -10,7 +10,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime};
 use serde::de::{self, Deserializer, IgnoredAny, Unexpected, Visitor};
 use serde::{Deserialize, Serializer};
 
@@ -344,7 +344,15 @@ pub(crate) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
 
 /// Parses the date-times CertCentral writes: RFC 3339 (`2019-05-07T09:33:08+00:00`),
 /// `yyyy-MM-dd HH:mm:ss` (taken as UTC), or a bare date (midnight UTC).
+///
+/// The year must have four digits (0000 to 9999), as in RFC 3339: a date-time
+/// such as `-0001-01-01` or `+12345-01-01` could not be written back out.
 pub(crate) fn parse_datetime(v: &str) -> Option<DateTime<FixedOffset>> {
+    parse_datetime_any_year(v).filter(|dt| (0..=9999).contains(&dt.year()))
+}
+
+/// [`parse_datetime`] without the limit on the year.
+fn parse_datetime_any_year(v: &str) -> Option<DateTime<FixedOffset>> {
     let v = v.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(v) {
         return Some(dt);

@@ -42,13 +42,9 @@ impl Listing {
     }
 
     fn expected(self, server: &MockServer) -> Vec<u64> {
-        let dataset = server.dataset();
         match self {
-            Self::Report => dataset.order_ids().collect(),
-            Self::Subaccounts => {
-                let page = dataset.subaccount_orders(0, dataset.len());
-                page.orders.iter().map(|order| order.id).collect()
-            }
+            Self::Report => server.dataset().order_ids().collect(),
+            Self::Subaccounts => server.dataset().subaccount_order_ids().collect(),
         }
     }
 }

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use digicert_mock::{MockConfig, MockServer, RawServer};
-use support::{KEY, command, digicert_at, exit_code, text};
+use support::{KEY, PROXY_VARIABLES, command, digicert_at, exit_code, text};
 
 const BACKENDS: [&str; 2] = ["blocking", "async"];
 
@@ -102,14 +102,7 @@ fn an_order_reference_never_changes_the_path_or_query() {
 fn through(proxy: &RawServer, args: &[&str]) -> Command {
     let url = format!("http://{}", proxy.addr());
     let mut command = command();
-    for name in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
+    for name in PROXY_VARIABLES {
         command.env(name, &url);
     }
     command.args(["--api-key", KEY]).args(args);

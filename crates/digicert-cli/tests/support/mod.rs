@@ -8,22 +8,27 @@ use std::process::{Command, Output};
 /// The key every test configures; no output may ever contain it.
 pub const KEY: &str = "cli-faults-key-7c2d91e4b0";
 
+/// Every variable that can send the binary's requests through a proxy.
+pub const PROXY_VARIABLES: [&str; 6] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+];
+
 /// The binary with no key, base URL, log filter or proxy from the environment.
 pub fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_digicert"));
-    for name in [
+    let others = [
         "DIGICERT_API_KEY",
         "DIGICERT_BASE_URL",
         "RUST_LOG",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
         "NO_PROXY",
         "no_proxy",
-    ] {
+    ];
+    for name in PROXY_VARIABLES.iter().chain(&others) {
         command.env_remove(name);
     }
     command

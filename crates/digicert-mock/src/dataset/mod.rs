@@ -168,6 +168,14 @@ impl Dataset {
         self.cores.iter().map(|core| core.id)
     }
 
+    /// The IDs of the orders sub-accounts placed, newest first (the order of the sub-account
+    /// orders list).
+    pub fn subaccount_order_ids(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
+        self.subaccount_positions
+            .iter()
+            .map(|&position| self.cores.get(position).map_or(0, |core| core.id))
+    }
+
     /// The order an order ID, certificate thumbprint or serial number (hex, any case) names.
     pub fn find(&self, reference: &str) -> Option<u64> {
         let reference = reference.trim();

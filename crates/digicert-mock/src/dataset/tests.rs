@@ -242,6 +242,8 @@ fn every_view_tells_the_same_story() {
     assert!(page.orders.iter().any(|order| order.certificate.is_none()));
     assert!(page.orders.iter().any(|order| order.certificate.is_some()));
     assert!(page.orders.iter().any(|order| order.id == 123457));
+    let listed: Vec<u64> = page.orders.iter().map(|order| order.id).collect();
+    assert_eq!(dataset.subaccount_order_ids().collect::<Vec<_>>(), listed);
 }
 
 #[test]

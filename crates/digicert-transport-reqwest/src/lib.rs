@@ -39,7 +39,10 @@ use digicert_transport::{
 /// Cheap to clone: clones share the client and its connection pool.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
+    /// For https: honours the proxy settings of the environment.
     client: reqwest::Client,
+    /// For plain http: never through a proxy, which would read the request (and its key) in clear.
+    direct: reqwest::Client,
     max_response_bytes: u64,
 }
 
@@ -49,22 +52,28 @@ impl ReqwestTransport {
     /// Fails (kind [`TransportErrorKind::Other`]) only if the client cannot be set up,
     /// e.g. an invalid `User-Agent` value or a TLS initialisation failure.
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout);
-        if let Some(user_agent) = config.user_agent {
-            builder = builder.user_agent(user_agent);
-        }
-        let client = builder.build().map_err(|err| {
-            TransportError::new(
-                TransportErrorKind::Other,
-                format!("building the HTTP client failed: {err}"),
-            )
-            .with_source(err)
-        })?;
+        let client = |through_proxy: bool| {
+            let mut builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.timeout);
+            if !through_proxy {
+                builder = builder.no_proxy();
+            }
+            if let Some(user_agent) = &config.user_agent {
+                builder = builder.user_agent(user_agent.as_str());
+            }
+            builder.build().map_err(|err| {
+                TransportError::new(
+                    TransportErrorKind::Other,
+                    format!("building the HTTP client failed: {err}"),
+                )
+                .with_source(err)
+            })
+        };
         Ok(Self {
-            client,
+            client: client(true)?,
+            direct: client(false)?,
             max_response_bytes: config.max_response_bytes,
         })
     }
@@ -78,8 +87,12 @@ impl ReqwestTransport {
             )
             .with_source(err)
         })?;
-        let mut response = self
-            .client
+        let client = if request.url().scheme() == "http" {
+            &self.direct
+        } else {
+            &self.client
+        };
+        let mut response = client
             .execute(request)
             .await
             .map_err(|err| map_error(err, target, "request failed"))?;

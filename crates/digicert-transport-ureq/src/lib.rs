@@ -34,26 +34,36 @@ use http::Method;
 /// Cheap to clone: clones share the agent and its connection pool.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
+    /// For https: honours the proxy settings of the environment.
     agent: ureq::Agent,
+    /// For plain http: never through a proxy, which would read the request (and its key) in clear.
+    direct: ureq::Agent,
     max_response_bytes: u64,
 }
 
 impl UreqTransport {
     /// Builds a transport from the shared settings.
     pub fn new(config: TransportConfig) -> Self {
-        let mut builder = ureq::Agent::config_builder()
-            // 4xx and 5xx are answers for the caller to judge, not transport failures.
-            .http_status_as_error(false)
-            // Redirects are returned as they are; with 0 ureq never errors on them.
-            .max_redirects(0)
-            .timeout_resolve(Some(config.connect_timeout))
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.timeout));
-        if let Some(user_agent) = config.user_agent {
-            builder = builder.user_agent(user_agent);
-        }
+        let agent = |through_proxy: bool| -> ureq::Agent {
+            let mut builder = ureq::Agent::config_builder()
+                // 4xx and 5xx are answers for the caller to judge, not transport failures.
+                .http_status_as_error(false)
+                // Redirects are returned as they are; with 0 ureq never errors on them.
+                .max_redirects(0)
+                .timeout_resolve(Some(config.connect_timeout))
+                .timeout_connect(Some(config.connect_timeout))
+                .timeout_global(Some(config.timeout));
+            if !through_proxy {
+                builder = builder.proxy(None);
+            }
+            if let Some(user_agent) = &config.user_agent {
+                builder = builder.user_agent(user_agent.as_str());
+            }
+            builder.build().into()
+        };
         Self {
-            agent: builder.build().into(),
+            agent: agent(true),
+            direct: agent(false),
             max_response_bytes: config.max_response_bytes,
         }
     }
@@ -64,10 +74,15 @@ impl UreqTransport {
         // An empty body on GET, DELETE etc. is "no body" (no `Content-Length: 0` line);
         // methods that expect a body still send an explicit empty one.
         let expects_body = matches!(parts.method, Method::POST | Method::PUT | Method::PATCH);
-        if body.is_empty() && !expects_body {
-            self.agent.run(http::Request::from_parts(parts, ()))
+        let agent = if parts.uri.scheme_str() == Some("http") {
+            &self.direct
         } else {
-            self.agent.run(http::Request::from_parts(parts, body))
+            &self.agent
+        };
+        if body.is_empty() && !expects_body {
+            agent.run(http::Request::from_parts(parts, ()))
+        } else {
+            agent.run(http::Request::from_parts(parts, body))
         }
     }
 

@@ -164,7 +164,8 @@ impl<R: Read> Read for QuoteParity<R> {
         let read = self.inner.read(buf)?;
         self.ended |= read == 0 && !buf.is_empty();
         let bytes = buf.get(..read).unwrap_or(buf);
-        self.odd ^= bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+        // A branch-free parity fold: the compiler vectorizes it, a filtered count it does not.
+        self.odd ^= bytes.iter().fold(0u8, |parity, &b| parity ^ u8::from(b == b'"')) == 1;
         Ok(read)
     }
 }

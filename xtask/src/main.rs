@@ -50,7 +50,7 @@ enum Task {
 
 #[derive(Debug, Subcommand)]
 enum FixturesTask {
-    /// Fetch one answer per endpoint, scrub it, write DIR/<endpoint>/recorded.{json,csv}.
+    /// Fetch one answer per endpoint, scrub it, write `DIR/<endpoint>/recorded.{json,csv}`.
     ///
     /// The API key comes from DIGICERT_API_KEY (not needed with --mock).
     Regen {

@@ -3,6 +3,10 @@
 //! Exit codes: 0 success; 1 an API, network or decode error; 2 bad usage or
 //! input refused before any request.
 
+// The doc comments on the arguments are clap's `--help` text, where a URL in
+// angle brackets would print the brackets.
+#![allow(rustdoc::bare_urls)]
+
 mod api;
 mod args;
 mod commands;

@@ -111,10 +111,9 @@ fn every_fuzz_reproducer_decodes_without_panic_and_round_trips() {
 /// Found by `subaccount_page`: `"cost": "09"` was written back as the number `9`.
 #[test]
 fn a_cost_a_json_number_would_change_is_written_as_its_digits() {
-    let page: SubaccountOrdersPage = json_round_trip(
-        br#"{"orders":[{"id":1,"status":"issued","order_price":{"cost":"09"}}]}"#,
-    )
-    .unwrap();
+    let page: SubaccountOrdersPage =
+        json_round_trip(br#"{"orders":[{"id":1,"status":"issued","order_price":{"cost":"09"}}]}"#)
+            .unwrap();
     let cost = page.orders[0].order_price.as_ref().unwrap().cost.as_ref();
     assert_eq!(cost.unwrap().as_str(), "09");
     let json = serde_json::to_string(&page).unwrap();
@@ -124,17 +123,16 @@ fn a_cost_a_json_number_would_change_is_written_as_its_digits() {
 /// A date-time whose year RFC 3339 cannot write (so it could not be written back) is refused.
 #[test]
 fn a_date_time_year_outside_0000_to_9999_is_refused() {
-    for date in [
-        "-0001-01-01",
-        "+12345-01-01",
-        "+12345-01-01T00:00:00+00:00",
-    ] {
+    for date in ["-0001-01-01", "+12345-01-01", "+12345-01-01T00:00:00+00:00"] {
         let body = format!(r#"{{"id":1,"status":"issued","date_created":"{date}"}}"#);
         let err = json_round_trip::<OrderInfo>(body.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("date_created"), "{err}");
     }
     for date in ["0000-01-01T00:00:00+00:00", "9999-12-31 23:59:59"] {
         let body = format!(r#"{{"id":1,"status":"issued","date_created":"{date}"}}"#);
-        assert!(json_round_trip::<OrderInfo>(body.as_bytes()).is_ok(), "{date}");
+        assert!(
+            json_round_trip::<OrderInfo>(body.as_bytes()).is_ok(),
+            "{date}"
+        );
     }
 }

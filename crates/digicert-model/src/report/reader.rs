@@ -165,7 +165,10 @@ impl<R: Read> Read for QuoteParity<R> {
         self.ended |= read == 0 && !buf.is_empty();
         let bytes = buf.get(..read).unwrap_or(buf);
         // A branch-free parity fold: the compiler vectorizes it, a filtered count it does not.
-        self.odd ^= bytes.iter().fold(0u8, |parity, &b| parity ^ u8::from(b == b'"')) == 1;
+        self.odd ^= bytes
+            .iter()
+            .fold(0u8, |parity, &b| parity ^ u8::from(b == b'"'))
+            == 1;
         Ok(read)
     }
 }

@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use tokio::runtime::Runtime;
 
 /// Items buffered between the async listing task and the writer.
-const CHANNEL_ITEMS: usize = 2048;
+const CHANNEL_ITEMS: usize = 512;
 
 /// A client on the chosen backend.
 pub enum Api {

@@ -18,8 +18,12 @@ use digicert_transport_ureq::UreqTransport;
 use futures_util::StreamExt;
 use tokio::runtime::Runtime;
 
-/// Items buffered between the async listing task and the writer.
-const CHANNEL_ITEMS: usize = 512;
+/// Items handed to the writer at once: one hand-over per item would wake the
+/// writer thread for every row.
+const CHUNK_ITEMS: usize = 256;
+
+/// Chunks buffered between a listing and the writer.
+const CHANNEL_CHUNKS: usize = 4;
 
 /// A client on the chosen backend.
 pub enum Api {
@@ -45,35 +49,39 @@ macro_rules! call {
     };
 }
 
-/// Runs an async listing as a task and hands its items to the calling thread.
+/// Runs a listing apart from the calling thread and hands its items over in chunks.
 macro_rules! listing {
     ($api:expr, |$client:ident| $call:expr) => {
         match $api {
             Api::Blocking(client) => {
                 let $client = Arc::clone(client);
-                let (sender, receiver) = std::sync::mpsc::sync_channel(CHANNEL_ITEMS);
+                let (sender, receiver) = std::sync::mpsc::sync_channel(CHANNEL_CHUNKS);
                 std::thread::spawn(move || {
+                    let mut chunk = Vec::with_capacity(CHUNK_ITEMS);
                     for item in $call {
-                        if sender.send(item).is_err() {
-                            break; // the reader stopped
+                        chunk.push(item);
+                        if chunk.len() == CHUNK_ITEMS && sender.send(std::mem::take(&mut chunk)).is_err() {
+                            return; // the reader stopped
                         }
                     }
+                    let _ = sender.send(chunk);
                 });
-                Box::new(receiver.into_iter()) as Box<dyn Iterator<Item = _> + '_>
+                Box::new(receiver.into_iter().flatten()) as Box<dyn Iterator<Item = _> + '_>
             }
             Api::Async { client, runtime } => {
                 let $client = Arc::clone(client);
-                let (sender, mut receiver) = tokio::sync::mpsc::channel(CHANNEL_ITEMS);
+                let (sender, mut receiver) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
                 runtime.spawn(async move {
-                    let items = $call;
-                    futures_util::pin_mut!(items);
-                    while let Some(item) = items.next().await {
-                        if sender.send(item).await.is_err() {
+                    // Whatever is ready, up to a chunk: no waiting to fill one.
+                    let chunks = $call.ready_chunks(CHUNK_ITEMS);
+                    futures_util::pin_mut!(chunks);
+                    while let Some(chunk) = chunks.next().await {
+                        if sender.send(chunk).await.is_err() {
                             break; // the reader stopped
                         }
                     }
                 });
-                Box::new(std::iter::from_fn(move || receiver.blocking_recv()))
+                Box::new(std::iter::from_fn(move || receiver.blocking_recv()).flatten())
             }
         }
     };

@@ -64,7 +64,7 @@ pub fn connect(global: &Global) -> Result<Connection, CliError> {
         Backend::Blocking => Api::Blocking(Arc::new(blocking::Client::with_ureq(config))),
         Backend::Async => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
+                .worker_threads(1)
                 .enable_all()
                 .build()?;
             let client = Arc::new(Client::with_reqwest(config)?);

@@ -117,6 +117,7 @@ impl<R: Read> ReportReader<R> {
             }
             Ok(true) => Ok(Some(RecordFields {
                 record: &self.record,
+                text: std::str::from_utf8(self.record.as_slice()).ok(),
                 indices: &self.indices,
                 record_number: self.record_number,
             })),
@@ -235,6 +236,9 @@ fn column_name(column: usize) -> &'static str {
 /// The fields of one record, looked up by column, with what an error must say.
 pub(crate) struct RecordFields<'a> {
     record: &'a ByteRecord,
+    /// The whole record as text, when all of it is valid UTF-8 (checked in one
+    /// pass; then no field needs its own check).
+    text: Option<&'a str>,
     indices: &'a [Option<usize>],
     record_number: u64,
 }
@@ -277,6 +281,13 @@ impl RecordFields<'_> {
         let Some(index) = self.indices.get(column).copied().flatten() else {
             return Ok(None);
         };
+        if let Some(raw) = self
+            .text
+            .zip(self.record.range(index))
+            .and_then(|(text, range)| text.get(range))
+        {
+            return Ok(Some((name, raw)));
+        }
         let bytes = self.record.get(index).unwrap_or_default();
         let raw = std::str::from_utf8(bytes).map_err(|_| {
             self.value_error(

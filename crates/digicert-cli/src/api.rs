@@ -60,7 +60,9 @@ macro_rules! listing {
                     let mut chunk = Vec::with_capacity(CHUNK_ITEMS);
                     for item in $call {
                         chunk.push(item);
-                        if chunk.len() == CHUNK_ITEMS && sender.send(std::mem::take(&mut chunk)).is_err() {
+                        if chunk.len() == CHUNK_ITEMS
+                            && sender.send(std::mem::take(&mut chunk)).is_err()
+                        {
                             return; // the reader stopped
                         }
                     }

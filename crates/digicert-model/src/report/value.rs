@@ -44,20 +44,46 @@ pub(crate) trait ColumnValue: Sized {
     }
 }
 
-/// Implements [`Scalar`] for integers.
-macro_rules! integer_scalar {
+/// Appends `value`'s decimal digits, zero-padded to `width`. Writing a report
+/// formats about twenty numbers a row, and `core::fmt` costs more than the digits.
+fn push_digits(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    while value > 0 || start == digits.len() {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    start = start.min(digits.len().saturating_sub(width));
+    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
+}
+
+/// Implements [`Scalar`] for unsigned integers.
+macro_rules! unsigned_scalar {
     ($($ty:ty),*) => {$(
         impl Scalar for $ty {
             fn parse(raw: &str) -> Result<Self, String> {
                 raw.trim().parse().map_err(|_| "not an integer".to_owned())
             }
             fn write(&self, out: &mut String) {
-                let _ = write!(out, "{self}");
+                push_digits(out, u64::from(*self), 1);
             }
         }
     )*};
 }
-integer_scalar!(u64, u32, i64);
+unsigned_scalar!(u64, u32);
+
+impl Scalar for i64 {
+    fn parse(raw: &str) -> Result<Self, String> {
+        raw.trim().parse().map_err(|_| "not an integer".to_owned())
+    }
+    fn write(&self, out: &mut String) {
+        if *self < 0 {
+            out.push('-');
+        }
+        push_digits(out, self.unsigned_abs(), 1);
+    }
+}
 
 impl Scalar for String {
     fn parse(raw: &str) -> Result<Self, String> {
@@ -345,6 +371,32 @@ mod tests {
         assert!(round_trip::<Option<NaiveDate>>("2020-10-30").is_some());
         assert!(<Option<NaiveDate>>::parse_column("2020-13-01").is_err());
         assert!(<NaiveDateTime as ColumnValue>::parse_column("2018-10-26 10:15:33").is_ok());
+    }
+
+    #[test]
+    fn numbers_and_dates_are_written_like_core_fmt() {
+        for value in [0u64, 7, 10, 99, 100, 1_234_567, u64::MAX] {
+            assert_eq!(round_trip_text::<u64>(value), value.to_string());
+        }
+        for value in [0i64, -1, 42, i64::MIN, i64::MAX] {
+            assert_eq!(round_trip_text::<i64>(value), value.to_string());
+        }
+        let date = NaiveDate::from_ymd_opt(987, 3, 4).unwrap();
+        assert_eq!(round_trip_text(date), "0987-03-04");
+        assert_eq!(
+            round_trip_text(date.and_hms_opt(5, 6, 7).unwrap()),
+            "0987-03-04 05:06:07"
+        );
+        assert_eq!(
+            round_trip_text(NaiveDate::from_ymd_opt(-5, 1, 1).unwrap()),
+            "-005-01-01"
+        );
+    }
+
+    fn round_trip_text<T: Scalar>(value: T) -> String {
+        let mut out = String::new();
+        value.write(&mut out);
+        out
     }
 
     #[test]

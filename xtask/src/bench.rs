@@ -130,7 +130,8 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     }
     print_table(&table);
     if let Some(large_convert) = conversions.last() {
-        print_conversion_note(large_convert, orders);
+        let file = work.0.join(format!("report-{orders}.csv"));
+        print_conversion_note(large_convert, orders, &file, runs)?;
     }
     println!("load average at the end: {}", load_average());
     Ok(())
@@ -714,15 +715,36 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-/// Prints the conversion's wall time beside the criterion benchmark's typed and untyped
-/// conversion loops, when a saved run of it is there.
-fn print_conversion_note(conversion: &Row, orders: usize) {
+/// Prints the conversion's wall time beside the csv crate's untyped `ByteRecord`
+/// read-and-write loop over the same file into /dev/null (the target: at most 1.5x), and
+/// beside the criterion benchmark's in-memory loops when a saved run of it is there.
+fn print_conversion_note(
+    conversion: &Row,
+    orders: usize,
+    file: &Path,
+    runs: usize,
+) -> Result<(), Box<dyn Error>> {
     println!();
+    let seconds = conversion.seconds();
     println!(
         "conversion of {orders} orders (digicert --format csv report --input FILE > /dev/null): \
-         {:.3} s wall, {:.3} s CPU (median)",
-        conversion.seconds(),
+         {seconds:.3} s wall, {:.3} s CPU (median)",
         conversion.summary.map_or(f64::NAN, |s| s.cpu_seconds)
+    );
+    let mut untyped = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        untyped.push(untyped_conversion(file)?);
+    }
+    let untyped = median(&untyped);
+    let ratio = seconds / untyped;
+    println!(
+        "untyped ByteRecord read-and-write loop over the same file into /dev/null: {untyped:.3} s; \
+         ratio {ratio:.2} (target <= 1.5: {})",
+        if ratio <= 1.5 {
+            "PASS"
+        } else {
+            "FAIL  <<<<<<<<"
+        }
     );
     println!(
         "the typed-vs-untyped loop ratio comes from the criterion benchmark \
@@ -743,6 +765,25 @@ fn print_conversion_note(conversion: &Row, orders: usize) {
             group.display()
         ),
     }
+    Ok(())
+}
+
+/// Seconds the csv crate's untyped loop takes to read `file` and write every record, all
+/// fields quoted, to /dev/null through the same size of buffer as `digicert`.
+fn untyped_conversion(file: &Path) -> Result<f64, Box<dyn Error>> {
+    let started = std::time::Instant::now();
+    let mut reader = csv::Reader::from_path(file)?;
+    let sink = std::io::BufWriter::with_capacity(256 * 1024, fs::File::create("/dev/null")?);
+    let mut writer = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(sink);
+    writer.write_byte_record(reader.byte_headers()?)?;
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record)? {
+        writer.write_byte_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// The median, in nanoseconds, of a criterion benchmark's last saved run.

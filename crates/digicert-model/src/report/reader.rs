@@ -231,7 +231,10 @@ fn csv_error(err: csv::Error, record_number: u64) -> DecodeError {
         } => DecodeError::CsvSyntax {
             record: record_number,
             line,
-            message: format!("the record has {len} fields but the header has {expected_len}"),
+            message: format!(
+                "the record has {len} field{} but the header has {expected_len}",
+                if len == 1 { "" } else { "s" }
+            ),
         },
         _ => DecodeError::CsvSyntax {
             record: record_number,

@@ -24,6 +24,17 @@ impl Decimal {
         &self.0
     }
 
+    /// Whether `text` is a plain decimal: digits, an optional `-` before them and an optional fraction.
+    pub(crate) fn is_valid(text: &str) -> bool {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let (whole, fraction) = match digits.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (digits, None),
+        };
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        all_digits(whole) && fraction.is_none_or(all_digits)
+    }
+
     /// The nearest `f64`, for arithmetic where exactness does not matter.
     pub fn to_f64(&self) -> f64 {
         // The text was validated as a decimal literal, which f64 always parses.
@@ -35,13 +46,7 @@ impl FromStr for Decimal {
     type Err = DecimalError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let digits = text.strip_prefix('-').unwrap_or(text);
-        let (whole, fraction) = match digits.split_once('.') {
-            Some((whole, fraction)) => (whole, Some(fraction)),
-            None => (digits, None),
-        };
-        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if all_digits(whole) && fraction.is_none_or(all_digits) {
+        if Self::is_valid(text) {
             Ok(Self(text.to_owned()))
         } else {
             Err(DecimalError)

@@ -55,7 +55,7 @@ pub use order_info::{
     ApiKeyInfo, CaCert, Container, OrderCertificate, OrderInfo, OrderRequest, ServerPlatform,
 };
 pub use reissue::{ReissuedCertificate, Reissues};
-pub use report::{ReportReader, ReportRow, ReportWriter};
+pub use report::{ReportReader, ReportRecord, ReportRow, ReportWriter};
 pub use status_changes::{StatusChange, StatusChanges};
 pub use subaccount::{
     OrderPrice, Page, Subaccount, SubaccountCertificate, SubaccountOrder, SubaccountOrdersPage,

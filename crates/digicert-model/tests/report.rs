@@ -4,7 +4,9 @@
 
 use std::io::Read;
 
-use digicert_model::{DecodeError, OrderStatus, ReportReader, ReportRow};
+use digicert_model::report::COLUMNS;
+use digicert_model::{DecodeError, OrderStatus, ReportReader, ReportRow, ReportWriter};
+use proptest::prelude::*;
 
 const HEADER: &str = "order_id,date_created,status,common_name\n";
 
@@ -174,4 +176,134 @@ fn reading_into_a_reused_row_equals_reading_fresh_rows() {
         assert_eq!(reused, fresh, "{}", path.display());
         assert_eq!(&reused[0], first);
     }
+}
+
+/// Every report fixture, valid or not, converts to the same bytes and the same errors
+/// through `read_record`/`write_record` as through typed rows.
+#[test]
+fn converting_records_equals_converting_rows() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut checked = 0;
+    for dir in ["report", "report/invalid", "malformed"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                continue;
+            }
+            let csv = std::fs::read(&path).unwrap();
+            assert_eq!(
+                convert_records(&csv),
+                convert_rows(&csv),
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} fixtures");
+}
+
+/// What a conversion through typed rows writes, then the first error, as text.
+fn convert_rows(csv: &[u8]) -> (String, Option<String>) {
+    convert(csv, |reader, writer| {
+        let row = reader.read_row()?;
+        if let Some(row) = &row {
+            writer.write_row(row).unwrap();
+        }
+        Ok(row.is_some())
+    })
+}
+
+/// What a conversion through checked records writes, then the first error, as text.
+fn convert_records(csv: &[u8]) -> (String, Option<String>) {
+    convert(csv, |reader, writer| {
+        let record = reader.read_record()?;
+        if let Some(record) = &record {
+            writer.write_record(record).unwrap();
+        }
+        Ok(record.is_some())
+    })
+}
+
+/// Converts `csv` by calling `step` until it returns `false` or fails.
+fn convert(
+    csv: &[u8],
+    mut step: impl FnMut(
+        &mut ReportReader<&[u8]>,
+        &mut ReportWriter<Vec<u8>>,
+    ) -> Result<bool, DecodeError>,
+) -> (String, Option<String>) {
+    let mut reader = match ReportReader::new(csv) {
+        Ok(reader) => reader,
+        Err(err) => return (String::new(), Some(err.to_string())),
+    };
+    let mut writer = ReportWriter::new(Vec::new()).unwrap();
+    let error = loop {
+        match step(&mut reader, &mut writer) {
+            Ok(true) => {}
+            Ok(false) => break None,
+            Err(err) => break Some(err.to_string()),
+        }
+    };
+    (
+        String::from_utf8(writer.into_inner().unwrap()).unwrap(),
+        error,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Records whose cells are spelled every way the decoders accept (white space around
+    /// values, leading zeros, `true` for 1, lists with spaces and empty items), or are
+    /// plain wrong, convert as typed rows do: same bytes, same first error.
+    #[test]
+    fn messy_records_convert_as_rows_do(rows in proptest::collection::vec(messy_row(), 1..3)) {
+        let mut csv = COLUMNS.join(",");
+        csv.push('\n');
+        for row in &rows {
+            let cells: Vec<String> = row.iter().map(|cell| format!("\"{}\"", cell.replace('"', "\"\""))).collect();
+            csv.push_str(&cells.join(","));
+            csv.push('\n');
+        }
+        prop_assert_eq!(convert_records(csv.as_bytes()), convert_rows(csv.as_bytes()));
+    }
+}
+
+/// One cell per column of the seed report's first row, each kept, respelled or replaced.
+fn messy_row() -> impl Strategy<Value = Vec<String>> {
+    let seed = include_str!("../../../fixtures/report/seed_limit3.csv");
+    let mut reader = ReportReader::new(seed.as_bytes()).unwrap();
+    let mut writer = ReportWriter::new(Vec::new()).unwrap();
+    writer
+        .write_row(&reader.read_row().unwrap().unwrap())
+        .unwrap();
+    let written = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+    let mut cells = csv::Reader::from_reader(written.as_bytes());
+    let base: Vec<String> = cells
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    base.into_iter()
+        .map(|cell| {
+            prop_oneof![
+                120 => Just(cell.clone()),
+                1 => Just(format!(" {cell}")),
+                1 => Just(format!("{cell}\t")),
+                1 => Just(format!("0{cell}")),
+                1 => Just(format!("+{cell}")),
+                1 => Just(cell.replace(',', " , ")),
+                1 => Just(format!("{cell},")),
+                1 => prop_oneof![
+                    Just(String::new()), Just("true".to_owned()), Just("FALSE".to_owned()), Just("1".to_owned()),
+                    Just("-0".to_owned()), Just("2021-02-29".to_owned()), Just("12\u{1f}a\u{1f}".to_owned()),
+                    "\\PC{0,8}", "[0-9 ,.-]{0,8}",
+                ],
+            ]
+        })
+        .collect::<Vec<_>>()
 }

@@ -1,10 +1,12 @@
 //! `GET /report/order`: the CSV order report, read and written one row at a time.
 
 mod reader;
+mod record;
 mod row;
 mod value;
 mod writer;
 
 pub use reader::ReportReader;
+pub use record::ReportRecord;
 pub use row::{COLUMNS, ReportRow};
 pub use writer::ReportWriter;

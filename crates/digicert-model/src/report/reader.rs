@@ -1,9 +1,11 @@
 //! The streaming report reader: one typed row at a time from any `io::Read`.
 
 use std::io::Read;
+use std::ops::Range;
 
 use csv::{ByteRecord, Position};
 
+use super::record::{Normalized, ReportRecord};
 use super::row::{COLUMNS, ReportRow};
 use super::value::ColumnValue;
 use crate::error::{DecodeError, excerpt};
@@ -34,6 +36,8 @@ pub struct ReportReader<R> {
     indices: Vec<Option<usize>>,
     record: ByteRecord,
     record_number: u64,
+    /// Where [`read_record`](Self::read_record) finds each column's text.
+    normalized: Normalized,
     /// Set after an I/O error, after which the input cannot be trusted to resume.
     finished: bool,
 }
@@ -57,16 +61,17 @@ impl<R: Read> ReportReader<R> {
             indices,
             record: ByteRecord::new(),
             record_number: 0,
+            normalized: Normalized::default(),
             finished: false,
         })
     }
 
     /// Reads the next row, or `None` at the end of the report.
     pub fn read_row(&mut self) -> Result<Option<ReportRow>, DecodeError> {
-        match self.next_record()? {
-            Some(fields) => ReportRow::decode(&fields).map(Some),
-            None => Ok(None),
+        if !self.advance()? {
+            return Ok(None);
         }
+        ReportRow::decode(&self.fields()).map(Some)
     }
 
     /// Reads the next row into `row`, reusing its allocations; returns `false`
@@ -90,16 +95,57 @@ impl<R: Read> ReportReader<R> {
     /// # Ok::<(), digicert_model::DecodeError>(())
     /// ```
     pub fn read_row_into(&mut self, row: &mut ReportRow) -> Result<bool, DecodeError> {
-        match self.next_record()? {
-            Some(fields) => row.decode_into(&fields).map(|()| true),
-            None => Ok(false),
+        if !self.advance()? {
+            return Ok(false);
         }
+        row.decode_into(&self.fields()).map(|()| true)
     }
 
-    /// Reads the next record, or `None` at the end.
-    fn next_record(&mut self) -> Result<Option<RecordFields<'_>>, DecodeError> {
-        if self.finished {
+    /// Reads the next record and checks every column as [`read_row`](Self::read_row)
+    /// would, without building a row; `None` at the end of the report.
+    ///
+    /// The record gives each column's text as [`ReportWriter`](super::ReportWriter)
+    /// would write the decoded row, and the writer writes it as such: this is how to
+    /// convert a large report. The same input gives the same output, and the same
+    /// errors, as reading rows and writing them, but most text is never copied.
+    ///
+    /// ```
+    /// use digicert_model::{ReportReader, ReportWriter};
+    ///
+    /// let csv = "status,order_id,date_created\nissued,1,2018-10-26 10:15:33\npending, 2 ,2018-10-27 11:00:00\n";
+    /// let mut reader = ReportReader::new(csv.as_bytes())?;
+    /// let mut out = ReportWriter::new(Vec::new())?;
+    /// while let Some(record) = reader.read_record()? {
+    ///     if record.get("status") == Some("pending") {
+    ///         // As the decoded row is written: ` 2 ` as `2`.
+    ///         assert_eq!(record.get("order_id"), Some("2"));
+    ///         out.write_record(&record)?;
+    ///     }
+    /// }
+    /// let written = out.into_inner()?;
+    /// let rows = ReportReader::new(written.as_slice())?.collect::<Result<Vec<_>, _>>()?;
+    /// assert_eq!(rows.len(), 1);
+    /// assert_eq!(rows[0].order_id, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_record(&mut self) -> Result<Option<ReportRecord<'_>>, DecodeError> {
+        if !self.advance()? {
             return Ok(None);
+        }
+        // Not `self.fields()`: `self.normalized` is borrowed mutably beside it.
+        let fields = RecordFields::new(&self.record, &self.indices, self.record_number);
+        self.normalized.clear();
+        ReportRow::normalize(&fields, &mut self.normalized)?;
+        Ok(Some(ReportRecord::new(
+            self.record.as_slice(),
+            &self.normalized,
+        )))
+    }
+
+    /// Reads the next record into `self.record`; `false` at the end.
+    fn advance(&mut self) -> Result<bool, DecodeError> {
+        if self.finished {
+            return Ok(false);
         }
         self.record_number += 1;
         match self.csv.read_byte_record(&mut self.record) {
@@ -115,15 +161,9 @@ impl<R: Read> ReportReader<R> {
                         .to_owned(),
                 })
             }
-            Ok(true) => Ok(Some(RecordFields {
-                record: &self.record,
-                text: std::str::from_utf8(self.record.as_slice()).ok(),
-                indices: &self.indices,
-                record_number: self.record_number,
-            })),
-            Ok(false) => {
-                self.finished = true;
-                Ok(None)
+            Ok(read) => {
+                self.finished = !read;
+                Ok(read)
             }
             Err(err) => {
                 let err = csv_error(err, self.record_number);
@@ -131,6 +171,11 @@ impl<R: Read> ReportReader<R> {
                 Err(err)
             }
         }
+    }
+
+    /// The fields of the record just read.
+    fn fields(&self) -> RecordFields<'_> {
+        RecordFields::new(&self.record, &self.indices, self.record_number)
     }
 }
 
@@ -170,21 +215,10 @@ impl<R: Read> Read for QuoteParity<R> {
     }
 }
 
-/// Whether `bytes` hold an odd number of `"`, eight bytes at a time: the reader
-/// counts every byte of a report, so this must cost far less than parsing it.
+/// Whether `bytes` hold an odd number of `"`: the reader counts every byte of a
+/// report, so this must cost far less than parsing it (memchr counts with SIMD).
 fn odd_quotes(bytes: &[u8]) -> bool {
-    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
-    const LOW_BITS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-    let mut words = bytes.chunks_exact(8);
-    let mut count = 0u32;
-    for word in &mut words {
-        // Bytes equal to `"` become zero; a byte's high bit then marks it exactly.
-        let x = u64::from_ne_bytes(word.try_into().unwrap_or([0; 8])) ^ QUOTES;
-        count += (!(((x & LOW_BITS) + LOW_BITS) | x) & HIGH_BITS).count_ones();
-    }
-    let rest = words.remainder().iter().filter(|&&b| b == b'"').count();
-    (count as usize + rest) % 2 == 1
+    memchr::memchr_iter(b'"', bytes).count() % 2 == 1
 }
 
 /// Finds each known column in the header; header names are trimmed and a BOM is ignored.
@@ -249,6 +283,23 @@ fn column_name(column: usize) -> &'static str {
     COLUMNS.get(column).copied().unwrap_or("?")
 }
 
+/// The value of column `column` (an index into [`COLUMNS`]) where the report lacks it:
+/// an error for a required column (which the header check has already refused).
+fn absent<T: ColumnValue>(column: usize) -> Result<T, DecodeError> {
+    T::absent().ok_or(DecodeError::MissingColumn {
+        column: column_name(column),
+    })
+}
+
+/// One column's text in a record.
+struct RawField<'a> {
+    /// The column's name, for errors.
+    name: &'static str,
+    text: &'a str,
+    /// Where the text is in the record's bytes.
+    range: Range<usize>,
+}
+
 /// The fields of one record, looked up by column, with what an error must say.
 pub(crate) struct RecordFields<'a> {
     record: &'a ByteRecord,
@@ -259,16 +310,22 @@ pub(crate) struct RecordFields<'a> {
     record_number: u64,
 }
 
-impl RecordFields<'_> {
+impl<'a> RecordFields<'a> {
+    fn new(record: &'a ByteRecord, indices: &'a [Option<usize>], record_number: u64) -> Self {
+        Self {
+            record,
+            text: std::str::from_utf8(record.as_slice()).ok(),
+            indices,
+            record_number,
+        }
+    }
+
     /// Decodes the value of column `column` (an index into [`COLUMNS`]).
     pub(crate) fn decode<T: ColumnValue>(&self, column: usize) -> Result<T, DecodeError> {
         match self.raw(column)? {
-            Some((name, raw)) => {
-                T::parse_column(raw).map_err(|message| self.value_error(name, message, raw))
-            }
-            None => T::absent().ok_or(DecodeError::MissingColumn {
-                column: column_name(column),
-            }),
+            Some(raw) => T::parse_column(raw.text)
+                .map_err(|message| self.value_error(raw.name, message, raw.text)),
+            None => absent(column),
         }
     }
 
@@ -279,40 +336,58 @@ impl RecordFields<'_> {
         value: &mut T,
     ) -> Result<(), DecodeError> {
         match self.raw(column)? {
-            Some((name, raw)) => value
-                .parse_column_into(raw)
-                .map_err(|message| self.value_error(name, message, raw)),
+            Some(raw) => value
+                .parse_column_into(raw.text)
+                .map_err(|message| self.value_error(raw.name, message, raw.text)),
             None => {
-                *value = T::absent().ok_or(DecodeError::MissingColumn {
-                    column: column_name(column),
-                })?;
+                *value = absent(column)?;
                 Ok(())
             }
         }
     }
 
-    /// The column's name and text in this record, or `None` if the report lacks the column.
-    fn raw(&self, column: usize) -> Result<Option<(&'static str, &str)>, DecodeError> {
+    /// Checks the value of column `column` and notes in `out` where its written text is.
+    pub(crate) fn normalize<T: ColumnValue>(
+        &self,
+        column: usize,
+        out: &mut Normalized,
+    ) -> Result<(), DecodeError> {
+        match self.raw(column)? {
+            Some(raw) => out
+                .push::<T>(raw.text, raw.range)
+                .map_err(|message| self.value_error(raw.name, message, raw.text)),
+            None => {
+                out.push_value(&absent::<T>(column)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// The column's text in this record, or `None` if the report lacks the column.
+    fn raw(&self, column: usize) -> Result<Option<RawField<'_>>, DecodeError> {
         let name = column_name(column);
         let Some(index) = self.indices.get(column).copied().flatten() else {
             return Ok(None);
         };
-        if let Some(raw) = self
-            .text
-            .zip(self.record.range(index))
-            .and_then(|(text, range)| text.get(range))
-        {
-            return Ok(Some((name, raw)));
-        }
-        let bytes = self.record.get(index).unwrap_or_default();
-        let raw = std::str::from_utf8(bytes).map_err(|_| {
-            self.value_error(
-                name,
-                "not valid UTF-8".to_owned(),
-                &String::from_utf8_lossy(bytes),
-            )
-        })?;
-        Ok(Some((name, raw)))
+        let range = self.record.range(index).unwrap_or_default();
+        let text = match self.text.and_then(|text| text.get(range.clone())) {
+            Some(text) => text,
+            None => {
+                let bytes = self
+                    .record
+                    .as_slice()
+                    .get(range.clone())
+                    .unwrap_or_default();
+                std::str::from_utf8(bytes).map_err(|_| {
+                    self.value_error(
+                        name,
+                        "not valid UTF-8".to_owned(),
+                        &String::from_utf8_lossy(bytes),
+                    )
+                })?
+            }
+        };
+        Ok(Some(RawField { name, text, range }))
     }
 
     fn value_error(&self, column: &'static str, message: String, raw: &str) -> DecodeError {

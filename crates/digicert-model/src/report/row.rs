@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use super::reader::RecordFields;
+use super::record::Normalized;
 use super::value::ColumnValue;
 use crate::common::CustomField;
 use crate::decimal::Decimal;
@@ -52,6 +53,18 @@ macro_rules! report_row {
                 let mut column = 0;
                 $(
                     fields.decode_into(column, &mut self.$field)?;
+                    column += 1;
+                )*
+                let _ = column;
+                Ok(())
+            }
+
+            /// Checks each column of one CSV record as [`decode`](Self::decode) does, and
+            /// notes in `out` where each column's written text is.
+            pub(crate) fn normalize(fields: &RecordFields<'_>, out: &mut Normalized) -> Result<(), DecodeError> {
+                let mut column = 0;
+                $(
+                    fields.normalize::<$ty>(column, out)?;
                     column += 1;
                 )*
                 let _ = column;

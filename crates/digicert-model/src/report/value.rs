@@ -27,6 +27,35 @@ pub(crate) trait Scalar: Sized {
         *self = Self::parse(raw)?;
         Ok(())
     }
+    /// Checks non-empty `raw` and, where writing its value gives other text,
+    /// appends that text to `out` and returns `true`; see [`ColumnValue::normalize_column`].
+    fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
+        normalize_by_round_trip(Self::parse(raw)?, raw, out, Self::write)
+    }
+}
+
+/// What [`Scalar::normalize`] and [`ColumnValue::normalize_column`] do by definition: write
+/// the parsed value, and keep the text only where it differs from `raw`. The overrides
+/// are shortcuts to the same answer, and the tests hold them to it.
+fn normalize_by_round_trip<T>(
+    value: T,
+    raw: &str,
+    out: &mut String,
+    write: impl FnOnce(&T, &mut String),
+) -> Result<bool, String> {
+    let start = out.len();
+    write(&value, out);
+    if out.get(start..) == Some(raw) {
+        out.truncate(start);
+        Ok(false)
+    } else {
+        Ok(true)
+    }
+}
+
+/// Whether `raw` has no white space around it, which the parsers would trim.
+fn is_trimmed(raw: &str) -> bool {
+    raw.trim().len() == raw.len()
 }
 
 /// A whole column's value: how it reads, writes, and what a missing column means.
@@ -41,6 +70,14 @@ pub(crate) trait ColumnValue: Sized {
     fn parse_column_into(&mut self, raw: &str) -> Result<(), String> {
         *self = Self::parse_column(raw)?;
         Ok(())
+    }
+    /// Checks the field's text as [`parse_column`](Self::parse_column) does, without
+    /// building the value where it can: when writing the value would give other text
+    /// than `raw`, appends that text to `out` and returns `true`; else returns `false`.
+    ///
+    /// Converting a report needs only this: most fields are written back as they are.
+    fn normalize_column(raw: &str, out: &mut String) -> Result<bool, String> {
+        normalize_by_round_trip(Self::parse_column(raw)?, raw, out, Self::write_column)
     }
 }
 
@@ -68,10 +105,26 @@ macro_rules! unsigned_scalar {
             fn write(&self, out: &mut String) {
                 push_digits(out, u64::from(*self), 1);
             }
+            fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
+                let value = Self::parse(raw)?;
+                if is_plain_digits(raw) {
+                    return Ok(false);
+                }
+                normalize_by_round_trip(value, raw, out, Self::write)
+            }
         }
     )*};
 }
 unsigned_scalar!(u64, u32);
+
+/// Whether `raw` is digits as they are written: no sign, no white space, no leading zero.
+fn is_plain_digits(raw: &str) -> bool {
+    match raw.as_bytes() {
+        [] => false,
+        [b'0', _, ..] => false,
+        digits => digits.iter().all(u8::is_ascii_digit),
+    }
+}
 
 impl Scalar for i64 {
     fn parse(raw: &str) -> Result<Self, String> {
@@ -82,6 +135,17 @@ impl Scalar for i64 {
             out.push('-');
         }
         push_digits(out, self.unsigned_abs(), 1);
+    }
+    fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
+        let value = Self::parse(raw)?;
+        let plain = match raw.strip_prefix('-') {
+            Some(digits) => digits != "0" && is_plain_digits(digits),
+            None => is_plain_digits(raw),
+        };
+        if plain {
+            return Ok(false);
+        }
+        normalize_by_round_trip(value, raw, out, Self::write)
     }
 }
 
@@ -96,6 +160,9 @@ impl Scalar for String {
         self.clear();
         self.push_str(raw);
         Ok(())
+    }
+    fn normalize(_raw: &str, _out: &mut String) -> Result<bool, String> {
+        Ok(false)
     }
 }
 
@@ -133,6 +200,14 @@ impl Scalar for NaiveDate {
             .flatten()
             .ok_or_else(|| "not a valid date yyyy-MM-dd".to_owned())
     }
+    /// Four-digit years and two-digit fields write back as read, so only white space changes.
+    fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
+        let date = Self::parse(raw)?;
+        if is_trimmed(raw) {
+            return Ok(false);
+        }
+        normalize_by_round_trip(date, raw, out, Self::write)
+    }
     fn write(&self, out: &mut String) {
         let _ = write!(
             out,
@@ -160,6 +235,14 @@ impl Scalar for NaiveDateTime {
         };
         time().ok_or_else(|| "not a valid date-time yyyy-MM-dd HH:mm:ss".to_owned())
     }
+    /// As for dates: only white space around the text changes.
+    fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
+        let time = Self::parse(raw)?;
+        if is_trimmed(raw) {
+            return Ok(false);
+        }
+        normalize_by_round_trip(time, raw, out, Self::write)
+    }
     fn write(&self, out: &mut String) {
         Scalar::write(&self.date(), out);
         let _ = write!(
@@ -179,6 +262,13 @@ impl Scalar for Decimal {
     fn write(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
+    /// The digits are kept as read, so only white space changes.
+    fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
+        if is_trimmed(raw) && Decimal::is_valid(raw) {
+            return Ok(false);
+        }
+        normalize_by_round_trip(Self::parse(raw)?, raw, out, Self::write)
+    }
 }
 
 /// Implements [`Scalar`] for the open enums, which accept any text.
@@ -190,6 +280,9 @@ macro_rules! enum_scalar {
             }
             fn write(&self, out: &mut String) {
                 out.push_str(self.as_str());
+            }
+            fn normalize(_raw: &str, _out: &mut String) -> Result<bool, String> {
+                Ok(false)
             }
         }
     )*};
@@ -211,6 +304,12 @@ macro_rules! required_column {
             }
             fn write_column(&self, out: &mut String) {
                 Scalar::write(self, out);
+            }
+            fn normalize_column(raw: &str, out: &mut String) -> Result<bool, String> {
+                if raw.is_empty() {
+                    return Err("empty, but every row needs a value here".to_owned());
+                }
+                <$ty as Scalar>::normalize(raw, out)
             }
         }
     )*};
@@ -241,6 +340,13 @@ impl<T: Scalar> ColumnValue for Option<T> {
                 *self = Self::parse_column(raw)?;
                 Ok(())
             }
+        }
+    }
+    fn normalize_column(raw: &str, out: &mut String) -> Result<bool, String> {
+        if raw.is_empty() {
+            Ok(false)
+        } else {
+            T::normalize(raw, out)
         }
     }
 }
@@ -280,6 +386,26 @@ impl<T: Scalar> ColumnValue for Vec<T> {
         }
         self.truncate(kept);
         Ok(())
+    }
+    /// A list with no empty items and no white space around its items writes back as read,
+    /// when each item does.
+    fn normalize_column(raw: &str, out: &mut String) -> Result<bool, String> {
+        if raw.is_empty() {
+            return Ok(false);
+        }
+        let start = out.len();
+        for item in raw.split(',') {
+            if item.is_empty() || !is_trimmed(item) || T::normalize(item, out)? {
+                out.truncate(start);
+                return normalize_by_round_trip(
+                    Self::parse_column(raw)?,
+                    raw,
+                    out,
+                    Self::write_column,
+                );
+            }
+        }
+        Ok(false)
     }
 }
 
@@ -397,6 +523,95 @@ mod tests {
         let mut out = String::new();
         value.write(&mut out);
         out
+    }
+
+    /// A type's shortcut through `normalize_column` gives what the round trip gives.
+    fn normalizes_like_a_round_trip<T: ColumnValue>(inputs: &[&str]) {
+        for raw in inputs {
+            let (mut fast, mut slow) = (String::from("kept"), String::from("kept"));
+            let fast_changed = T::normalize_column(raw, &mut fast);
+            let slow_changed = T::parse_column(raw)
+                .and_then(|value| normalize_by_round_trip(value, raw, &mut slow, T::write_column));
+            assert_eq!(fast_changed, slow_changed, "{raw:?}");
+            assert_eq!(fast, slow, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn normalizing_equals_writing_the_parsed_value() {
+        let numbers = [
+            "",
+            "0",
+            "00",
+            "7",
+            "007",
+            "-0",
+            "-00",
+            "-5",
+            "-05",
+            "+5",
+            " 5",
+            "5 ",
+            "1e3",
+            "x",
+            "-",
+            "+",
+            "4294967296",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+        ];
+        normalizes_like_a_round_trip::<u64>(&numbers);
+        normalizes_like_a_round_trip::<Option<u64>>(&numbers);
+        normalizes_like_a_round_trip::<Option<u32>>(&numbers);
+        normalizes_like_a_round_trip::<Option<i64>>(&numbers);
+        let texts = ["", " ", "a", " a ", "\"q\"", "é\n"];
+        normalizes_like_a_round_trip::<Option<String>>(&texts);
+        normalizes_like_a_round_trip::<OrderStatus>(&[
+            "", "issued", " issued", "Issued", "new_one",
+        ]);
+        normalizes_like_a_round_trip::<Option<PayType>>(&texts);
+        normalizes_like_a_round_trip::<Option<ProductType>>(&texts);
+        normalizes_like_a_round_trip::<Option<bool>>(&[
+            "", "0", "1", " 1", "true", "FALSE", "2", "yes",
+        ]);
+        let dates = [
+            "",
+            "2020-10-30",
+            " 2020-10-30",
+            "2020-10-30\t",
+            "2020-13-01",
+            "2020-1-01",
+            "0000-01-01",
+            "20201030",
+        ];
+        normalizes_like_a_round_trip::<Option<NaiveDate>>(&dates);
+        normalizes_like_a_round_trip::<NaiveDateTime>(&[
+            "",
+            "2018-10-26 10:15:33",
+            " 2018-10-26 10:15:33 ",
+            "2018-10-26T10:15:33",
+            "2018-10-26 24:00:00",
+        ]);
+        normalizes_like_a_round_trip::<Option<Decimal>>(&[
+            "", "198.00", "-12.5", " 198", "198 ", "+1", "1.", ".5", "007", "1e3", "x",
+        ]);
+        let lists = [
+            "", "a", "a,b", "a, b", "a,,b", ",a", "a,", " ", ",", "a ,b", "x,é",
+        ];
+        normalizes_like_a_round_trip::<Vec<String>>(&lists);
+        normalizes_like_a_round_trip::<Vec<u64>>(&[
+            "", "1", "1,2", "1, 2", "01,2", "1,x", "1,,2", "+1",
+        ]);
+        normalizes_like_a_round_trip::<Vec<CustomField>>(&[
+            "",
+            "12\u{1f}a\u{1f}b",
+            "012\u{1f}a\u{1f}b",
+            " 12\u{1f}\u{1f}",
+            "\u{1f}\u{1f}",
+            "x\u{1f}a\u{1f}b",
+            "1\u{1f}a",
+        ]);
     }
 
     #[test]

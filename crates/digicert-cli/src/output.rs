@@ -18,8 +18,8 @@ pub type Column = (&'static str, usize);
 pub enum CsvOut<W: Write> {
     /// Order report rows, every column, as CertCentral writes them.
     Report(ReportWriter<W>),
-    /// Anything else: the table's columns.
-    Plain(csv::Writer<W>),
+    /// Anything else: the table's columns (boxed: the csv writer holds its state inline).
+    Plain(Box<csv::Writer<W>>),
 }
 
 /// Something written as a row of a table or CSV, and as a JSON object.
@@ -34,7 +34,7 @@ pub trait Listed: Serialize + Sized {
     fn csv_out<W: Write>(out: W) -> io::Result<CsvOut<W>> {
         let mut csv = csv::Writer::from_writer(out);
         csv.write_record(Self::COLUMNS.iter().map(|(name, _)| *name))?;
-        Ok(CsvOut::Plain(csv))
+        Ok(CsvOut::Plain(Box::new(csv)))
     }
 
     /// Writes this item as one CSV row.
@@ -57,14 +57,14 @@ pub struct ListWriter<W: Write, T> {
 /// The writer behind a [`ListWriter`].
 enum Sink<W: Write> {
     Text(W),
-    Csv(Box<CsvOut<W>>),
+    Csv(CsvOut<W>),
 }
 
 impl<W: Write, T: Listed> ListWriter<W, T> {
     /// Starts the list: the table or CSV header, or JSON's opening bracket.
     pub fn new(format: Format, mut out: W) -> io::Result<Self> {
         let sink = match format {
-            Format::Csv => Sink::Csv(Box::new(T::csv_out(out)?)),
+            Format::Csv => Sink::Csv(T::csv_out(out)?),
             Format::Json => {
                 out.write_all(b"[")?;
                 Sink::Text(out)
@@ -117,7 +117,7 @@ impl<W: Write, T: Listed> ListWriter<W, T> {
     /// Closes what is open and flushes; also used when a list stops at an error.
     fn flush_end(&mut self) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Csv(csv) => match csv.as_mut() {
+            Sink::Csv(csv) => match csv {
                 CsvOut::Report(writer) => writer.flush(),
                 CsvOut::Plain(writer) => writer.flush(),
             },

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use chrono::{TimeZone, Utc};
 use digicert_mock::{MockConfig, MockServer};
 use digicert_model::{
-    OrderInfo, OrderStatus, ReportReader, ReportRow, StatusChange, SubaccountOrder,
+    OrderInfo, OrderStatus, ReportReader, ReportRow, ReportWriter, StatusChange, SubaccountOrder,
 };
 
 /// A key no output may ever contain.
@@ -168,6 +168,38 @@ fn report_from_an_exported_file() {
         "{}",
         text(&output.stderr)
     );
+}
+
+/// `--format csv` on a file writes exactly what the model's typed rows write, with
+/// and without a status filter, for every report fixture (quirks included).
+#[test]
+fn csv_conversion_writes_what_typed_rows_write() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/report");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|ext| ext != "csv") {
+            continue;
+        }
+        let file = path.to_str().unwrap();
+        for status in [None, Some("issued")] {
+            let mut expected = ReportWriter::new(Vec::new()).unwrap();
+            for row in ReportReader::new(std::fs::read(&path).unwrap().as_slice()).unwrap() {
+                let row = row.unwrap();
+                if status.is_none_or(|status| row.status.as_str() == status) {
+                    expected.write_row(&row).unwrap();
+                }
+            }
+            let mut args = vec!["--format", "csv", "report", "--input", file];
+            args.extend(status.map(|status| ["--status", status]).iter().flatten());
+            let output = digicert(&args);
+            assert_eq!(output.status.code(), Some(0), "{file}");
+            assert_eq!(
+                text(&output.stdout),
+                text(&expected.into_inner().unwrap()),
+                "{file} {status:?}"
+            );
+        }
+    }
 }
 
 #[test]

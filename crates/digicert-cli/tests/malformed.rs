@@ -65,6 +65,14 @@ fn report_input(path: &Path) -> String {
             );
         }
     }
+    // CSV out takes the conversion's own path; it must end the same way.
+    let csv = command()
+        .args(["--format", "csv", "report", "--input"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&csv), code, "{} as csv", name(path));
+    assert_eq!(text(&csv.stderr), stderr, "{} as csv", name(path));
     format!("exit {code}: {}", stderr.trim())
 }
 

@@ -1,11 +1,13 @@
 //! One face for both clients, so each command is written once.
 //!
 //! Single calls run on the calling thread (the async backend on a tokio
-//! runtime). Listings run apart from the writer, feeding a bounded channel, so
-//! pages keep arriving and decoding while the main thread writes rows: a
-//! thread for the blocking backend, a task for the async one.
+//! runtime). Listings keep pages arriving while the main thread writes rows:
+//! on the blocking backend a thread runs the listing and hands rows over in
+//! chunks; on the async backend the runtime's worker receives the pages, and
+//! the main thread decodes each when its turn comes and writes its rows.
 
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use digicert_api::model::{
     OrderInfo, Reissues, ReportRow, StatusChanges, SubaccountOrder, SubaccountOrdersPage,
@@ -18,11 +20,11 @@ use digicert_transport_ureq::UreqTransport;
 use futures_util::StreamExt;
 use tokio::runtime::Runtime;
 
-/// Items handed to the writer at once: one hand-over per item would wake the
-/// writer thread for every row.
+/// Items a blocking listing hands to the writer at once: one hand-over per item
+/// would wake the writer thread for every row.
 const CHUNK_ITEMS: usize = 256;
 
-/// Chunks buffered between a listing and the writer.
+/// Chunks buffered between a blocking listing and the writer.
 const CHANNEL_CHUNKS: usize = 4;
 
 /// A client on the chosen backend.
@@ -49,7 +51,7 @@ macro_rules! call {
     };
 }
 
-/// Runs a listing apart from the calling thread and hands its items over in chunks.
+/// Runs a listing so that its pages keep arriving while the caller writes its items.
 macro_rules! listing {
     ($api:expr, |$client:ident| $call:expr) => {
         match $api {
@@ -71,19 +73,20 @@ macro_rules! listing {
                 Box::new(receiver.into_iter().flatten()) as Box<dyn Iterator<Item = _> + '_>
             }
             Api::Async { client, runtime } => {
-                let $client = Arc::clone(client);
-                let (sender, mut receiver) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
-                runtime.spawn(async move {
-                    // Whatever is ready, up to a chunk: no waiting to fill one.
-                    let chunks = $call.ready_chunks(CHUNK_ITEMS);
-                    futures_util::pin_mut!(chunks);
-                    while let Some(chunk) = chunks.next().await {
-                        if sender.send(chunk).await.is_err() {
-                            break; // the reader stopped
-                        }
+                // Polled here, so a page is decoded on this thread, and rows are
+                // dropped on the thread that allocated them. Most items are ready
+                // at once (the rest of a page): those are taken without blocking,
+                // and only a wait for the next page enters `block_on`.
+                let $client = client;
+                let mut items = Box::pin($call);
+                Box::new(std::iter::from_fn(move || {
+                    let _context = runtime.enter();
+                    let mut ready = Context::from_waker(Waker::noop());
+                    match items.poll_next_unpin(&mut ready) {
+                        Poll::Ready(item) => item,
+                        Poll::Pending => runtime.block_on(items.next()),
                     }
-                });
-                Box::new(std::iter::from_fn(move || receiver.blocking_recv()).flatten())
+                }))
             }
         }
     };

@@ -46,6 +46,12 @@ enum Task {
     },
     /// Time digicert against curl and Python on the loopback mock, and its peak memory.
     Bench(bench::Options),
+    /// The conversion's baseline for `bench`: the csv crate's untyped loop, FILE to stdout.
+    #[command(hide = true)]
+    UntypedCopy {
+        /// An order report CSV.
+        input: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +113,10 @@ fn run(task: Task) -> Result<ExitCode, Box<dyn Error>> {
         }
         Task::Bench(options) => {
             bench::run(&options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::UntypedCopy { input } => {
+            bench::untyped_copy(&input)?;
             Ok(ExitCode::SUCCESS)
         }
     }

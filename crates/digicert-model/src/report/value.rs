@@ -53,6 +53,20 @@ fn normalize_by_round_trip<T>(
     }
 }
 
+/// [`Scalar::normalize`] for a type whose text, when `writes_as_read` holds of it,
+/// is written back exactly as read: the value is parsed (to check it) but not written.
+fn normalize_unless<T: Scalar>(
+    raw: &str,
+    out: &mut String,
+    writes_as_read: bool,
+) -> Result<bool, String> {
+    let value = T::parse(raw)?;
+    if writes_as_read {
+        return Ok(false);
+    }
+    normalize_by_round_trip(value, raw, out, T::write)
+}
+
 /// Whether `raw` has no white space around it, which the parsers would trim.
 fn is_trimmed(raw: &str) -> bool {
     raw.trim().len() == raw.len()
@@ -106,11 +120,7 @@ macro_rules! unsigned_scalar {
                 push_digits(out, u64::from(*self), 1);
             }
             fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
-                let value = Self::parse(raw)?;
-                if is_plain_digits(raw) {
-                    return Ok(false);
-                }
-                normalize_by_round_trip(value, raw, out, Self::write)
+                normalize_unless::<Self>(raw, out, is_plain_digits(raw))
             }
         }
     )*};
@@ -137,15 +147,11 @@ impl Scalar for i64 {
         push_digits(out, self.unsigned_abs(), 1);
     }
     fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
-        let value = Self::parse(raw)?;
         let plain = match raw.strip_prefix('-') {
             Some(digits) => digits != "0" && is_plain_digits(digits),
             None => is_plain_digits(raw),
         };
-        if plain {
-            return Ok(false);
-        }
-        normalize_by_round_trip(value, raw, out, Self::write)
+        normalize_unless::<Self>(raw, out, plain)
     }
 }
 
@@ -202,11 +208,7 @@ impl Scalar for NaiveDate {
     }
     /// Four-digit years and two-digit fields write back as read, so only white space changes.
     fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
-        let date = Self::parse(raw)?;
-        if is_trimmed(raw) {
-            return Ok(false);
-        }
-        normalize_by_round_trip(date, raw, out, Self::write)
+        normalize_unless::<Self>(raw, out, is_trimmed(raw))
     }
     fn write(&self, out: &mut String) {
         let _ = write!(
@@ -237,11 +239,7 @@ impl Scalar for NaiveDateTime {
     }
     /// As for dates: only white space around the text changes.
     fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
-        let time = Self::parse(raw)?;
-        if is_trimmed(raw) {
-            return Ok(false);
-        }
-        normalize_by_round_trip(time, raw, out, Self::write)
+        normalize_unless::<Self>(raw, out, is_trimmed(raw))
     }
     fn write(&self, out: &mut String) {
         Scalar::write(&self.date(), out);

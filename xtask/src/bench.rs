@@ -436,10 +436,10 @@ fn convert_rows(
     sizes: &[usize],
     runs: usize,
 ) -> Result<Vec<Row>, Box<dyn Error>> {
+    let file = |orders: usize| work.0.join(format!("report-{orders}.csv"));
     let mut contenders = Vec::new();
-    let mut untyped = None;
     for &orders in sizes {
-        let file = work.0.join(format!("report-{orders}.csv"));
+        let file = file(orders);
         let file = file.to_string_lossy();
         let status = Command::new(&bins.xtask)
             .args(["bench-data", &orders.to_string(), "--out", &file])
@@ -453,15 +453,14 @@ fn convert_rows(
         let contender = Contender::new(&label, &bins.digicert, &args);
         check_complete(&contender.with_format("jsonl"), orders)?;
         contenders.push(contender);
-        let label = format!("untyped copy {orders}");
-        untyped = Some(Contender::new(
-            &label,
-            &bins.xtask,
-            &["untyped-copy", &file],
-        ));
     }
     // The baseline, over the largest file only.
-    contenders.extend(untyped);
+    if let Some(&orders) = sizes.last() {
+        let file = file(orders);
+        let label = format!("untyped copy {orders}");
+        let args = ["untyped-copy", &file.to_string_lossy()];
+        contenders.push(Contender::new(&label, &bins.xtask, &args));
+    }
     measure_rounds(&contenders, runs, work)
 }
 

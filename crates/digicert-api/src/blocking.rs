@@ -246,6 +246,9 @@ impl<T: BlockingTransport> Client<T> {
                 if let Some(item) = pager.next_item() {
                     return Some(item);
                 }
+                if let Some(body) = pager.take_spent_body() {
+                    fetcher.inner.transport.recycle(body);
+                }
                 if pager.is_done() {
                     return None;
                 }

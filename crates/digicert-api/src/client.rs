@@ -240,6 +240,9 @@ impl<T: AsyncTransport> Client<T> {
                     if let Some(item) = pager.next_item() {
                         return Some((item, (pager, in_flight)));
                     }
+                    if let Some(body) = pager.take_spent_body() {
+                        self.transport.recycle(body);
+                    }
                     if pager.is_done() {
                         return None;
                     }

@@ -39,6 +39,8 @@ pub(crate) trait Listing {
     fn next_item(items: &mut Self::Items) -> Option<Result<Self::Item, Error>>;
     /// The id that identifies an item across pages.
     fn id(item: &Self::Item) -> u64;
+    /// The body a used-up page still holds, for the transport to reuse.
+    fn into_body(items: Self::Items) -> Option<Vec<u8>>;
 }
 
 /// Every row of the order report.
@@ -75,6 +77,9 @@ impl Listing for ReportListing {
     fn id(item: &ReportRow) -> u64 {
         item.order_id
     }
+    fn into_body(items: ReportPage) -> Option<Vec<u8>> {
+        Some(items.into_inner().into_inner())
+    }
 }
 
 /// Every order of the sub-accounts.
@@ -105,6 +110,10 @@ impl Listing for SubaccountListing {
     fn id(item: &SubaccountOrder) -> u64 {
         item.id
     }
+    /// The JSON body was dropped once the page was decoded.
+    fn into_body(_items: Self::Items) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// The page being read, and how many items it held so far.
@@ -124,6 +133,8 @@ pub(crate) struct Pager<L: Listing> {
     /// Offsets of the pages requested that have not arrived yet, oldest first.
     in_flight: VecDeque<u64>,
     current: Option<Current<L>>,
+    /// The body of the page last used up, until the walk hands it back to the transport.
+    spent: Option<Vec<u8>>,
     failure: Option<Error>,
     previous_ids: HashSet<u64>,
     current_ids: HashSet<u64>,
@@ -141,6 +152,7 @@ impl<L: Listing> Pager<L> {
             finished: false,
             in_flight: VecDeque::new(),
             current: None,
+            spent: None,
             failure: None,
             previous_ids: HashSet::new(),
             current_ids: HashSet::new(),
@@ -216,11 +228,21 @@ impl<L: Listing> Pager<L> {
                     if current.count < self.page_size {
                         self.finished = true;
                     }
-                    self.current = None;
+                    self.spent = self
+                        .current
+                        .take()
+                        .and_then(|page| L::into_body(page.items));
                     return None;
                 }
             }
         }
+    }
+
+    /// The body of the page last used up, once, for [`recycle`] (on either transport).
+    ///
+    /// [`recycle`]: digicert_transport::BlockingTransport::recycle
+    pub(crate) fn take_spent_body(&mut self) -> Option<Vec<u8>> {
+        self.spent.take()
     }
 
     /// Whether every item has been handed out and no page is needed.
@@ -339,6 +361,9 @@ mod tests {
             .collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].status, OrderStatus::Issued);
+        let body = pager.take_spent_body().expect("the used-up page's body");
+        assert!(body.starts_with(b"order_id,date_created,status\n\"1\""));
+        assert!(pager.take_spent_body().is_none(), "handed back once");
         pager.page_arrived(Ok(csv(&[3])));
         assert_eq!(std::iter::from_fn(|| pager.next_item()).count(), 1);
         assert!(pager.is_done());

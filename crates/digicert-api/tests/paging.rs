@@ -61,7 +61,7 @@ fn ids<T, E: std::fmt::Debug>(items: Vec<Result<T, E>>, id: impl Fn(&T) -> u64) 
 fn report_pages_end_at_the_first_short_page() {
     // Pages needed: a multiple of the page size needs one more (empty) page to know it ended.
     for (count, limit, pages) in [(7, 3, 3), (6, 3, 3), (0, 3, 1), (3, 1000, 1), (1, 1, 2)] {
-        let (rows, blocking, _) = both_all!(
+        let (rows, blocking, async_fake) = both_all!(
             Fake::new(report_server(count)),
             config().concurrency(3),
             |client| client.order_report_all(ReportQuery::new().limit(limit))
@@ -78,7 +78,28 @@ fn report_pages_end_at_the_first_short_page() {
             sent == pages || sent == pages + 1,
             "count {count}, limit {limit}: {sent} requests"
         );
+        // Each page read to its end goes back to the transport, in order, for reuse.
+        for fake in [&blocking, &async_fake] {
+            let recycled = fake.recycled();
+            assert_eq!(recycled.len(), pages, "count {count}, limit {limit}");
+            let first_ids: Vec<Option<u64>> = recycled.iter().map(|body| first_id(body)).collect();
+            let expected: Vec<Option<u64>> = (0..pages as u64)
+                .map(|page| {
+                    count
+                        .checked_sub(page * u64::from(limit))
+                        .filter(|&id| id > 0)
+                })
+                .collect();
+            assert_eq!(first_ids, expected, "count {count}, limit {limit}");
+        }
     }
+}
+
+/// The order id of a report page's first row, if it has one.
+fn first_id(body: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(body).unwrap();
+    let row = text.lines().nth(1)?;
+    row.split(',').next()?.trim_matches('"').parse().ok()
 }
 
 #[test]

@@ -29,6 +29,7 @@ use digicert_transport_ureq::UreqTransport;
 trait Sender {
     fn send(&self, request: Request) -> Result<Response, TransportError>;
     fn sleep(&self, duration: Duration);
+    fn recycle(&self, body: Vec<u8>);
 }
 
 /// A blocking transport, called directly.
@@ -40,6 +41,9 @@ impl<T: BlockingTransport> Sender for Blocking<T> {
     }
     fn sleep(&self, duration: Duration) {
         self.0.sleep(duration);
+    }
+    fn recycle(&self, body: Vec<u8>) {
+        self.0.recycle(body);
     }
 }
 
@@ -55,6 +59,9 @@ impl<T: AsyncTransport> Sender for Async<T> {
     }
     fn sleep(&self, duration: Duration) {
         self.runtime.block_on(self.transport.sleep(duration));
+    }
+    fn recycle(&self, body: Vec<u8>) {
+        self.transport.recycle(body);
     }
 }
 
@@ -601,6 +608,38 @@ fn body_at_limit_accepted(backend: Backend) {
     }
 }
 
+fn recycled_body_reused_empty(backend: Backend) {
+    let server = Server::start(|seen, stream| {
+        match seen.target.as_str() {
+            "/long" => respond(stream, "200 OK", &[], &[b'a'; 65536]),
+            "/chunked" => {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\ncc\r\n0\r\n\r\n",
+                );
+            }
+            _ => respond(stream, "200 OK", &[], b"b"),
+        }
+        After::KeepAlive
+    });
+    let transport = backend.default_transport();
+    for (path, expected) in [("/sized", &b"b"[..]), ("/chunked", b"cc")] {
+        let long = transport.send(get(&server.url("/long"))).unwrap();
+        let memory = long.body().as_ptr();
+        transport.recycle(long.into_body());
+        let short = transport.send(get(&server.url(path))).unwrap();
+        assert_eq!(
+            short.body(),
+            expected,
+            "{path}: nothing of the long body shows"
+        );
+        assert_eq!(
+            short.body().as_ptr(),
+            memory,
+            "{path}: read into the recycled body"
+        );
+    }
+}
+
 fn empty_body(backend: Backend) {
     let server = Server::start(|_, stream| {
         let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
@@ -667,6 +706,7 @@ conformance!(
     body_too_large_streamed,
     body_too_large_after_gzip,
     body_at_limit_accepted,
+    recycled_body_reused_empty,
     empty_body,
     sleep_waits;
     ignored: dns_failure,

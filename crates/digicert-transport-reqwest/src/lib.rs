@@ -28,10 +28,12 @@
 
 use std::error::Error as StdError;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use digicert_transport::{
-    AsyncTransport, Request, Response, TransportConfig, TransportError, TransportErrorKind,
+    AsyncTransport, BodyPool, Request, Response, TransportConfig, TransportError,
+    TransportErrorKind,
 };
 
 /// Async transport on one shared [`reqwest::Client`], so connections are reused.
@@ -44,6 +46,8 @@ pub struct ReqwestTransport {
     /// For plain http: never through a proxy, which would read the request (and its key) in clear.
     direct: reqwest::Client,
     max_response_bytes: u64,
+    /// Bodies handed back with `recycle`, read into again.
+    bodies: Arc<BodyPool>,
 }
 
 impl ReqwestTransport {
@@ -75,6 +79,7 @@ impl ReqwestTransport {
             client: client(true)?,
             direct: client(false)?,
             max_response_bytes: config.max_response_bytes,
+            bodies: Arc::default(),
         })
     }
 
@@ -129,7 +134,7 @@ impl ReqwestTransport {
             return Err(too_large(target, limit));
         }
         let capacity = declared.map_or(0, |length| usize::try_from(length).unwrap_or(0));
-        let mut body = Vec::with_capacity(capacity);
+        let mut body = self.bodies.take(capacity);
         while let Some(chunk) = response
             .chunk()
             .await
@@ -165,6 +170,10 @@ impl AsyncTransport for ReqwestTransport {
 
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
+    }
+
+    fn recycle(&self, body: Vec<u8>) {
+        self.bodies.give(body);
     }
 }
 

@@ -21,11 +21,13 @@
 //!
 //! [ureq]: https://docs.rs/ureq/3
 
-use std::io;
+use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::Duration;
 
 use digicert_transport::{
-    BlockingTransport, Request, Response, TransportConfig, TransportError, TransportErrorKind,
+    BlockingTransport, BodyPool, Request, Response, TransportConfig, TransportError,
+    TransportErrorKind,
 };
 use http::Method;
 
@@ -39,6 +41,8 @@ pub struct UreqTransport {
     /// For plain http: never through a proxy, which would read the request (and its key) in clear.
     direct: ureq::Agent,
     max_response_bytes: u64,
+    /// Bodies handed back with `recycle`, read into again.
+    bodies: Arc<BodyPool>,
 }
 
 impl UreqTransport {
@@ -65,6 +69,7 @@ impl UreqTransport {
             agent: agent(true),
             direct: agent(false),
             max_response_bytes: config.max_response_bytes,
+            bodies: Arc::default(),
         }
     }
 
@@ -90,16 +95,23 @@ impl UreqTransport {
     fn read_body(&self, body: &mut ureq::Body, target: &str) -> Result<Vec<u8>, TransportError> {
         let limit = self.max_response_bytes;
         // Content-Length is only reported when the body is not being decompressed.
-        if body.content_length().is_some_and(|length| length > limit) {
+        let declared = body.content_length();
+        if declared.is_some_and(|length| length > limit) {
             return Err(too_large(target, limit));
         }
+        let capacity = declared.map_or(0, |length| usize::try_from(length).unwrap_or(0));
+        let mut buffer = self.bodies.take(capacity);
         body.with_config()
             .limit(limit)
-            .read_to_vec()
+            .reader()
+            .read_to_end(&mut buffer)
+            // ureq's own errors come through `Read` wrapped in io::Error; this unwraps them.
+            .map_err(ureq::Error::from)
             .map_err(|err| match err {
                 ureq::Error::BodyExceedsLimit(_) => too_large(target, limit),
                 other => map_error(other, target, Phase::Body),
-            })
+            })?;
+        Ok(buffer)
     }
 }
 
@@ -132,6 +144,10 @@ impl BlockingTransport for UreqTransport {
 
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+
+    fn recycle(&self, body: Vec<u8>) {
+        self.bodies.give(body);
     }
 }
 

@@ -3,7 +3,8 @@
 //! A transport sends one [`Request`] and hands back one [`Response`], both plain
 //! [`http`] types with the whole body in a `Vec<u8>`, and knows how to wait
 //! ([`BlockingTransport::sleep`], [`AsyncTransport::sleep`]) so retry logic never
-//! hard-wires a runtime. Every HTTP answer, 4xx and 5xx included, is a `Response`;
+//! hard-wires a runtime. A caller done with a body may hand it back with `recycle`, so
+//! a backend can read the next response into it ([`BodyPool`]). Every HTTP answer, 4xx and 5xx included, is a `Response`;
 //! only a request that got no answer is a [`TransportError`]. Transports do not follow
 //! redirects and keep every response header. This crate holds no HTTP client and no
 //! runtime: the backends (`digicert-transport-ureq`, `digicert-transport-reqwest`) do.
@@ -33,12 +34,14 @@
 
 mod config;
 mod error;
+mod pool;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use config::TransportConfig;
 pub use error::{TransportError, TransportErrorKind};
+pub use pool::BodyPool;
 
 /// The request a transport sends: an `http` request with the whole body in memory.
 pub type Request = http::Request<Vec<u8>>;
@@ -56,6 +59,13 @@ pub trait BlockingTransport: Send + Sync {
 
     /// Blocks the current thread for `duration` (e.g. before a retry).
     fn sleep(&self, duration: Duration);
+
+    /// Takes back the body of a response the caller has finished with, so the backend
+    /// can read a later response into the same memory (see [`BodyPool`]). The
+    /// default drops it.
+    fn recycle(&self, body: Vec<u8>) {
+        drop(body);
+    }
 
     /// The current time on the clock `sleep` advances; a test double can fake both.
     fn now(&self) -> Instant {
@@ -77,6 +87,13 @@ pub trait AsyncTransport: Send + Sync {
     /// Resolves after `duration` without blocking the thread (e.g. before a retry).
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send;
 
+    /// Takes back the body of a response the caller has finished with, so the backend
+    /// can read a later response into the same memory (see [`BodyPool`]). The
+    /// default drops it.
+    fn recycle(&self, body: Vec<u8>) {
+        drop(body);
+    }
+
     /// The current time on the clock `sleep` advances; a test double can fake both.
     fn now(&self) -> Instant {
         Instant::now()
@@ -92,6 +109,9 @@ impl<T: BlockingTransport + ?Sized> BlockingTransport for &T {
     fn sleep(&self, duration: Duration) {
         (**self).sleep(duration);
     }
+    fn recycle(&self, body: Vec<u8>) {
+        (**self).recycle(body);
+    }
     fn now(&self) -> Instant {
         (**self).now()
     }
@@ -106,6 +126,9 @@ impl<T: BlockingTransport + ?Sized> BlockingTransport for Arc<T> {
     fn sleep(&self, duration: Duration) {
         (**self).sleep(duration);
     }
+    fn recycle(&self, body: Vec<u8>) {
+        (**self).recycle(body);
+    }
     fn now(&self) -> Instant {
         (**self).now()
     }
@@ -119,6 +142,9 @@ impl<T: BlockingTransport + ?Sized> BlockingTransport for Box<T> {
 
     fn sleep(&self, duration: Duration) {
         (**self).sleep(duration);
+    }
+    fn recycle(&self, body: Vec<u8>) {
+        (**self).recycle(body);
     }
     fn now(&self) -> Instant {
         (**self).now()
@@ -137,6 +163,9 @@ impl<T: AsyncTransport + ?Sized> AsyncTransport for &T {
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
         (**self).sleep(duration)
     }
+    fn recycle(&self, body: Vec<u8>) {
+        (**self).recycle(body);
+    }
     fn now(&self) -> Instant {
         (**self).now()
     }
@@ -154,6 +183,9 @@ impl<T: AsyncTransport + ?Sized> AsyncTransport for Arc<T> {
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
         (**self).sleep(duration)
     }
+    fn recycle(&self, body: Vec<u8>) {
+        (**self).recycle(body);
+    }
     fn now(&self) -> Instant {
         (**self).now()
     }
@@ -167,14 +199,27 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll, Waker};
 
-    /// Answers every request with 200 and counts calls.
+    /// Answers every request with 200 and counts calls and bodies handed back.
     #[derive(Default)]
-    struct Counter(AtomicUsize);
+    struct Counter {
+        sent: AtomicUsize,
+        recycled: AtomicUsize,
+    }
 
     impl Counter {
         fn answer(&self) -> Result<Response, TransportError> {
-            self.0.fetch_add(1, Ordering::SeqCst);
+            self.sent.fetch_add(1, Ordering::SeqCst);
             Ok(Response::new(b"ok".to_vec()))
+        }
+        fn take_back(&self, body: &[u8]) {
+            assert_eq!(body, b"ok");
+            self.recycled.fetch_add(1, Ordering::SeqCst);
+        }
+        fn counts(&self) -> (usize, usize) {
+            (
+                self.sent.load(Ordering::SeqCst),
+                self.recycled.load(Ordering::SeqCst),
+            )
         }
     }
 
@@ -183,6 +228,9 @@ mod tests {
             self.answer()
         }
         fn sleep(&self, _duration: Duration) {}
+        fn recycle(&self, body: Vec<u8>) {
+            self.take_back(&body);
+        }
     }
 
     impl AsyncTransport for Counter {
@@ -195,6 +243,9 @@ mod tests {
         fn sleep(&self, _duration: Duration) -> impl Future<Output = ()> + Send {
             ready(())
         }
+        fn recycle(&self, body: Vec<u8>) {
+            self.take_back(&body);
+        }
     }
 
     fn request() -> Request {
@@ -203,7 +254,8 @@ mod tests {
 
     fn blocking_send(transport: impl BlockingTransport) {
         transport.sleep(Duration::ZERO);
-        assert_eq!(transport.send(request()).unwrap().body(), b"ok");
+        let response = transport.send(request()).unwrap();
+        transport.recycle(response.into_body());
     }
 
     /// Polls a future that is ready at once; enough for these tests, no runtime needed.
@@ -216,7 +268,8 @@ mod tests {
 
     fn async_send(transport: impl AsyncTransport) {
         now(transport.sleep(Duration::ZERO));
-        assert_eq!(now(transport.send(request())).unwrap().body(), b"ok");
+        let response = now(transport.send(request())).unwrap();
+        transport.recycle(response.into_body());
     }
 
     #[test]
@@ -226,7 +279,7 @@ mod tests {
         blocking_send(Arc::clone(&counter));
         let boxed: Box<dyn BlockingTransport> = Box::new(Arc::clone(&counter));
         blocking_send(boxed);
-        assert_eq!(counter.0.load(Ordering::SeqCst), 3);
+        assert_eq!(counter.counts(), (3, 3));
     }
 
     #[test]
@@ -234,6 +287,6 @@ mod tests {
         let counter = Arc::new(Counter::default());
         async_send(&*counter);
         async_send(Arc::clone(&counter));
-        assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+        assert_eq!(counter.counts(), (2, 2));
     }
 }

@@ -27,6 +27,7 @@ struct Log {
     requests: Vec<String>,
     sent_at: Vec<Duration>,
     sleeps: Vec<Duration>,
+    recycled: Vec<Vec<u8>>,
     clock: Duration,
 }
 
@@ -62,6 +63,11 @@ impl Fake {
     /// Every sleep asked for, in order.
     pub fn sleeps(&self) -> Vec<Duration> {
         self.log.lock().unwrap().sleeps.clone()
+    }
+
+    /// Every body handed back with `recycle`, in order.
+    pub fn recycled(&self) -> Vec<Vec<u8>> {
+        self.log.lock().unwrap().recycled.clone()
     }
 
     /// The fake clock's reading at each send.
@@ -103,6 +109,10 @@ impl Fake {
     fn clock(&self) -> Instant {
         self.epoch + self.log.lock().unwrap().clock
     }
+
+    fn take_back(&self, body: Vec<u8>) {
+        self.log.lock().unwrap().recycled.push(body);
+    }
 }
 
 fn name_is_sensitive(request: &Request) -> bool {
@@ -119,6 +129,9 @@ impl BlockingTransport for Fake {
     fn sleep(&self, duration: Duration) {
         self.advance(duration);
     }
+    fn recycle(&self, body: Vec<u8>) {
+        self.take_back(body);
+    }
     fn now(&self) -> Instant {
         self.clock()
     }
@@ -134,6 +147,9 @@ impl AsyncTransport for Fake {
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
         self.advance(duration);
         std::future::ready(())
+    }
+    fn recycle(&self, body: Vec<u8>) {
+        self.take_back(body);
     }
     fn now(&self) -> Instant {
         self.clock()

@@ -66,6 +66,21 @@ impl<R: Read> ReportReader<R> {
         })
     }
 
+    /// Gives back the input, e.g. a page's body buffer to read the next page into.
+    ///
+    /// ```
+    /// use digicert_model::ReportReader;
+    ///
+    /// let mut rows = ReportReader::new(&b"order_id,date_created,status\n"[..])?;
+    /// assert!(rows.next().is_none());
+    /// let rest: &[u8] = rows.into_inner();
+    /// assert!(rest.is_empty(), "the header was read from it");
+    /// # Ok::<(), digicert_model::DecodeError>(())
+    /// ```
+    pub fn into_inner(self) -> R {
+        self.csv.into_inner().inner
+    }
+
     /// Reads the next row, or `None` at the end of the report.
     pub fn read_row(&mut self) -> Result<Option<ReportRow>, DecodeError> {
         if !self.advance()? {

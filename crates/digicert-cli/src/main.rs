@@ -13,6 +13,7 @@ mod commands;
 mod connect;
 mod error;
 mod logging;
+mod malloc;
 mod output;
 mod progress;
 
@@ -21,6 +22,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    malloc::hold_mmap_threshold();
     let cli = args::Cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
     match commands::run(cli) {

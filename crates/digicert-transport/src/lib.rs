@@ -4,10 +4,11 @@
 //! [`http`] types with the whole body in a `Vec<u8>`, and knows how to wait
 //! ([`BlockingTransport::sleep`], [`AsyncTransport::sleep`]) so retry logic never
 //! hard-wires a runtime. A caller done with a body may hand it back with `recycle`, so
-//! a backend can read the next response into it ([`BodyPool`]). Every HTTP answer, 4xx and 5xx included, is a `Response`;
-//! only a request that got no answer is a [`TransportError`]. Transports do not follow
-//! redirects and keep every response header. This crate holds no HTTP client and no
-//! runtime: the backends (`digicert-transport-ureq`, `digicert-transport-reqwest`) do.
+//! a backend can read the next response into it ([`BodyPool`]). Every HTTP answer, 4xx
+//! and 5xx included, is a `Response`; only a request that got no answer is a
+//! [`TransportError`]. Transports do not follow redirects and keep every response
+//! header. This crate holds no HTTP client and no runtime: the backends
+//! (`digicert-transport-ureq`, `digicert-transport-reqwest`) do.
 //!
 //! A canned transport, as a test double might be written:
 //!

@@ -270,7 +270,9 @@ mod tests {
                 total,
                 limit: 2,
                 offset: 0,
+                ..Default::default()
             }),
+            ..Default::default()
         }
     }
 

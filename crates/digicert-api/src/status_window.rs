@@ -81,7 +81,10 @@ pub(crate) fn merge(answers: impl IntoIterator<Item = StatusChanges>) -> StatusC
             }
         }
     }
-    StatusChanges { orders }
+    StatusChanges {
+        orders,
+        ..Default::default()
+    }
 }
 
 /// The Mountain wall-clock time DigiCert compares against.
@@ -338,6 +341,7 @@ mod tests {
             order_id,
             certificate_id,
             status,
+            extra: Default::default(),
         }
     }
 
@@ -348,15 +352,18 @@ mod tests {
                 change(1, None, OrderStatus::Pending),
                 change(2, Some(20), OrderStatus::Issued),
             ],
+            ..Default::default()
         };
         let newer = StatusChanges {
             orders: vec![
                 change(3, None, OrderStatus::NeedsApproval),
                 change(1, Some(10), OrderStatus::Issued),
             ],
+            ..Default::default()
         };
         let newest = StatusChanges {
             orders: vec![change(2, Some(20), OrderStatus::Revoked)],
+            ..Default::default()
         };
         let merged = merge([older, StatusChanges::default(), newer, newest]);
         assert_eq!(

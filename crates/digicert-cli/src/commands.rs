@@ -191,7 +191,8 @@ fn copy_report(
     status: Option<&str>,
     out: impl Write,
 ) -> Result<(), CliError> {
-    let mut writer = ReportWriter::new(out)?;
+    // The report's own header: every column, known or not, stays in its place.
+    let mut writer = ReportWriter::with_columns(out, reader.columns().to_vec())?;
     while let Some(record) = reader.read_record()? {
         if status.is_none_or(|wanted| record.get("status") == Some(wanted)) {
             writer.write_record(&record)?;

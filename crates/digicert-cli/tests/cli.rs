@@ -170,8 +170,10 @@ fn report_from_an_exported_file() {
     );
 }
 
-/// `--format csv` on a file writes exactly what the model's typed rows write, with
-/// and without a status filter, for every report fixture (quirks included).
+/// `--format csv` on a file writes exactly what the model's typed rows write, in the file's
+/// own column layout (unknown columns in their place), with and without a status filter,
+/// for every report fixture (quirks included); a report written as CertCentral writes them
+/// comes out byte for byte as it went in.
 #[test]
 fn csv_conversion_writes_what_typed_rows_write() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/report");
@@ -181,9 +183,12 @@ fn csv_conversion_writes_what_typed_rows_write() {
             continue;
         }
         let file = path.to_str().unwrap();
+        let input = std::fs::read(&path).unwrap();
         for status in [None, Some("issued")] {
-            let mut expected = ReportWriter::new(Vec::new()).unwrap();
-            for row in ReportReader::new(std::fs::read(&path).unwrap().as_slice()).unwrap() {
+            let reader = ReportReader::new(input.as_slice()).unwrap();
+            let mut expected =
+                ReportWriter::with_columns(Vec::new(), reader.columns().to_vec()).unwrap();
+            for row in reader {
                 let row = row.unwrap();
                 if status.is_none_or(|status| row.status.as_str() == status) {
                     expected.write_row(&row).unwrap();
@@ -198,6 +203,10 @@ fn csv_conversion_writes_what_typed_rows_write() {
                 text(&expected.into_inner().unwrap()),
                 "{file} {status:?}"
             );
+            let api_quoted = !file.contains("crlf_bom");
+            if status.is_none() && api_quoted {
+                assert_eq!(text(&output.stdout), text(&input), "{file} changed");
+            }
         }
     }
 }

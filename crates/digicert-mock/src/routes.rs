@@ -98,7 +98,9 @@ impl IntoResponse for ApiError {
             errors: vec![ApiErrorEntry {
                 code: ErrorCode::new(self.code),
                 message: self.message,
+                extra: Default::default(),
             }],
+            ..Default::default()
         };
         let mut response = json(serde_json::to_vec(&body));
         *response.status_mut() = self.status;

@@ -50,6 +50,7 @@ fn generate_report() -> Vec<u8> {
             metadata_id: Some(12),
             label: Some("Invoice #".into()),
             value: Some(n.to_string()),
+            ..Default::default()
         }];
         writer.write_row(&row).unwrap();
     }

@@ -35,7 +35,9 @@ fn page_body() -> Vec<u8> {
             total: 100_000,
             limit: 1000,
             offset: 0,
+            ..Default::default()
         }),
+        ..Default::default()
     };
     serde_json::to_vec_pretty(&page).unwrap()
 }

@@ -4,35 +4,49 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::field::{Scalar, Sent};
 use crate::lenient;
+use crate::object::json_object;
 
-/// DigiCert's answer when a request fails.
-///
-/// `errors` has been seen as a single object instead of an array; both decode to a list.
-///
-/// ```
-/// use digicert_model::{decode_json, ErrorBody};
-///
-/// let body: ErrorBody = decode_json(br#"{"errors":{"code":"not_found|order","message":"Order not found"}}"#)?;
-/// assert_eq!(body.errors[0].code.category(), "not_found");
-/// assert_eq!(body.errors[0].code.detail(), Some("order"));
-/// # Ok::<(), digicert_model::DecodeError>(())
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// The errors DigiCert reported, usually one.
-    #[serde(default, deserialize_with = "lenient::list")]
-    pub errors: Vec<ApiErrorEntry>,
+json_object! {
+    /// DigiCert's answer when a request fails.
+    ///
+    /// `errors` has been seen as a single object instead of an array; both decode to a list.
+    ///
+    /// ```
+    /// use digicert_model::{decode_json, ErrorBody};
+    ///
+    /// let body: ErrorBody = decode_json(br#"{"errors":{"code":"not_found|order","message":"Order not found"}}"#)?;
+    /// assert_eq!(body.errors[0].code.category(), "not_found");
+    /// assert_eq!(body.errors[0].code.detail(), Some("order"));
+    /// # Ok::<(), digicert_model::DecodeError>(())
+    /// ```
+    #[derive(Default)]
+    pub struct ErrorBody {
+        /// The errors DigiCert reported, usually one.
+        pub errors: Vec<ApiErrorEntry>; strict,
+    }
 }
 
-/// One error reported by DigiCert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiErrorEntry {
-    /// Machine-readable code, such as `not_found|order`.
-    pub code: ErrorCode,
-    /// Human-readable explanation.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub message: String,
+json_object! {
+    /// One error reported by DigiCert.
+    pub struct ApiErrorEntry {
+        /// Machine-readable code, such as `not_found|order`.
+        pub code: ErrorCode,
+        /// Human-readable explanation.
+        pub message: String = String::new(),
+    }
+}
+
+impl ApiErrorEntry {
+    /// An error entry with DigiCert's code and message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::new(code),
+            message: message.into(),
+            extra: crate::Extra::default(),
+        }
+    }
 }
 
 impl fmt::Display for ApiErrorEntry {
@@ -86,7 +100,27 @@ impl Serialize for ErrorCode {
 
 impl<'de> Deserialize<'de> for ErrorCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        lenient::string(d).map(Self)
+        lenient::text(d)
+    }
+}
+
+impl From<&str> for ErrorCode {
+    fn from(code: &str) -> Self {
+        Self(code.to_owned())
+    }
+}
+
+impl Scalar for ErrorCode {
+    type Visitor = lenient::TextVisitor<Self>;
+
+    fn visitor() -> Self::Visitor {
+        lenient::TextVisitor::new()
+    }
+    fn exact(&self, sent: Sent<'_>) -> bool {
+        matches!(sent, Sent::Str(_))
+    }
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
     }
 }
 

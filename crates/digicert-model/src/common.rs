@@ -1,212 +1,95 @@
 //! Objects that several endpoints share: products, organizations, people, custom fields.
 
-use serde::{Deserialize, Serialize};
-
 use crate::enums::{ProductType, ValidationType};
-use crate::lenient;
+use crate::object::json_object;
 
-/// The product an order is for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Product {
-    /// Product identifier, such as `ssl_plus`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub name_id: Option<String>,
-    /// Display name, such as `Standard SSL`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub name: Option<String>,
-    /// Product type.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub product_type: Option<ProductType>,
-    /// Validation the product requires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation_type: Option<ValidationType>,
-    /// Display name of the validation type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub validation_name: Option<String>,
-    /// Description of the validation type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub validation_description: Option<String>,
-    /// Whether the product needs a CSR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_flag"
-    )]
-    pub csr_required: Option<bool>,
+json_object! {
+    /// The product an order is for.
+    #[derive(Default)]
+    pub struct Product {
+        /// Product identifier, such as `ssl_plus`.
+        pub name_id: Option<String>,
+        /// Display name, such as `Standard SSL`.
+        pub name: Option<String>,
+        /// Product type.
+        pub product_type: Option<ProductType> as "type",
+        /// Validation the product requires.
+        pub validation_type: Option<ValidationType>,
+        /// Display name of the validation type.
+        pub validation_name: Option<String>,
+        /// Description of the validation type.
+        pub validation_description: Option<String>,
+        /// Whether the product needs a CSR.
+        pub csr_required: Option<bool>,
+    }
 }
 
-/// An organization as order info describes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Organization {
-    /// Organization ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_int"
-    )]
-    pub id: Option<u64>,
-    /// Legal name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub name: Option<String>,
-    /// Public ("doing business as") name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub assumed_name: Option<String>,
-    /// Name and assumed name together.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub display_name: Option<String>,
-    /// City.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub city: Option<String>,
-    /// State or province.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub state: Option<String>,
-    /// Country code, such as `us`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub country: Option<String>,
+json_object! {
+    /// An organization as order info describes it.
+    #[derive(Default)]
+    pub struct Organization {
+        /// Organization ID.
+        pub id: Option<u64>,
+        /// Legal name.
+        pub name: Option<String>,
+        /// Public ("doing business as") name.
+        pub assumed_name: Option<String>,
+        /// Name and assumed name together.
+        pub display_name: Option<String>,
+        /// City.
+        pub city: Option<String>,
+        /// State or province.
+        pub state: Option<String>,
+        /// Country code, such as `us`.
+        pub country: Option<String>,
+        /// Whether the organization is active.
+        pub is_active: Option<bool>,
+    }
 }
 
-/// A contact person (organization or technical contact).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contact {
-    /// First name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub last_name: Option<String>,
-    /// Email address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub email: Option<String>,
-    /// Job title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub job_title: Option<String>,
-    /// Telephone number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub telephone: Option<String>,
-    /// Telephone extension.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub telephone_extension: Option<String>,
+json_object! {
+    /// A contact person (organization or technical contact).
+    #[derive(Default)]
+    pub struct Contact {
+        /// First name.
+        pub first_name: Option<String>,
+        /// Last name.
+        pub last_name: Option<String>,
+        /// Email address.
+        pub email: Option<String>,
+        /// Job title.
+        pub job_title: Option<String>,
+        /// Telephone number.
+        pub telephone: Option<String>,
+        /// Telephone extension.
+        pub telephone_extension: Option<String>,
+    }
 }
 
-/// A CertCentral user (who placed an order, or is assigned to it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    /// User ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_int"
-    )]
-    pub id: Option<u64>,
-    /// First name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub last_name: Option<String>,
-    /// Email address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub email: Option<String>,
+json_object! {
+    /// A CertCentral user (who placed an order, or is assigned to it).
+    #[derive(Default)]
+    pub struct User {
+        /// User ID.
+        pub id: Option<u64>,
+        /// First name.
+        pub first_name: Option<String>,
+        /// Last name.
+        pub last_name: Option<String>,
+        /// Email address.
+        pub email: Option<String>,
+    }
 }
 
-/// A custom field value: `custom_fields` in order info, `metadata` in the order report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomField {
-    /// ID of the custom field definition.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_int"
-    )]
-    pub metadata_id: Option<u64>,
-    /// The field's name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub label: Option<String>,
-    /// The value entered.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub value: Option<String>,
+json_object! {
+    /// A custom field value: `custom_fields` in order info, `metadata` in the order report.
+    #[derive(Default)]
+    pub struct CustomField {
+        /// ID of the custom field definition.
+        pub metadata_id: Option<u64>,
+        /// The field's name.
+        pub label: Option<String>,
+        /// The value entered.
+        pub value: Option<String>,
+    }
 }

@@ -9,6 +9,8 @@ use std::str::FromStr;
 use serde::de::{self, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::field::{Scalar, Sent};
+
 /// A decimal number kept as its exact digits, such as `198` or `-12.50`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decimal(String);
@@ -76,37 +78,85 @@ impl Serialize for Decimal {
     }
 }
 
-/// Reads a decimal from a JSON number or a string of digits.
-struct DecimalVisitor;
+impl Decimal {
+    /// Whether the JSON form of this decimal is a string (digits a number would change).
+    fn writes_as_text(&self) -> bool {
+        let int = self
+            .0
+            .parse::<i64>()
+            .is_ok_and(|int| int.to_string() == self.0);
+        let float = self
+            .0
+            .parse::<f64>()
+            .is_ok_and(|float| float.to_string() == self.0);
+        !int && !float
+    }
+}
 
-impl Visitor<'_> for DecimalVisitor {
-    type Value = Decimal;
+impl Scalar for Decimal {
+    type Visitor = DecimalVisitor;
+
+    fn visitor() -> Self::Visitor {
+        DecimalVisitor
+    }
+    fn exact(&self, sent: Sent<'_>) -> bool {
+        match sent {
+            Sent::Str(_) => self.writes_as_text(),
+            Sent::Int | Sent::Float => !self.writes_as_text(),
+            Sent::Bool => false,
+        }
+    }
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.serialize(s)
+    }
+}
+
+/// Reads a decimal from a JSON number or a string of digits; `null` and `""` are none.
+pub(crate) struct DecimalVisitor;
+
+impl<'de> Visitor<'de> for DecimalVisitor {
+    type Value = Option<Decimal>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a decimal number, or a string holding one")
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
-        Ok(Decimal(v.to_string()))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Decimal(v.to_string())))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
-        Ok(Decimal(v.to_string()))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Decimal(v.to_string())))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         // Rust prints the shortest text that reads back as the same f64.
         v.to_string()
             .parse()
+            .map(Some)
             .map_err(|_| E::invalid_value(Unexpected::Float(v), &self))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.trim().is_empty() {
+            return Ok(None);
+        }
         v.trim()
             .parse()
+            .map(Some)
             .map_err(|_| E::invalid_value(Unexpected::Str(v), &self))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
 impl<'de> Deserialize<'de> for Decimal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(DecimalVisitor)
+        d.deserialize_any(DecimalVisitor)?
+            .ok_or_else(|| de::Error::invalid_type(Unexpected::Unit, &"a decimal number"))
     }
 }
 

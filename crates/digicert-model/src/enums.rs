@@ -66,7 +66,21 @@ macro_rules! open_enum {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                crate::lenient::string(d).map(|text| Self::from(text.as_str()))
+                crate::lenient::text(d)
+            }
+        }
+
+        impl crate::field::Scalar for $name {
+            type Visitor = crate::lenient::TextVisitor<Self>;
+
+            fn visitor() -> Self::Visitor {
+                crate::lenient::TextVisitor::new()
+            }
+            fn exact(&self, sent: crate::field::Sent<'_>) -> bool {
+                matches!(sent, crate::field::Sent::Str(_))
+            }
+            fn write<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
             }
         }
     };

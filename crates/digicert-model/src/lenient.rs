@@ -1,18 +1,20 @@
-//! Forgiving field decoders for what CertCentral really sends.
+//! Forgiving readers for the values CertCentral really sends, and how each is written back.
 //!
 //! The documentation says `int` where the API sometimes sends `"1234"`, `string`
-//! where it sends `1234`, `bool` where it sends `0`/`1`, and `{}` where it sends
-//! `[]`. Each function here is used with `#[serde(deserialize_with = ...)]` and
-//! accepts every such spelling while rejecting values that carry no sensible
-//! meaning (a word where a number belongs).
+//! where it sends `1234`, `bool` where it sends `0`/`1`. Each visitor here accepts every
+//! such spelling of one type and refuses values that carry no sensible meaning (a word where
+//! a number belongs); `field.rs` decides what a refusal means for a field. Each type's
+//! [`Scalar`] impl also says whether the typed value writes back in the form it was sent in.
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime};
-use serde::de::{self, Deserializer, IgnoredAny, Unexpected, Visitor};
-use serde::{Deserialize, Serializer};
+use serde::de::{self, Deserializer, Unexpected, Visitor};
+use serde::{Serialize, Serializer};
+
+use crate::field::{Scalar, Sent};
 
 /// Integer types the lenient integer decoder produces.
 pub(crate) trait Int: Sized + FromStr + TryFrom<u64> + TryFrom<i64> {}
@@ -22,7 +24,7 @@ impl Int for i64 {}
 
 /// Reads an integer from a JSON number (integral) or a string holding one;
 /// `null` and `""` mean absent.
-struct IntVisitor<T>(PhantomData<T>);
+pub(crate) struct IntVisitor<T>(PhantomData<T>);
 
 impl<'de, T: Int> Visitor<'de> for IntVisitor<T> {
     type Value = Option<T>;
@@ -69,42 +71,37 @@ impl<'de, T: Int> Visitor<'de> for IntVisitor<T> {
     }
 }
 
-/// An optional integer: number, numeric string, `null` or `""`.
-pub(crate) fn opt_int<'de, D: Deserializer<'de>, T: Int>(d: D) -> Result<Option<T>, D::Error> {
-    d.deserialize_any(IntVisitor(PhantomData))
+/// Reads text from a string, or from a number or bool written where text belongs, into any
+/// type made from text (a `String`, an open enum, an error code).
+pub(crate) struct TextVisitor<T>(PhantomData<T>);
+
+impl<T> TextVisitor<T> {
+    /// The visitor.
+    pub(crate) fn new() -> Self {
+        Self(PhantomData)
+    }
 }
 
-/// A required integer: number or numeric string.
-pub(crate) fn int<'de, D: Deserializer<'de>, T: Int>(d: D) -> Result<T, D::Error> {
-    opt_int(d)?.ok_or_else(|| de::Error::invalid_type(Unexpected::Unit, &"an integer"))
-}
-
-/// Reads text from a string, or from a number or bool written where text belongs.
-struct StringVisitor;
-
-impl<'de> Visitor<'de> for StringVisitor {
-    type Value = Option<String>;
+impl<'de, T: for<'a> From<&'a str>> Visitor<'de> for TextVisitor<T> {
+    type Value = Option<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string (or a number or bool standing for one)")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(v))
+        Ok(Some(T::from(v)))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
+        Ok(Some(T::from(&v.to_string())))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
+        Ok(Some(T::from(&v.to_string())))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
+        Ok(Some(T::from(&v.to_string())))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
+        Ok(Some(T::from(&v.to_string())))
     }
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
@@ -117,14 +114,26 @@ impl<'de> Visitor<'de> for StringVisitor {
     }
 }
 
-/// Optional text: a string, or a number or bool that stands for one; `null` is absent.
-pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    d.deserialize_any(StringVisitor)
+/// Reads a whole value with [`TextVisitor`]; `null` is an error.
+pub(crate) fn text<'de, D: Deserializer<'de>, T: for<'a> From<&'a str>>(
+    d: D,
+) -> Result<T, D::Error> {
+    d.deserialize_any(TextVisitor::new())?
+        .ok_or_else(|| de::Error::invalid_type(Unexpected::Unit, &"a string"))
 }
 
-/// Required text, with the same leniency as [`opt_string`].
-pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    opt_string(d)?.ok_or_else(|| de::Error::invalid_type(Unexpected::Unit, &"a string"))
+impl Scalar for String {
+    type Visitor = TextVisitor<String>;
+
+    fn visitor() -> Self::Visitor {
+        TextVisitor::new()
+    }
+    fn exact(&self, sent: Sent<'_>) -> bool {
+        matches!(sent, Sent::Str(_))
+    }
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
 }
 
 /// Parses a flag as CertCentral writes them: `0`/`1`, `true`/`false`, in any case.
@@ -139,7 +148,7 @@ pub(crate) fn parse_flag(v: &str) -> Option<bool> {
 }
 
 /// Reads a flag from a bool, `0`/`1`, or a string holding either.
-struct FlagVisitor;
+pub(crate) struct FlagVisitor;
 
 impl<'de> Visitor<'de> for FlagVisitor {
     type Value = Option<bool>;
@@ -182,166 +191,6 @@ impl<'de> Visitor<'de> for FlagVisitor {
     }
 }
 
-/// An optional flag: bool, `0`/`1`, `"0"`/`"1"`, `"true"`/`"false"`; `null` or `""` is absent.
-pub(crate) fn opt_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    d.deserialize_any(FlagVisitor)
-}
-
-/// Reads an object, treating `null` and an empty array `[]` (PHP's empty object) as absent.
-struct ObjectVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
-    type Value = Option<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object (or `[]` or null for none)")
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        match seq.next_element::<IgnoredAny>()? {
-            None => Ok(None),
-            Some(_) => Err(de::Error::invalid_type(Unexpected::Seq, &self)),
-        }
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-/// An optional nested object; `[]` and `null` mean absent.
-pub(crate) fn opt_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<T>, D::Error> {
-    d.deserialize_any(ObjectVisitor(PhantomData))
-}
-
-/// Reads a list; `null` and an empty object `{}` mean an empty list, and a
-/// single object where a list belongs becomes a list of one.
-struct ListVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for ListVisitor<T> {
-    type Value = Vec<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list (or a single object, or null)")
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(item) = seq.next_element()? {
-            out.push(item);
-        }
-        Ok(out)
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        // `{}` stands for an empty list; a non-empty object is one element.
-        let one = Option::<T>::deserialize(OneObject(map))?;
-        Ok(one.into_iter().collect())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-/// Deserializes an object already opened by a visitor, or `None` for `{}`.
-struct OneObject<A>(A);
-
-impl<'de, A: de::MapAccess<'de>> Deserializer<'de> for OneObject<A> {
-    type Error = A::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_map(self.0)
-    }
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        let mut peek = PeekMap::new(self.0);
-        if peek.is_empty()? {
-            visitor.visit_none()
-        } else {
-            visitor.visit_some(de::value::MapAccessDeserializer::new(peek))
-        }
-    }
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-/// A map access that can tell whether the map is empty before handing it on.
-struct PeekMap<'de, A> {
-    inner: A,
-    first_key: Option<String>,
-    _marker: PhantomData<&'de ()>,
-}
-
-impl<'de, A: de::MapAccess<'de>> PeekMap<'de, A> {
-    fn new(inner: A) -> Self {
-        Self {
-            inner,
-            first_key: None,
-            _marker: PhantomData,
-        }
-    }
-    fn is_empty(&mut self) -> Result<bool, A::Error> {
-        self.first_key = self.inner.next_key::<String>()?;
-        Ok(self.first_key.is_none())
-    }
-}
-
-impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for PeekMap<'de, A> {
-    type Error = A::Error;
-
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Self::Error> {
-        match self.first_key.take() {
-            Some(key) => seed
-                .deserialize(de::value::StringDeserializer::<A::Error>::new(key))
-                .map(Some),
-            None => self.inner.next_key_seed(seed),
-        }
-    }
-    fn next_value_seed<V: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.inner.next_value_seed(seed)
-    }
-}
-
-/// A list with the leniency of [`ListVisitor`].
-pub(crate) fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    d.deserialize_any(ListVisitor(PhantomData))
-}
-
-/// A list of text whose items may arrive as numbers.
-pub(crate) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    /// One list item read with [`string`]'s leniency.
-    struct Item(String);
-    impl<'de> Deserialize<'de> for Item {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            string(d).map(Item)
-        }
-    }
-    Ok(list::<D, Item>(d)?.into_iter().map(|item| item.0).collect())
-}
-
 /// Parses the date-times CertCentral writes: RFC 3339 (`2019-05-07T09:33:08+00:00`),
 /// `yyyy-MM-dd HH:mm:ss` (taken as UTC), or a bare date (midnight UTC).
 ///
@@ -381,7 +230,7 @@ pub(crate) fn parse_date(v: &str) -> Option<NaiveDate> {
 
 /// Reads an optional value from text with `parse`, without copying the text;
 /// `null` and `""` are absent.
-struct ParsedVisitor<T> {
+pub(crate) struct ParsedVisitor<T> {
     parse: fn(&str) -> Option<T>,
     what: &'static str,
 }
@@ -411,37 +260,84 @@ impl<'de, T> Visitor<'de> for ParsedVisitor<T> {
     }
 }
 
-/// An optional value parsed from text by `parse`.
-fn opt_parsed<'de, D, T>(
-    d: D,
-    parse: fn(&str) -> Option<T>,
-    what: &'static str,
-) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    d.deserialize_any(ParsedVisitor { parse, what })
+/// Integers are exact when sent as JSON integers.
+macro_rules! int_scalar {
+    ($($ty:ty),*) => {$(
+        impl Scalar for $ty {
+            type Visitor = IntVisitor<$ty>;
+
+            fn visitor() -> Self::Visitor {
+                IntVisitor(PhantomData)
+            }
+            fn exact(&self, sent: Sent<'_>) -> bool {
+                matches!(sent, Sent::Int)
+            }
+            fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.serialize(s)
+            }
+        }
+    )*};
 }
 
-/// An optional date-time in any of the forms [`parse_datetime`] accepts.
-pub(crate) fn opt_datetime<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<DateTime<FixedOffset>>, D::Error> {
-    opt_parsed(d, parse_datetime, "an ISO 8601 date-time")
+int_scalar!(u64, u32, i64);
+
+impl Scalar for bool {
+    type Visitor = FlagVisitor;
+
+    fn visitor() -> Self::Visitor {
+        FlagVisitor
+    }
+    fn exact(&self, sent: Sent<'_>) -> bool {
+        matches!(sent, Sent::Bool)
+    }
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*self)
+    }
 }
 
-/// An optional date, `yyyy-MM-dd`.
-pub(crate) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-    opt_parsed(d, parse_date, "a date yyyy-MM-dd")
+impl Scalar for DateTime<FixedOffset> {
+    type Visitor = ParsedVisitor<Self>;
+
+    fn visitor() -> Self::Visitor {
+        ParsedVisitor {
+            parse: parse_datetime,
+            what: "an ISO 8601 date-time",
+        }
+    }
+    /// Exact when sent as written: `2019-05-07T09:33:08+00:00` (`+00:00`, not `Z` or `-00:00`).
+    fn exact(&self, sent: Sent<'_>) -> bool {
+        let Sent::Str(text) = sent else { return false };
+        let bytes = text.as_bytes();
+        let sign = bytes.get(19).copied();
+        bytes.len() == 25
+            && bytes.get(10) == Some(&b'T')
+            && (sign == Some(b'+') || (sign == Some(b'-') && self.offset().local_minus_utc() != 0))
+    }
+    /// As CertCentral writes them: `2019-05-07T09:33:08+00:00`.
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
 }
 
-/// Writes an optional date-time as CertCentral does: `2019-05-07T09:33:08+00:00`.
-pub(crate) fn ser_opt_datetime<S: Serializer>(
-    value: &Option<DateTime<FixedOffset>>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(dt) => s.serialize_str(&dt.to_rfc3339()),
-        None => s.serialize_none(),
+impl Scalar for NaiveDate {
+    type Visitor = ParsedVisitor<Self>;
+
+    fn visitor() -> Self::Visitor {
+        ParsedVisitor {
+            parse: parse_date,
+            what: "a date yyyy-MM-dd",
+        }
+    }
+    /// Exact when sent as `yyyy-MM-dd`, digits padded.
+    fn exact(&self, sent: Sent<'_>) -> bool {
+        let Sent::Str(text) = sent else { return false };
+        text.len() == 10
+            && text.bytes().enumerate().all(|(at, byte)| match at {
+                4 | 7 => byte == b'-',
+                _ => byte.is_ascii_digit(),
+            })
+    }
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.serialize(s)
     }
 }

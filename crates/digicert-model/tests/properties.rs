@@ -69,10 +69,16 @@ proptest! {
         }
     }
 
+    /// A number that is no flag does not fail the order: the flag reads as absent, and the
+    /// number is kept and written back as sent.
     #[test]
-    fn other_numbers_are_not_flags(n in 2u64..) {
-        prop_assert!(flag_from(json!(n)).is_err());
-        prop_assert!(flag_from(json!(n.to_string())).is_err());
+    fn other_numbers_are_not_flags_but_are_kept(n in 2u64..) {
+        for sent in [json!(n), json!(n.to_string())] {
+            let body = json!({"id": 1, "status": "issued", "disable_ct": sent});
+            let order: OrderInfo = decode_json(body.to_string().as_bytes()).unwrap();
+            prop_assert_eq!(order.disable_ct, None);
+            prop_assert_eq!(serde_json::to_value(&order).unwrap(), body);
+        }
     }
 
     #[test]
@@ -146,6 +152,7 @@ fn metadata() -> impl Strategy<Value = Vec<CustomField>> {
                 metadata_id,
                 label,
                 value,
+                ..Default::default()
             },
         ),
         0..4,

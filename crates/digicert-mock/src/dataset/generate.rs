@@ -392,6 +392,7 @@ fn metadata(rng: &mut Rng, seq: usize) -> Vec<CustomField> {
                 13 => format!("CC-{}", 100 + seq % 7),
                 _ => "Platform, Web".to_owned(),
             }),
+            ..Default::default()
         })
         .collect()
 }

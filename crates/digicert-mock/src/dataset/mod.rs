@@ -209,7 +209,10 @@ impl Dataset {
     /// The order's reissues, as `GET /order/certificate/{order_id}/reissue` answers.
     pub fn reissues(&self, order_id: u64) -> Option<Reissues> {
         let certificates = self.order(order_id)?.reissues(self.reference.date_naive());
-        Some(Reissues { certificates })
+        Some(Reissues {
+            certificates,
+            ..Default::default()
+        })
     }
 
     /// The order as the sub-account orders list shows it; `None` unless a sub-account placed it.
@@ -232,7 +235,9 @@ impl Dataset {
                 total: self.subaccount_positions.len() as u64,
                 limit: limit as u64,
                 offset: offset as u64,
+                ..Default::default()
             }),
+            ..Default::default()
         }
     }
 
@@ -251,7 +256,10 @@ impl Dataset {
             .filter(|core| (from..=to).contains(&core.last_updated))
             .map(Core::status_change)
             .collect();
-        StatusChanges { orders }
+        StatusChanges {
+            orders,
+            ..Default::default()
+        }
     }
 
     /// One page of the order report: the rows with one of `statuses` (all rows if empty),

@@ -33,6 +33,7 @@ fn contact(person: &Person) -> Contact {
         job_title: some(person.title),
         telephone: some(person.telephone),
         telephone_extension: None,
+        ..Default::default()
     }
 }
 
@@ -42,6 +43,7 @@ fn user(id: u64, person: &Person) -> User {
         first_name: some(person.first),
         last_name: some(person.last),
         email: some(person.email),
+        ..Default::default()
     }
 }
 
@@ -99,7 +101,7 @@ impl Order {
             is_out_of_contract: Some(self.flags.out_of_contract),
             disable_renewal_notifications: Some(self.flags.disable_renewal_notifications),
             additional_emails: self.additional_emails,
-            auto_renew: Some(self.flags.auto_renew),
+            auto_renew: Some(u32::from(self.flags.auto_renew)),
             custom_renewal_message: self.custom_renewal_message.map(str::to_owned),
             thumbprint: self.thumbprint,
             serial_number: self.serial_number,
@@ -113,6 +115,7 @@ impl Order {
             cost: self.cost,
             metadata: self.metadata,
             has_duplicates: Some(self.flags.has_duplicates),
+            extra: Default::default(),
         }
     }
 
@@ -147,14 +150,17 @@ impl Order {
                 name: some(self.platform.1),
                 install_url: some(INSTALL_URL),
                 csr_url: some(CSR_URL),
+                ..Default::default()
             }),
             signature_hash: some("sha256"),
             key_size: Some(self.key_size),
             ca_cert: core.status.has_certificate().then(|| CaCert {
                 id: some("A1B2C3D4E5F60718"),
                 name: some(self.issuing_ca),
+                ..Default::default()
             }),
             user_id: Some(user_id),
+            ..Default::default()
         };
         OrderInfo {
             id: core.id,
@@ -172,14 +178,16 @@ impl Order {
                 city: some(org.city),
                 state: some(org.state),
                 country: some(org.country),
+                ..Default::default()
             }),
             validity_years: Some(self.validity_years),
             disable_renewal_notifications: Some(self.flags.disable_renewal_notifications),
-            auto_renew: Some(self.flags.auto_renew),
+            auto_renew: Some(u32::from(self.flags.auto_renew)),
             container: Some(Container {
                 id: Some(self.container.0),
                 name: some(self.container.1),
                 is_active: Some(true),
+                ..Default::default()
             }),
             product: Some(Product {
                 name_id: some(self.product.name_id),
@@ -192,6 +200,7 @@ impl Order {
                     .validation
                     .map(|(_, _, description)| description.to_owned()),
                 csr_required: Some(true),
+                ..Default::default()
             }),
             organization_contact: Some(contact(self.tech)),
             technical_contact: Some(contact(self.tech)),
@@ -207,6 +216,7 @@ impl Order {
                     _ => "approved",
                 }),
                 comments: None,
+                ..Default::default()
             }],
             receipt_id: self.receipt_id,
             cs_provisioning_method: None,
@@ -226,7 +236,9 @@ impl Order {
             api_key: self.api_key.map(|(name, key_type)| ApiKeyInfo {
                 name: some(name),
                 key_type: Some(key_type),
+                ..Default::default()
             }),
+            ..OrderInfo::new(core.id, core.status.model())
         }
     }
 
@@ -244,6 +256,7 @@ impl Order {
             valid_till: core.valid_till,
             organization_units: vec![self.unit.to_owned()],
             signature_hash: some("sha256"),
+            ..Default::default()
         });
         Some(SubaccountOrder {
             id: core.id,
@@ -252,6 +265,7 @@ impl Order {
                 account_id: Some(sub.account_id),
                 account_type: some(sub.account_type),
                 organization_name: some(sub.organization_name),
+                ..Default::default()
             }),
             product: Some(Product {
                 name_id: some(self.product.name_id),
@@ -262,12 +276,14 @@ impl Order {
             order_price: Some(OrderPrice {
                 cost: format!("{}", self.product.price).parse().ok(),
                 currency: some("USD"),
+                ..Default::default()
             }),
             status: core.status.model(),
             number_of_sans: u32::try_from(self.dns_names.len()).ok(),
             date_created: utc(core.created),
             date_issued: core.issued.filter(|_| issued).and_then(utc),
             validity_years: Some(self.validity_years),
+            extra: Default::default(),
         })
     }
 
@@ -283,24 +299,18 @@ impl Order {
         }
         let (user_id, person) = self.user;
         let entry = |id: u64, status: OrderStatus| ReissuedCertificate {
-            id,
-            thumbprint: None,
-            serial_number: None,
             common_name: Some(self.common_name.clone()),
             dns_names: self.dns_names.clone(),
-            status,
             date_created: utc(core.issued.unwrap_or(core.created)),
-            valid_till: None,
-            days_remaining: None,
             csr: Some(self.csr.clone()),
             key_size: Some(self.key_size),
             user_id: Some(user_id),
             email: some(person.email),
             firstname: some(person.first),
             lastname: some(person.last),
-            receipt_id: None,
             purchased_dns_names: Some(0),
             purchased_wildcard_names: Some(0),
+            ..ReissuedCertificate::new(id, status)
         };
         let mut list = Vec::new();
         if pending {
@@ -328,6 +338,7 @@ impl Core {
             order_id: self.id,
             certificate_id: Some(self.certificate_id),
             status: self.status.model(),
+            extra: Default::default(),
         }
     }
 }

@@ -5,6 +5,11 @@ use std::ops::Range;
 
 use csv::{ByteRecord, Position};
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::extra::ReportExtra;
 use super::record::{Normalized, ReportRecord};
 use super::row::{COLUMNS, ReportRow};
 use super::value::ColumnValue;
@@ -12,9 +17,12 @@ use crate::error::{DecodeError, excerpt};
 
 /// Reads an order report CSV one row at a time, never holding the whole report.
 ///
-/// Columns are matched by header name, in any order; unknown columns are
-/// ignored, and a missing required column (`order_id`, `date_created`,
-/// `status`) is an error before any row is read. Quoted values may span lines
+/// Columns are matched by header name, in any order; unknown columns are kept
+/// with each row ([`ReportRow::extra`]), in the report's order, and
+/// [`columns`](Self::columns) gives the whole header to write them back in place. A
+/// missing required column (`order_id`, `date_created`, `status`) is an error before
+/// any row is read. A value that does not fit its optional column reads as absent and
+/// is kept as sent (see [`ReportExtra`]). Quoted values may span lines
 /// (the CSR); CRLF line ends, a UTF-8 byte-order mark and non-ASCII text are
 /// all fine.
 ///
@@ -38,6 +46,8 @@ pub struct ReportReader<R> {
     record_number: u64,
     /// Where [`read_record`](Self::read_record) finds each column's text.
     normalized: Normalized,
+    /// The report's own header.
+    header: Header,
     /// Set after an I/O error, after which the input cannot be trusted to resume.
     finished: bool,
 }
@@ -55,15 +65,32 @@ impl<R: Read> ReportReader<R> {
                 ended: false,
             });
         let header = csv.byte_headers().map_err(|err| csv_error(err, 0))?;
-        let indices = map_columns(header)?;
+        let (indices, header) = map_columns(header)?;
         Ok(Self {
             csv,
             indices,
             record: ByteRecord::new(),
             record_number: 0,
             normalized: Normalized::default(),
+            header,
             finished: false,
         })
+    }
+
+    /// The report's header: every column's name, known or not, in the report's order
+    /// (trimmed, without a byte-order mark). A writer made with these columns
+    /// ([`ReportWriter::with_columns`](super::ReportWriter::with_columns)) writes rows back
+    /// in the same layout.
+    ///
+    /// ```
+    /// use digicert_model::ReportReader;
+    ///
+    /// let reader = ReportReader::new(&b"status,x_new,order_id,date_created\n"[..])?;
+    /// assert_eq!(reader.columns(), ["status", "x_new", "order_id", "date_created"]);
+    /// # Ok::<(), digicert_model::DecodeError>(())
+    /// ```
+    pub fn columns(&self) -> &[String] {
+        &self.header.names
     }
 
     /// Gives back the input, e.g. a page's body buffer to read the next page into.
@@ -148,12 +175,19 @@ impl<R: Read> ReportReader<R> {
             return Ok(None);
         }
         // Not `self.fields()`: `self.normalized` is borrowed mutably beside it.
-        let fields = RecordFields::new(&self.record, &self.indices, self.record_number);
+        let fields = RecordFields::new(
+            &self.record,
+            &self.indices,
+            &self.header,
+            self.record_number,
+        );
         self.normalized.clear();
         ReportRow::normalize(&fields, &mut self.normalized)?;
+        fields.check_unknown_columns()?;
         Ok(Some(ReportRecord::new(
-            self.record.as_slice(),
+            &self.record,
             &self.normalized,
+            &self.header,
         )))
     }
 
@@ -190,7 +224,12 @@ impl<R: Read> ReportReader<R> {
 
     /// The fields of the record just read.
     fn fields(&self) -> RecordFields<'_> {
-        RecordFields::new(&self.record, &self.indices, self.record_number)
+        RecordFields::new(
+            &self.record,
+            &self.indices,
+            &self.header,
+            self.record_number,
+        )
     }
 }
 
@@ -236,8 +275,30 @@ fn odd_quotes(bytes: &[u8]) -> bool {
     memchr::memchr_iter(b'"', bytes).count() % 2 == 1
 }
 
+/// A report's header as read.
+#[derive(Debug)]
+pub(crate) struct Header {
+    /// Every column's name, in the report's order.
+    pub(crate) names: Vec<String>,
+    /// The positions of the columns the model does not know.
+    unknown: Vec<usize>,
+    /// Tells headers apart, so a writer can remember where a header's columns are.
+    pub(crate) id: u64,
+}
+
+impl Header {
+    /// The names of the columns the model does not know, in the report's order.
+    pub(crate) fn unknown_names(&self) -> impl Iterator<Item = &str> {
+        self.unknown
+            .iter()
+            .filter_map(|&index| self.names.get(index).map(String::as_str))
+    }
+}
+
 /// Finds each known column in the header; header names are trimmed and a BOM is ignored.
-fn map_columns(header: &ByteRecord) -> Result<Vec<Option<usize>>, DecodeError> {
+/// Returns, for each of [`COLUMNS`], its position in the report, and the header.
+fn map_columns(header: &ByteRecord) -> Result<(Vec<Option<usize>>, Header), DecodeError> {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
     let names: Vec<&[u8]> = header
         .iter()
         .enumerate()
@@ -266,7 +327,34 @@ fn map_columns(header: &ByteRecord) -> Result<Vec<Option<usize>>, DecodeError> {
             return Err(DecodeError::MissingColumn { column });
         }
     }
-    Ok(indices)
+    let unknown = (0..names.len())
+        .filter(|at| !indices.contains(&Some(*at)))
+        .collect();
+    let header = Header {
+        names: names
+            .iter()
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect(),
+        unknown,
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+    };
+    Ok((indices, header))
+}
+
+/// Warns, once per column and run, that a value was kept as sent because it does not fit.
+fn warn_odd_column(column: &'static str, line: u64, message: &str) {
+    static WARNED: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let first = WARNED
+        .lock()
+        .map(|mut warned| warned.insert(column))
+        .unwrap_or(true);
+    if first {
+        tracing::warn!(
+            column,
+            line,
+            "kept a report value that does not fit as sent, and read the column as absent: {message}"
+        );
+    }
 }
 
 /// Turns the CSV reader's error into a [`DecodeError`] that says where.
@@ -322,24 +410,38 @@ pub(crate) struct RecordFields<'a> {
     /// pass; then no field needs its own check).
     text: Option<&'a str>,
     indices: &'a [Option<usize>],
+    header: &'a Header,
     record_number: u64,
 }
 
 impl<'a> RecordFields<'a> {
-    fn new(record: &'a ByteRecord, indices: &'a [Option<usize>], record_number: u64) -> Self {
+    fn new(
+        record: &'a ByteRecord,
+        indices: &'a [Option<usize>],
+        header: &'a Header,
+        record_number: u64,
+    ) -> Self {
         Self {
             record,
             text: std::str::from_utf8(record.as_slice()).ok(),
             indices,
+            header,
             record_number,
         }
     }
 
-    /// Decodes the value of column `column` (an index into [`COLUMNS`]).
-    pub(crate) fn decode<T: ColumnValue>(&self, column: usize) -> Result<T, DecodeError> {
+    /// Decodes the value of column `column` (an index into [`COLUMNS`]); a value that does not
+    /// fit an optional column is kept in `extra`.
+    pub(crate) fn decode<T: ColumnValue>(
+        &self,
+        column: usize,
+        extra: &mut ReportExtra,
+    ) -> Result<T, DecodeError> {
         match self.raw(column)? {
-            Some(raw) => T::parse_column(raw.text)
-                .map_err(|message| self.value_error(raw.name, message, raw.text)),
+            Some(raw) => match T::parse_column(raw.text) {
+                Ok(value) => Ok(value),
+                Err(message) => self.odd(&raw, message, extra),
+            },
             None => absent(column),
         }
     }
@@ -349,15 +451,38 @@ impl<'a> RecordFields<'a> {
         &self,
         column: usize,
         value: &mut T,
+        extra: &mut ReportExtra,
     ) -> Result<(), DecodeError> {
         match self.raw(column)? {
-            Some(raw) => value
-                .parse_column_into(raw.text)
-                .map_err(|message| self.value_error(raw.name, message, raw.text)),
+            Some(raw) => match value.parse_column_into(raw.text) {
+                Ok(()) => Ok(()),
+                Err(message) => {
+                    *value = self.odd(&raw, message, extra)?;
+                    Ok(())
+                }
+            },
             None => {
                 *value = absent(column)?;
                 Ok(())
             }
+        }
+    }
+
+    /// A value that does not fit its column: kept as sent where the column is optional,
+    /// an error where it is required.
+    fn odd<T: ColumnValue>(
+        &self,
+        raw: &RawField<'_>,
+        message: String,
+        extra: &mut ReportExtra,
+    ) -> Result<T, DecodeError> {
+        match T::absent() {
+            Some(absent) => {
+                warn_odd_column(raw.name, self.line(), &message);
+                extra.keep(raw.name, raw.text);
+                Ok(absent)
+            }
+            None => Err(self.value_error(raw.name, message, raw.text)),
         }
     }
 
@@ -368,14 +493,62 @@ impl<'a> RecordFields<'a> {
         out: &mut Normalized,
     ) -> Result<(), DecodeError> {
         match self.raw(column)? {
-            Some(raw) => out
-                .push::<T>(raw.text, raw.range)
-                .map_err(|message| self.value_error(raw.name, message, raw.text)),
+            Some(raw) => match out.push::<T>(raw.text, raw.range.clone()) {
+                Ok(()) => Ok(()),
+                Err(message) if T::absent().is_some() => {
+                    warn_odd_column(raw.name, self.line(), &message);
+                    out.push_as_read(raw.range);
+                    Ok(())
+                }
+                Err(message) => Err(self.value_error(raw.name, message, raw.text)),
+            },
             None => {
                 out.push_value(&absent::<T>(column)?);
                 Ok(())
             }
         }
+    }
+
+    /// Sets `extra`'s unknown columns to this record's (and forgets its kept values).
+    pub(crate) fn unknown_columns(&self, extra: &mut ReportExtra) -> Result<(), DecodeError> {
+        let mut texts = Vec::with_capacity(self.header.unknown.len());
+        for &index in &self.header.unknown {
+            texts.push(self.text_at(index, "?")?);
+        }
+        extra.refill(self.header.unknown_names().zip(texts));
+        Ok(())
+    }
+
+    /// Checks that every unknown column is text, as [`unknown_columns`](Self::unknown_columns)
+    /// would, without copying it.
+    fn check_unknown_columns(&self) -> Result<(), DecodeError> {
+        if self.text.is_some() {
+            return Ok(());
+        }
+        for &index in &self.header.unknown {
+            self.text_at(index, "?")?;
+        }
+        Ok(())
+    }
+
+    /// The text of the field at `index` of the record, named `name` in errors.
+    fn text_at(&self, index: usize, name: &'static str) -> Result<&'a str, DecodeError> {
+        let range = self.record.range(index).unwrap_or_default();
+        if let Some(text) = self.text.and_then(|text| text.get(range.clone())) {
+            return Ok(text);
+        }
+        let bytes = self.record.as_slice().get(range).unwrap_or_default();
+        std::str::from_utf8(bytes).map_err(|_| {
+            self.value_error(
+                name,
+                "not valid UTF-8".to_owned(),
+                &String::from_utf8_lossy(bytes),
+            )
+        })
+    }
+
+    fn line(&self) -> u64 {
+        self.record.position().map_or(0, Position::line)
     }
 
     /// The column's text in this record, or `None` if the report lacks the column.
@@ -385,23 +558,7 @@ impl<'a> RecordFields<'a> {
             return Ok(None);
         };
         let range = self.record.range(index).unwrap_or_default();
-        let text = match self.text.and_then(|text| text.get(range.clone())) {
-            Some(text) => text,
-            None => {
-                let bytes = self
-                    .record
-                    .as_slice()
-                    .get(range.clone())
-                    .unwrap_or_default();
-                std::str::from_utf8(bytes).map_err(|_| {
-                    self.value_error(
-                        name,
-                        "not valid UTF-8".to_owned(),
-                        &String::from_utf8_lossy(bytes),
-                    )
-                })?
-            }
-        };
+        let text = self.text_at(index, name)?;
         Ok(Some(RawField { name, text, range }))
     }
 

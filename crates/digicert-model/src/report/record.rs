@@ -3,6 +3,9 @@
 
 use std::ops::Range;
 
+use csv::ByteRecord;
+
+use super::reader::Header;
 use super::row::COLUMNS;
 use super::value::ColumnValue;
 
@@ -47,6 +50,12 @@ impl Normalized {
         Ok(())
     }
 
+    /// Notes the next column as written as read: its text does not fit the column's type,
+    /// and is kept as sent.
+    pub(crate) fn push_as_read(&mut self, range: Range<usize>) {
+        self.spans.push(Span::Record(range));
+    }
+
     /// Notes the next column as `value`, for a column the report lacks.
     pub(crate) fn push_value<T: ColumnValue>(&mut self, value: &T) {
         let start = self.text.len();
@@ -62,42 +71,63 @@ impl Normalized {
 /// the decoded row: mostly the record's own text, never copied.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportRecord<'r> {
-    record: &'r [u8],
+    record: &'r ByteRecord,
     normalized: &'r Normalized,
+    header: &'r Header,
 }
 
 impl<'r> ReportRecord<'r> {
-    pub(crate) fn new(record: &'r [u8], normalized: &'r Normalized) -> Self {
-        Self { record, normalized }
+    pub(crate) fn new(
+        record: &'r ByteRecord,
+        normalized: &'r Normalized,
+        header: &'r Header,
+    ) -> Self {
+        Self {
+            record,
+            normalized,
+            header,
+        }
     }
 
-    /// The text of column `name` (one of [`COLUMNS`]) as a written report holds it;
-    /// `None` for a name the model does not know.
+    /// The text of column `name` as a written report holds it: a column of [`COLUMNS`], or
+    /// one the model does not know; `None` for a name the report does not have.
     pub fn get(&self, name: &str) -> Option<&'r str> {
-        let column = COLUMNS.iter().position(|known| *known == name)?;
-        let text = self.column(self.normalized.spans.get(column)?);
+        let text = match COLUMNS.iter().position(|known| *known == name) {
+            Some(column) => self.known(column),
+            None => self.field(self.header.names.iter().position(|known| known == name)?),
+        };
         // Every column was checked as UTF-8 when the record was read.
         std::str::from_utf8(text).ok()
     }
 
-    /// Every column's written text, in [`COLUMNS`] order.
-    pub(crate) fn columns(self) -> impl Iterator<Item = &'r [u8]> {
+    /// The written text of column `column` of [`COLUMNS`].
+    pub(crate) fn known(&self, column: usize) -> &'r [u8] {
         self.normalized
             .spans
-            .iter()
-            .map(move |span| self.column(span))
+            .get(column)
+            .map_or(&[], |span| self.column(span))
+    }
+
+    /// The text of the report's `index`th field, as read.
+    pub(crate) fn field(&self, index: usize) -> &'r [u8] {
+        self.record.get(index).unwrap_or_default()
+    }
+
+    /// The header of the report the record was read from.
+    pub(crate) fn header(&self) -> &'r Header {
+        self.header
     }
 
     /// Whether any column's text may hold a `"` (to be doubled when written): one
     /// search of the whole record costs less than one per column.
     pub(crate) fn may_hold_quotes(&self) -> bool {
-        memchr::memchr(b'"', self.record).is_some()
+        memchr::memchr(b'"', self.record.as_slice()).is_some()
             || memchr::memchr(b'"', self.normalized.text.as_bytes()).is_some()
     }
 
     fn column(&self, span: &Span) -> &'r [u8] {
         match span {
-            Span::Record(range) => self.record.get(range.clone()),
+            Span::Record(range) => self.record.as_slice().get(range.clone()),
             Span::Rewritten(range) => self.normalized.text.as_bytes().get(range.clone()),
         }
         .unwrap_or_default()

@@ -1,8 +1,8 @@
 //! One row of the order report, with every documented column typed.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
 
+use super::extra::ReportExtra;
 use super::reader::RecordFields;
 use super::record::Normalized;
 use super::value::ColumnValue;
@@ -22,10 +22,13 @@ macro_rules! report_row {
         /// One order of the CSV order report (`GET /report/order`).
         ///
         /// Field names are the report's column names; serialized to JSON, a row
-        /// uses them too. Empty report values are `None` (or an empty list).
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        /// uses them too, with its unknown columns after them. Empty report values are
+        /// `None` (or an empty list).
+        #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct ReportRow {
             $( $(#[$attr])* pub $field: $ty, )*
+            /// Columns the model does not know, and values kept as sent: see [`ReportExtra`].
+            pub extra: ReportExtra,
         }
 
         /// Every column the model knows, in the order CertCentral documents them.
@@ -39,20 +42,23 @@ macro_rules! report_row {
 
             /// Builds a row from one CSV record.
             pub(crate) fn decode(fields: &RecordFields<'_>) -> Result<Self, DecodeError> {
+                let mut extra = ReportExtra::default();
+                fields.unknown_columns(&mut extra)?;
                 let mut column = 0;
                 $(
-                    let $field = fields.decode::<$ty>(column)?;
+                    let $field = fields.decode::<$ty>(column, &mut extra)?;
                     column += 1;
                 )*
                 let _ = column;
-                Ok(Self { $( $field, )* })
+                Ok(Self { $( $field, )* extra })
             }
 
             /// Overwrites this row with one CSV record, reusing its allocations.
             pub(crate) fn decode_into(&mut self, fields: &RecordFields<'_>) -> Result<(), DecodeError> {
+                fields.unknown_columns(&mut self.extra)?;
                 let mut column = 0;
                 $(
-                    fields.decode_into(column, &mut self.$field)?;
+                    fields.decode_into(column, &mut self.$field, &mut self.extra)?;
                     column += 1;
                 )*
                 let _ = column;
@@ -71,21 +77,78 @@ macro_rules! report_row {
                 Ok(())
             }
 
-            /// Hands each column's text, in [`COLUMNS`] order, to `emit`.
-            pub(crate) fn encode<E>(
-                &self,
-                buffer: &mut String,
-                mut emit: impl FnMut(&str) -> Result<(), E>,
-            ) -> Result<(), E> {
+            /// Sets `texts` to each column's text, in [`COLUMNS`] order, reusing its strings.
+            pub(crate) fn encode(&self, texts: &mut Vec<String>) {
+                texts.resize_with(COLUMNS.len(), String::new);
+                let mut texts = texts.iter_mut();
                 $(
-                    buffer.clear();
-                    self.$field.write_column(buffer);
-                    emit(buffer)?;
+                    if let Some(text) = texts.next() {
+                        text.clear();
+                        self.$field.write_column(text);
+                    }
                 )*
-                Ok(())
+            }
+        }
+
+        impl serde::Serialize for ReportRow {
+            /// Every known column (a value kept as sent in its sent text), then the unknown ones.
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut map = s.serialize_map(None)?;
+                $(
+                    match self.extra.kept(stringify!($field)) {
+                        Some(kept) => map.serialize_entry(stringify!($field), kept)?,
+                        None => map.serialize_entry(stringify!($field), &self.$field)?,
+                    }
+                )*
+                for (name, text) in self.extra.unknown_columns() {
+                    map.serialize_entry(name, text)?;
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for ReportRow {
+            /// Reads a row as [`Serialize`](serde::Serialize) writes it: a value that does not
+            /// fit its optional column is kept as sent, other keys are unknown columns.
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                use serde::de::Error as _;
+                let mut map = <serde_json::Map<String, serde_json::Value>>::deserialize(d)?;
+                let mut extra = ReportExtra::default();
+                $(
+                    let $field: $ty = match map.remove(stringify!($field)) {
+                        Some(value) => match serde_json::from_value(value.clone()) {
+                            Ok(typed) => typed,
+                            Err(err) => match <$ty as ColumnValue>::absent() {
+                                Some(absent) => {
+                                    extra.keep(stringify!($field), &json_text(value));
+                                    absent
+                                }
+                                None => return Err(D::Error::custom(
+                                    format!("{}: {err}", stringify!($field)),
+                                )),
+                            },
+                        },
+                        None => <$ty as ColumnValue>::absent().ok_or_else(|| {
+                            D::Error::missing_field(stringify!($field))
+                        })?,
+                    };
+                )*
+                for (name, value) in map {
+                    extra.set_unknown(&name, &json_text(value));
+                }
+                Ok(Self { $( $field, )* extra })
             }
         }
     };
+}
+
+/// A JSON value as a report column's text: a string as it is, anything else as JSON.
+fn json_text(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    }
 }
 
 report_row! {
@@ -146,7 +209,6 @@ report_row! {
     /// Whether the Plus feature is on.
     plus_feature: Option<bool>,
     /// Further names the certificate secures (comma-separated in the report).
-    #[serde(default)]
     dns_names: Vec<String>,
     /// Number of SANs (documented, not in every report).
     number_of_sans: Option<u32>,
@@ -185,10 +247,9 @@ report_row! {
     /// Whether renewal notifications are switched off.
     disable_renewal_notifications: Option<bool>,
     /// Further email addresses on the order (comma-separated in the report).
-    #[serde(default)]
     additional_emails: Vec<String>,
-    /// Whether the certificate renews itself.
-    auto_renew: Option<bool>,
+    /// Automatic renewals left: `0` is off, `n` renews the order `n` more times.
+    auto_renew: Option<u32>,
     /// Custom message for renewal notices.
     custom_renewal_message: Option<String>,
     /// Certificate thumbprint.
@@ -204,12 +265,10 @@ report_row! {
     /// Email of that user.
     user_email: Option<String>,
     /// IDs of the users assigned to the order (comma-separated in the report).
-    #[serde(default)]
     user_assignments: Vec<u64>,
     /// Order cost (dollars or units), exact.
     cost: Option<Decimal>,
     /// Custom field values (`id 0x1f label 0x1f value` entries in the report).
-    #[serde(default)]
     metadata: Vec<CustomField>,
     /// Whether the certificate has duplicates.
     has_duplicates: Option<bool>,

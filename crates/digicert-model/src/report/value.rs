@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use crate::common::CustomField;
 use crate::decimal::Decimal;
 use crate::enums::{OrderStatus, PayType, ProductType};
+use crate::extra::Extra;
 use crate::lenient::parse_flag;
 
 /// Separator of `metadata` parts (ASCII unit separator).
@@ -438,6 +439,7 @@ impl ColumnValue for Vec<CustomField> {
                     metadata_id,
                     label: non_empty(entry[1]),
                     value: non_empty(entry[2]),
+                    extra: Extra::default(),
                 })
             })
             .collect()

@@ -9,56 +9,173 @@ use super::row::{COLUMNS, ReportRow};
 /// own `BufWriter` without another copy.
 const BUFFER: usize = 256 * 1024;
 
-/// Writes rows as an order report CSV: every known column, every value quoted,
-/// as CertCentral does. What [`ReportReader`](super::ReportReader) reads from it
-/// equals what was written.
+/// Writes rows as an order report CSV, every value quoted, as CertCentral does. What
+/// [`ReportReader`](super::ReportReader) reads from it equals what was written.
+///
+/// [`with_columns`](Self::with_columns) writes the columns given, in their order, known or
+/// not: a report read and written with its own header
+/// ([`ReportReader::columns`](super::ReportReader::columns)) keeps every column in its
+/// place. [`new`](Self::new) writes every column the model knows ([`COLUMNS`]), then the
+/// unknown columns of the first row written. A column the model does not know is written
+/// from each row's [`unknown`](super::ReportExtra::unknown) columns.
 ///
 /// Output is buffered; [`flush`](Self::flush) or [`into_inner`](Self::into_inner)
-/// to see errors (dropping the writer flushes too, but ignores them).
+/// to see errors and to write the header of a report with no rows (dropping the writer
+/// flushes too, but ignores errors).
 ///
 /// ```
 /// use digicert_model::{ReportReader, ReportWriter};
 ///
-/// let input = "order_id,date_created,status\n\"1\",\"2018-10-26 10:15:33\",\"issued\"\n";
-/// let mut out = ReportWriter::new(Vec::new())?;
-/// for row in ReportReader::new(input.as_bytes())? {
+/// let input = "order_id,date_created,status,x_new\n\"1\",\"2018-10-26 10:15:33\",\"issued\",\"kept\"\n";
+/// let mut reader = ReportReader::new(input.as_bytes())?;
+/// let mut out = ReportWriter::with_columns(Vec::new(), reader.columns())?;
+/// for row in reader {
 ///     out.write_row(&row?)?;
 /// }
 /// let csv = String::from_utf8(out.into_inner()?).unwrap();
-/// assert!(csv.starts_with("order_id,customer_order_id,date_created,"));
+/// assert_eq!(csv, input);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ReportWriter<W: Write> {
     output: BufWriter<W>,
-    /// One column's text at a time, reused.
-    text: String,
+    /// The columns written, in order.
+    layout: Vec<Column>,
+    /// Each known column's text of the row being written, reused.
+    texts: Vec<String>,
+    /// For [`write_record`](Self::write_record): the header last seen (its id) and, for each
+    /// column of `layout` the model does not know, its position in that header.
+    positions: Option<(u64, Vec<Option<usize>>)>,
+    /// Whether the header waits for the first row, whose unknown columns it adds.
+    header_pending: bool,
+}
+
+/// One column a writer writes.
+enum Column {
+    /// The `n`th of [`COLUMNS`].
+    Known(usize),
+    /// A column the model does not know, by name.
+    Unknown(String),
 }
 
 impl<W: Write> ReportWriter<W> {
-    /// Starts a report on `output` and writes the header.
+    /// Starts a report of every column the model knows, then the unknown columns of the
+    /// first row; the header is written with the first row.
     pub fn new(output: W) -> io::Result<Self> {
-        let mut output = BufWriter::with_capacity(BUFFER, output);
-        // The header is plain names, unquoted, as in CertCentral's reports.
-        output.write_all(COLUMNS.join(",").as_bytes())?;
-        output.write_all(b"\n")?;
-        Ok(Self {
-            output,
-            text: String::new(),
-        })
+        let mut writer = Self::with_layout(output, COLUMNS);
+        writer.header_pending = true;
+        Ok(writer)
+    }
+
+    /// Starts a report of `columns`, in their order, and writes the header.
+    pub fn with_columns<I>(output: W, columns: I) -> io::Result<Self>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut writer = Self::with_layout(output, columns);
+        writer.write_header()?;
+        Ok(writer)
+    }
+
+    fn with_layout<I>(output: W, columns: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let layout = columns
+            .into_iter()
+            .map(|name| {
+                let name = name.as_ref();
+                match COLUMNS.iter().position(|known| *known == name) {
+                    Some(column) => Column::Known(column),
+                    None => Column::Unknown(name.to_owned()),
+                }
+            })
+            .collect();
+        Self {
+            output: BufWriter::with_capacity(BUFFER, output),
+            layout,
+            texts: Vec::new(),
+            positions: None,
+            header_pending: false,
+        }
+    }
+
+    /// Writes the header: plain names, unquoted, as in CertCentral's reports.
+    fn write_header(&mut self) -> io::Result<()> {
+        self.header_pending = false;
+        for (index, column) in self.layout.iter().enumerate() {
+            if index > 0 {
+                self.output.write_all(b",")?;
+            }
+            let name = match column {
+                Column::Known(column) => COLUMNS.get(*column).copied().unwrap_or_default(),
+                Column::Unknown(name) => name,
+            };
+            self.output.write_all(name.as_bytes())?;
+        }
+        self.output.write_all(b"\n")
+    }
+
+    /// Writes the header if it waits for the first row, adding `unknown` columns.
+    fn header_with<'a>(&mut self, unknown: impl Iterator<Item = &'a str>) -> io::Result<()> {
+        if !self.header_pending {
+            return Ok(());
+        }
+        self.layout
+            .extend(unknown.map(|name| Column::Unknown(name.to_owned())));
+        self.write_header()
     }
 
     /// Writes one row.
     pub fn write_row(&mut self, row: &ReportRow) -> io::Result<()> {
+        self.header_with(row.extra.unknown_columns().map(|(name, _)| name))?;
+        row.encode(&mut self.texts);
         let mut fields = Fields::new(&mut self.output, true);
-        row.encode(&mut self.text, |text| fields.write(text.as_bytes()))?;
+        for column in &self.layout {
+            let text = match column {
+                Column::Known(column) => {
+                    let name = COLUMNS.get(*column).copied().unwrap_or_default();
+                    match row.extra.kept(name) {
+                        Some(kept) => kept,
+                        None => self.texts.get(*column).map_or("", String::as_str),
+                    }
+                }
+                Column::Unknown(name) => row.extra.unknown(name).unwrap_or_default(),
+            };
+            fields.write(text.as_bytes())?;
+        }
         fields.end()
     }
 
     /// Writes one record as read by [`ReportReader::read_record`](super::ReportReader::read_record):
     /// the same text as writing the row it decodes to.
     pub fn write_record(&mut self, record: &ReportRecord<'_>) -> io::Result<()> {
+        let header = record.header();
+        self.header_with(header.unknown_names())?;
+        let positions = match &self.positions {
+            Some((id, positions)) if *id == header.id => positions,
+            _ => {
+                let positions = self
+                    .layout
+                    .iter()
+                    .map(|column| match column {
+                        Column::Known(_) => None,
+                        Column::Unknown(name) => {
+                            header.names.iter().position(|known| known == name)
+                        }
+                    })
+                    .collect();
+                &self.positions.insert((header.id, positions)).1
+            }
+        };
         let mut fields = Fields::new(&mut self.output, record.may_hold_quotes());
-        for text in record.columns() {
+        for (column, position) in self.layout.iter().zip(positions) {
+            let text = match (column, position) {
+                (Column::Known(column), _) => record.known(*column),
+                (Column::Unknown(_), Some(index)) => record.field(*index),
+                (Column::Unknown(_), None) => &[],
+            };
             fields.write(text)?;
         }
         fields.end()
@@ -66,11 +183,13 @@ impl<W: Write> ReportWriter<W> {
 
     /// Flushes buffered rows to the output.
     pub fn flush(&mut self) -> io::Result<()> {
+        self.header_with(std::iter::empty())?;
         self.output.flush()
     }
 
     /// Flushes and returns the output.
-    pub fn into_inner(self) -> io::Result<W> {
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.header_with(std::iter::empty())?;
         self.output
             .into_inner()
             .map_err(io::IntoInnerError::into_error)

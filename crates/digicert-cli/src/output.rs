@@ -253,6 +253,38 @@ impl Listed for ReportRow {
     }
 }
 
+/// An order of `expiring`: the report row, and the days left until its certificate expires.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpiringOrder {
+    /// Days from today (UTC) to `valid_till`; below 0 once expired.
+    pub days_left: i64,
+    /// The order's report row, its columns beside `days_left` in JSON.
+    #[serde(flatten)]
+    pub row: ReportRow,
+}
+
+impl Listed for ExpiringOrder {
+    const COLUMNS: &'static [Column] = &[
+        ("order_id", 10),
+        ("days_left", 9),
+        ("valid_till", 10),
+        ("status", 14),
+        ("product_name_id", 20),
+        ("common_name", 60),
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.row.order_id.to_string(),
+            self.days_left.to_string(),
+            text(self.row.valid_till),
+            self.row.status.to_string(),
+            text(self.row.product_name_id.as_deref()),
+            text(self.row.common_name.as_deref()),
+        ]
+    }
+}
+
 impl Listed for SubaccountOrder {
     const COLUMNS: &'static [Column] = &[
         ("id", 10),

@@ -1,0 +1,559 @@
+//! The command as a PKI engineer meets it day to day (issue 13): references as pasted,
+//! report filters sent to the server, statuses in any case, notes when more orders exist,
+//! `expiring` for monitoring, open-ended and date-only status-change ranges, help with
+//! examples, completions and a man page, plain logs in a pipe, file errors with their path,
+//! and a closed pipe after `--help`. Every command runs the binary against `digicert-mock`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
+
+mod support;
+
+use std::io::Read;
+use std::process::{Output, Stdio};
+
+use chrono::{Duration, TimeZone, Utc};
+use digicert_mock::{MockConfig, MockServer};
+use digicert_model::{OrderInfo, OrderStatus, ReportRow, StatusChange, SubaccountOrder};
+use support::{KEY, command, exit_code, text};
+
+/// A server of the test's own (tests count its requests), with a fixed clock so outputs
+/// are stable.
+fn server() -> MockServer {
+    let config = MockConfig::default()
+        .with_api_key(KEY)
+        .with_reference_time(Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap());
+    MockServer::start_background(config).unwrap()
+}
+
+/// A server whose data is placed around the real now (for "until now" and "from today").
+fn current_server() -> MockServer {
+    MockServer::start_background(MockConfig::default().with_api_key(KEY)).unwrap()
+}
+
+/// Runs the binary against `server` on `backend`.
+fn run_on(server: &MockServer, backend: &str, args: &[&str]) -> Output {
+    command()
+        .args(["--base-url", server.base_url(), "--api-key", KEY])
+        .args(["--no-rate-limit", "--backend", backend])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// No panic and no key in the output.
+fn clean(output: &Output) {
+    assert!(!text(&output.stderr).contains("panicked"), "{}", text(&output.stderr));
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(!text(stream).contains(KEY), "the key was printed");
+    }
+}
+
+/// Runs on both backends; asserts the same exit code and stdout; returns the blocking run.
+fn both_on(server: &MockServer, args: &[&str]) -> Output {
+    let blocking = run_on(server, "blocking", args);
+    let asynchronous = run_on(server, "async", args);
+    clean(&blocking);
+    clean(&asynchronous);
+    assert_eq!(blocking.status.code(), asynchronous.status.code(), "{args:?}");
+    assert_eq!(
+        text(&blocking.stdout),
+        text(&asynchronous.stdout),
+        "the backends disagree on {args:?}"
+    );
+    blocking
+}
+
+fn ok_on(server: &MockServer, args: &[&str]) -> Output {
+    let output = both_on(server, args);
+    assert_eq!(exit_code(&output), 0, "{args:?}: {}", text(&output.stderr));
+    output
+}
+
+fn json_on<T: serde::de::DeserializeOwned>(server: &MockServer, args: &[&str]) -> T {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_slice(&ok_on(server, &all).stdout).unwrap()
+}
+
+/// The binary without a server (help, completions, man, files).
+fn local(args: &[&str]) -> Output {
+    command().args(args).output().unwrap()
+}
+
+/// The paths and queries the server received since `before` requests.
+fn requests_since(server: &MockServer, before: usize) -> Vec<String> {
+    server.requests()[before..]
+        .iter()
+        .map(|record| record.path_and_query.clone())
+        .collect()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/../../fixtures/report/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+// 1 ---------------------------------------------------------------------------------------
+
+#[test]
+fn order_takes_thumbprints_and_serials_as_people_paste_them() {
+    let server = &server();
+    let dataset = server.dataset();
+    let id = dataset
+        .order_ids()
+        .find(|id| dataset.order_info(*id).unwrap().status == OrderStatus::Issued)
+        .unwrap();
+    let expected = dataset.order_info(id).unwrap();
+    let certificate = expected.certificate.clone().unwrap();
+    let thumbprint = certificate.thumbprint.unwrap().to_uppercase();
+    let serial = certificate.serial_number.unwrap().to_uppercase();
+    let pairs = |hex: &str, separator: &str| {
+        hex.as_bytes()
+            .chunks(2)
+            .map(|pair| std::str::from_utf8(pair).unwrap())
+            .collect::<Vec<_>>()
+            .join(separator)
+    };
+    for pasted in [
+        pairs(&thumbprint, ":"),                 // openssl x509 -fingerprint
+        pairs(&thumbprint, ":").to_lowercase(),  // the same, lower case
+        pairs(&serial, " "),                     // a viewer's spaced serial
+        format!(" {} ", serial.to_lowercase()), // lower case, stray spaces
+    ] {
+        let before = server.request_count();
+        let order: OrderInfo = json_on(server, &["order", &pasted]);
+        assert_eq!(order, expected, "{pasted:?}");
+        // What is sent is the normalized reference: no separators, upper case.
+        let sent = requests_since(server, before);
+        assert!(
+            sent.iter()
+                .all(|path| path.ends_with(&thumbprint) || path.ends_with(&serial)),
+            "{pasted:?}: {sent:?}"
+        );
+    }
+}
+
+// 2 ---------------------------------------------------------------------------------------
+
+#[test]
+fn report_filters_are_sent_to_the_server_and_applied_there() {
+    let server = &server();
+    let every: Vec<ReportRow> = server.dataset().report_rows(&[], 0, usize::MAX).collect();
+    let sample = every
+        .iter()
+        .find(|row| row.status == OrderStatus::Issued)
+        .unwrap()
+        .clone();
+    let common_name = sample.common_name.clone().unwrap();
+    let product = sample.product_name_id.clone().unwrap();
+    let organization = sample.organization_id.unwrap().to_string();
+    let container = sample.container_id.unwrap().to_string();
+    let till = sample.valid_till.unwrap().to_string();
+
+    let before = server.request_count();
+    let rows: Vec<ReportRow> = json_on(
+        server,
+        &["report", "--all", "--limit", "50", "--common-name", &common_name],
+    );
+    assert!(rows.contains(&sample));
+    assert!(rows.iter().all(|row| row.common_name.as_deref() == Some(&common_name)));
+    let sent = requests_since(server, before);
+    assert!(
+        sent.iter().all(|path| path.contains(&format!(
+            "filters%5Bcommon_name%5D={}",
+            common_name.replace('*', "%2A")
+        ))),
+        "{sent:?}"
+    );
+
+    // A server of its own: the async backend's pages fetched ahead may still arrive above.
+    let server = &self::server();
+    let before = server.request_count();
+    let rows: Vec<ReportRow> = json_on(
+        server,
+        &[
+            "report",
+            "--status",
+            "issued",
+            "--product-name-id",
+            &product,
+            "--organization-id",
+            &organization,
+            "--container-id",
+            &container,
+            "--valid-till",
+            &format!("{till}...{till}"),
+        ],
+    );
+    let expected: Vec<&ReportRow> = every
+        .iter()
+        .filter(|row| {
+            row.status == OrderStatus::Issued
+                && row.product_name_id == sample.product_name_id
+                && row.organization_id == sample.organization_id
+                && row.container_id == sample.container_id
+                && row.valid_till == sample.valid_till
+        })
+        .collect();
+    assert_eq!(rows.iter().collect::<Vec<_>>(), expected);
+    let sent = requests_since(server, before);
+    for filter in [
+        "filters%5Bstatus%5D=issued".to_owned(),
+        format!("filters%5Bproduct_name_id%5D={product}"),
+        format!("filters%5Borganization_id%5D={organization}"),
+        format!("filters%5Bcontainer_id%5D={container}"),
+        format!("filters%5Bvalid_till%5D={till}...{till}"),
+    ] {
+        assert!(sent.iter().all(|path| path.contains(&filter)), "{filter}: {sent:?}");
+    }
+
+    // A malformed date is refused before any request.
+    let before = server.request_count();
+    let output = run_on(server, "blocking", &["report", "--valid-till", "next week"]);
+    assert_eq!(exit_code(&output), 2);
+    assert_eq!(server.request_count(), before);
+}
+
+// 3 ---------------------------------------------------------------------------------------
+
+#[test]
+fn status_is_case_insensitive_and_an_unknown_one_is_warned_about_and_still_sent() {
+    let server = &server();
+    let lower: Vec<ReportRow> = json_on(server, &["report", "--limit", "50", "--status", "issued"]);
+    let upper: Vec<ReportRow> = json_on(server, &["report", "--limit", "50", "--status", "Issued"]);
+    assert!(!lower.is_empty());
+    assert_eq!(lower, upper);
+    let output = ok_on(server, &["report", "--limit", "50", "--status", "ISSUED"]);
+    assert!(!text(&output.stderr).contains("warning"), "{}", text(&output.stderr));
+
+    let before = server.request_count();
+    let output = ok_on(server, &["report", "--status", "Awaiting_Magic"]);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("warning: `awaiting_magic` is not an order status"), "{stderr}");
+    for known in OrderStatus::KNOWN {
+        assert!(stderr.contains(known), "{known} missing from {stderr}");
+    }
+    assert!(
+        requests_since(server, before)
+            .iter()
+            .all(|path| path.contains("filters%5Bstatus%5D=awaiting_magic")),
+        "an unknown status is still sent"
+    );
+    let quiet = ok_on(server, &["-q", "report", "--status", "awaiting_magic"]);
+    assert_eq!(text(&quiet.stderr), "");
+
+    // The same for an exported file.
+    let file = fixture("seed_limit3.csv");
+    let output = local(&["--format", "jsonl", "report", "--input", &file, "--status", "ISSUED"]);
+    assert_eq!(exit_code(&output), 0);
+    assert_eq!(text(&output.stdout).lines().count(), 3);
+}
+
+// 4 ---------------------------------------------------------------------------------------
+
+#[test]
+fn one_page_says_on_stderr_when_more_orders_exist() {
+    let server = &server();
+    let output = ok_on(server, &["report", "--limit", "1000"]);
+    assert_eq!(text(&output.stdout).lines().count(), 1001, "header and 1,000 rows");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("showing 1,000 orders from offset 0; more exist: use --all")
+            && stderr.contains("--offset 1000"),
+        "{stderr}"
+    );
+    // The last page, every page, or -q: nothing to say.
+    for args in [
+        &["report", "--limit", "1000", "--offset", "2000"][..],
+        &["report", "--all"],
+        &["-q", "report", "--limit", "10"],
+    ] {
+        let output = ok_on(server, args);
+        assert!(!text(&output.stderr).contains("note:"), "{args:?}");
+    }
+    let total = server.dataset().subaccount_order_ids().len();
+    let output = ok_on(server, &["subaccount-orders", "--limit", "7"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("showing 7 of {total} orders; use --all"))
+            || stderr.contains(&format!(
+                "showing 7 of {},{:03} orders; use --all",
+                total / 1000,
+                total % 1000
+            )),
+        "{stderr}"
+    );
+}
+
+// 5 ---------------------------------------------------------------------------------------
+
+#[test]
+fn expiring_shows_days_left_includes_the_expired_on_request_and_fails_if_asked() {
+    let server = &current_server();
+    let today = Utc::now().date_naive();
+    let output = ok_on(server, &["expiring", "--days", "30"]);
+    let table = text(&output.stdout);
+    let header = table.lines().next().unwrap();
+    assert!(header.starts_with("order_id    days_left  valid_till"), "{header}");
+
+    let found: Vec<serde_json::Value> = json_on(server, &["expiring", "--days", "30"]);
+    assert!(!found.is_empty());
+    for order in &found {
+        let till: chrono::NaiveDate = order["valid_till"].as_str().unwrap().parse().unwrap();
+        assert_eq!(order["days_left"].as_i64().unwrap(), (till - today).num_days());
+        assert!((0..=30).contains(&order["days_left"].as_i64().unwrap()));
+        assert_eq!(order["status"], "issued");
+    }
+    let with_expired: Vec<serde_json::Value> =
+        json_on(server, &["expiring", "--days", "30", "--include-expired"]);
+    assert!(with_expired.len() > found.len());
+    assert!(with_expired.iter().any(|o| o["days_left"].as_i64().unwrap() < 0));
+    assert!(
+        with_expired
+            .windows(2)
+            .all(|pair| pair[0]["days_left"].as_i64() <= pair[1]["days_left"].as_i64()),
+        "soonest first"
+    );
+
+    // --fail-if-any: exit 3 with the list on stdout when something is found ...
+    let output = both_on(server, &["--format", "jsonl", "expiring", "--days", "30", "--fail-if-any"]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), found.len());
+    assert!(text(&output.stderr).contains("(--fail-if-any)"));
+    // ... and exit 0 when nothing is (the fixture's certificates expired years ago).
+    let file = fixture("seed_limit3.csv");
+    let output = local(&["expiring", "--days", "30", "--fail-if-any", "--input", &file]);
+    clean(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let output = local(&[
+        "-q",
+        "expiring",
+        "--days",
+        "30",
+        "--include-expired",
+        "--fail-if-any",
+        "--input",
+        &file,
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+}
+
+// 6 ---------------------------------------------------------------------------------------
+
+#[test]
+fn status_changes_from_alone_runs_until_now() {
+    let server = &current_server();
+    let from = (Utc::now() - Duration::days(10)).to_rfc3339();
+    let before = server.request_count();
+    let open: Vec<StatusChange> = json_on(server, &["status-changes", "--from", &from]);
+    assert_eq!(server.request_count() - before, 4, "2 windows on each backend");
+    let to = Utc::now();
+    let mut expected = server
+        .dataset()
+        .status_changes(chrono::DateTime::parse_from_rfc3339(&from).unwrap().to_utc(), to)
+        .orders;
+    let mut got = open;
+    expected.sort_by_key(|c| c.order_id);
+    got.sort_by_key(|c| c.order_id);
+    assert!(!got.is_empty());
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn status_changes_take_dates_without_a_time_as_midnight_utc() {
+    let server = &server();
+    let before = server.request_count();
+    let by_date = ok_on(
+        server,
+        &["--format", "json", "status-changes", "--from", "2026-05-10", "--to", "2026-05-30"],
+    );
+    let date_requests = requests_since(server, before);
+    let before = server.request_count();
+    let by_time = ok_on(
+        server,
+        &[
+            "--format",
+            "json",
+            "status-changes",
+            "--from",
+            "2026-05-10T00:00:00Z",
+            "--to",
+            "2026-05-30T00:00:00Z",
+        ],
+    );
+    // The async backend asks its windows at once, so they may arrive in any order.
+    let sorted = |mut paths: Vec<String>| {
+        paths.sort();
+        paths
+    };
+    assert_eq!(sorted(requests_since(server, before)), sorted(date_requests.clone()));
+    assert!(
+        date_requests[0].ends_with("=2026-05-09+18:00:00...2026-05-16+18:00:00"),
+        "midnight UTC, in Mountain Time: {date_requests:?}"
+    );
+    assert_eq!(date_requests.len(), 6, "3 windows on each backend");
+    assert_eq!(text(&by_date.stdout), text(&by_time.stdout));
+    let changes: Vec<StatusChange> = serde_json::from_slice(&by_date.stdout).unwrap();
+    assert!(!changes.is_empty());
+    // The help names the zone.
+    let help = text(&local(&["status-changes", "--help"]).stdout);
+    assert!(help.contains("midnight UTC"), "{help}");
+}
+
+// 10 --------------------------------------------------------------------------------------
+
+const SUBCOMMANDS: [&str; 8] = [
+    "report",
+    "subaccount-orders",
+    "order",
+    "reissues",
+    "status-changes",
+    "expiring",
+    "completions",
+    "man",
+];
+
+#[test]
+fn subcommand_help_lists_its_own_options_first_globals_apart_and_ends_with_examples() {
+    for subcommand in SUBCOMMANDS {
+        let output = local(&[subcommand, "--help"]);
+        assert_eq!(exit_code(&output), 0);
+        let help = text(&output.stdout);
+        let globals = help.find("\nGlobal options:\n").unwrap_or_else(|| panic!("{help}"));
+        let api_key = help.find("--api-key").unwrap();
+        assert!(api_key > globals, "{subcommand}: --api-key outside its heading");
+        let examples = help.find("\nExamples:\n").unwrap_or_else(|| panic!("{help}"));
+        assert!(examples > globals, "{subcommand}: examples come last");
+        let shown = help[examples..]
+            .lines()
+            .filter(|line| line.starts_with("  digicert "))
+            .count();
+        assert!((2..=3).contains(&shown), "{subcommand}: {shown} examples");
+    }
+    let report = text(&local(&["report", "--help"]).stdout);
+    let options = report.find("\nOptions:\n").unwrap();
+    let globals = report.find("\nGlobal options:\n").unwrap();
+    for own in ["--limit", "--status", "--common-name", "--input"] {
+        let at = report.find(&format!("\n      {own} ")).unwrap();
+        assert!(options < at && at < globals, "{own}");
+    }
+}
+
+#[test]
+fn completions_for_each_shell_and_a_man_page_come_from_the_clap_definitions() {
+    for (shell, marker) in [
+        ("bash", "complete -F _digicert"),
+        ("zsh", "#compdef digicert"),
+        ("fish", "complete -c digicert"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let output = local(&["completions", shell]);
+        assert_eq!(exit_code(&output), 0, "{shell}");
+        let script = text(&output.stdout);
+        assert!(script.contains(marker), "{shell}");
+        assert!(script.contains("expiring") && script.contains("fail-if-any"), "{shell}");
+    }
+    assert_eq!(exit_code(&local(&["completions", "tcsh"])), 2);
+    let output = local(&["man"]);
+    assert_eq!(exit_code(&output), 0);
+    let page = text(&output.stdout);
+    assert!(page.contains(".TH digicert 1"), "{page}");
+    assert!(page.contains("status\\-changes") || page.contains("status-changes"));
+    assert!(page.contains("DIGICERT_API_KEY"));
+}
+
+#[test]
+fn concurrency_with_the_blocking_backend_is_warned_about() {
+    let server = &server();
+    let warned = run_on(server, "blocking", &["--concurrency", "4", "order", "123456"]);
+    assert_eq!(exit_code(&warned), 0);
+    assert!(
+        text(&warned.stderr).contains("warning: --concurrency has no effect with --backend blocking"),
+        "{}",
+        text(&warned.stderr)
+    );
+    let fine = run_on(server, "async", &["--concurrency", "4", "order", "123456"]);
+    assert_eq!(text(&fine.stderr), "");
+    let quiet = run_on(server, "blocking", &["-q", "--concurrency", "4", "order", "123456"]);
+    assert_eq!(text(&quiet.stderr), "");
+}
+
+// 11 --------------------------------------------------------------------------------------
+
+#[test]
+fn logs_into_a_pipe_have_no_colours_and_no_progress_line() {
+    let server = &server();
+    let output = ok_on(server, &["-vv", "report", "--all", "--limit", "500"]);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("DEBUG") || stderr.contains("INFO"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "ANSI escape in {stderr:?}");
+    assert!(!stderr.contains("orders ("), "a progress line in a pipe: {stderr}");
+}
+
+// 12 --------------------------------------------------------------------------------------
+
+#[test]
+fn input_file_errors_name_the_path_and_are_exit_2() {
+    let dir = std::env::temp_dir().join(format!("digicert-daily-use-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("missing.csv");
+    let dir_text = dir.to_str().unwrap();
+    let missing_text = missing.to_str().unwrap();
+    for (args, said) in [
+        (
+            vec!["report", "--input", dir_text],
+            format!("--input {dir_text}: is a directory"),
+        ),
+        (
+            vec!["report", "--input", missing_text],
+            format!("--input {missing_text}: no such file"),
+        ),
+        (
+            vec!["expiring", "--days", "3", "--input", missing_text],
+            format!("--input {missing_text}: no such file"),
+        ),
+    ] {
+        let output = local(&args);
+        assert_eq!(exit_code(&output), 2, "{args:?}");
+        assert!(text(&output.stderr).contains(&said), "{}", text(&output.stderr));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// 17 --------------------------------------------------------------------------------------
+
+#[test]
+fn help_and_generated_text_into_a_closed_pipe_exit_0_without_a_panic() {
+    for args in [
+        &["--help"][..],
+        &["report", "--help"],
+        &["completions", "bash"],
+        &["man"],
+    ] {
+        let mut child = command()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // `| head` gone before the first write
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn subaccount_orders_all_still_match_with_a_progress_total_asked_only_on_a_terminal() {
+    let server = &server();
+    let before = server.request_count();
+    let orders: Vec<SubaccountOrder> =
+        json_on(server, &["subaccount-orders", "--all", "--limit", "1000"]);
+    assert_eq!(orders.len(), server.dataset().subaccount_order_ids().len());
+    let sent = requests_since(server, before);
+    assert!(
+        sent.iter().all(|path| !path.contains("limit=1&")),
+        "no total is asked for when stderr is not a terminal: {sent:?}"
+    );
+}

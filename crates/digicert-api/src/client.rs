@@ -184,7 +184,10 @@ impl<T: AsyncTransport> Client<T> {
         to: DateTime<Tz>,
     ) -> Result<StatusChanges, Error> {
         let windows = StatusChangesQuery::windows(from, to)?;
-        let answers: Vec<StatusChanges> = self.status_changes_in_windows(windows).try_collect().await?;
+        let answers: Vec<StatusChanges> = self
+            .status_changes_in_windows(windows)
+            .try_collect()
+            .await?;
         Ok(merge(answers))
     }
 

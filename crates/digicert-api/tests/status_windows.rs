@@ -23,27 +23,22 @@ struct Counting {
 }
 
 impl AsyncTransport for Counting {
-    fn send(
-        &self,
-        _request: Request,
-    ) -> impl Future<Output = Result<Response, TransportError>> + Send {
-        async move {
-            let number = {
-                let mut state = self.state.lock().unwrap();
-                state.0 += 1;
-                state.1 = state.1.max(state.0);
-                state.2 += 1;
-                state.2
-            };
-            // Let the other windows start before this one is answered.
-            tokio::task::yield_now().await;
-            tokio::task::yield_now().await;
-            self.state.lock().unwrap().0 -= 1;
-            let body = format!(
-                r#"{{"orders":[{{"order_id":1,"certificate_id":{number},"status":"issued"}}]}}"#
-            );
-            Ok(response(200, body))
-        }
+    async fn send(&self, _request: Request) -> Result<Response, TransportError> {
+        let number = {
+            let mut state = self.state.lock().unwrap();
+            state.0 += 1;
+            state.1 = state.1.max(state.0);
+            state.2 += 1;
+            state.2
+        };
+        // Let the other windows start before this one is answered.
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        self.state.lock().unwrap().0 -= 1;
+        let body = format!(
+            r#"{{"orders":[{{"order_id":1,"certificate_id":{number},"status":"issued"}}]}}"#
+        );
+        Ok(response(200, body))
     }
 
     fn sleep(&self, _duration: Duration) -> impl Future<Output = ()> + Send {
@@ -96,9 +91,17 @@ fn windows_one_by_one_merge_to_what_between_gives() {
         .unwrap();
     assert_eq!(merge_status_changes(answers), between);
     let async_client = Client::new(Fake::new(answer), config().concurrency(2));
-    let async_answers: Vec<_> =
-        block_on(async_client.status_changes_in_windows(windows).try_collect()).unwrap();
+    let async_answers: Vec<_> = block_on(
+        async_client
+            .status_changes_in_windows(windows)
+            .try_collect(),
+    )
+    .unwrap();
     assert_eq!(merge_status_changes(async_answers), between);
     assert_eq!(between.orders.len(), 4, "orders 10, 7, 11, 12");
-    assert_eq!(between.orders[1].certificate_id, Some(2), "the last window's order 7");
+    assert_eq!(
+        between.orders[1].certificate_id,
+        Some(2),
+        "the last window's order 7"
+    );
 }

@@ -140,9 +140,7 @@ impl Api {
             Api::Blocking(client) => Box::new(client.status_changes_in_windows(windows)),
             Api::Async { client, runtime } => {
                 let mut answers = Box::pin(client.status_changes_in_windows(windows));
-                Box::new(std::iter::from_fn(move || {
-                    runtime.block_on(answers.next())
-                }))
+                Box::new(std::iter::from_fn(move || runtime.block_on(answers.next())))
             }
         }
     }

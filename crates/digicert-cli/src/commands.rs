@@ -471,8 +471,13 @@ mod tests {
             row(7, "issued", Some("2026-12-23")),
             row(8, "issued", Some("2026-12-20")),
         ];
-        let found = expiring(rows.clone().into_iter().map(Ok::<_, CliError>), 30, false, today)
-            .unwrap();
+        let found = expiring(
+            rows.clone().into_iter().map(Ok::<_, CliError>),
+            30,
+            false,
+            today,
+        )
+        .unwrap();
         let ids: Vec<u64> = found.iter().map(|r| r.row.order_id).collect();
         assert_eq!(ids, [2, 1, 8, 7]);
         let days_left: Vec<i64> = found.iter().map(|r| r.days_left).collect();
@@ -489,7 +494,13 @@ mod tests {
 
     #[test]
     fn counts_have_thousands_separators() {
-        for (count, text) in [(0, "0"), (999, "999"), (1000, "1,000"), (2500, "2,500"), (1234567, "1,234,567")] {
+        for (count, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (2500, "2,500"),
+            (1234567, "1,234,567"),
+        ] {
             assert_eq!(thousands(count), text);
         }
     }

@@ -35,9 +35,12 @@ fn shown(quiet: bool, bar: ProgressBar, template: &str, what: &'static str) -> P
 fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_spinner())
-        .with_key("rate", |state: &ProgressState, out: &mut dyn std::fmt::Write| {
-            let _ = write!(out, "{:.0}/s", state.per_sec());
-        })
+        .with_key(
+            "rate",
+            |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.0}/s", state.per_sec());
+            },
+        )
 }
 
 #[cfg(test)]
@@ -105,7 +108,10 @@ mod tests {
         assert!(line.contains("1,234/2,500 orders ("), "{line}");
         assert!(line.contains("/s, ETA "), "{line}");
         let rate = line.split(" (").nth(1).unwrap().split("/s").next().unwrap();
-        assert!(rate.chars().all(|c| c.is_ascii_digit() || c == ','), "{line}");
+        assert!(
+            rate.chars().all(|c| c.is_ascii_digit() || c == ','),
+            "{line}"
+        );
     }
 
     #[test]

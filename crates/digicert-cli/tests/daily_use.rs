@@ -42,7 +42,11 @@ fn run_on(server: &MockServer, backend: &str, args: &[&str]) -> Output {
 
 /// No panic and no key in the output.
 fn clean(output: &Output) {
-    assert!(!text(&output.stderr).contains("panicked"), "{}", text(&output.stderr));
+    assert!(
+        !text(&output.stderr).contains("panicked"),
+        "{}",
+        text(&output.stderr)
+    );
     for stream in [&output.stdout, &output.stderr] {
         assert!(!text(stream).contains(KEY), "the key was printed");
     }
@@ -54,7 +58,11 @@ fn both_on(server: &MockServer, args: &[&str]) -> Output {
     let asynchronous = run_on(server, "async", args);
     clean(&blocking);
     clean(&asynchronous);
-    assert_eq!(blocking.status.code(), asynchronous.status.code(), "{args:?}");
+    assert_eq!(
+        blocking.status.code(),
+        asynchronous.status.code(),
+        "{args:?}"
+    );
     assert_eq!(
         text(&blocking.stdout),
         text(&asynchronous.stdout),
@@ -89,7 +97,10 @@ fn requests_since(server: &MockServer, before: usize) -> Vec<String> {
 }
 
 fn fixture(name: &str) -> String {
-    format!("{}/../../fixtures/report/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../../fixtures/report/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 // 1 ---------------------------------------------------------------------------------------
@@ -114,9 +125,9 @@ fn order_takes_thumbprints_and_serials_as_people_paste_them() {
             .join(separator)
     };
     for pasted in [
-        pairs(&thumbprint, ":"),                 // openssl x509 -fingerprint
-        pairs(&thumbprint, ":").to_lowercase(),  // the same, lower case
-        pairs(&serial, " "),                     // a viewer's spaced serial
+        pairs(&thumbprint, ":"),                // openssl x509 -fingerprint
+        pairs(&thumbprint, ":").to_lowercase(), // the same, lower case
+        pairs(&serial, " "),                    // a viewer's spaced serial
         format!(" {} ", serial.to_lowercase()), // lower case, stray spaces
     ] {
         let before = server.request_count();
@@ -152,10 +163,20 @@ fn report_filters_are_sent_to_the_server_and_applied_there() {
     let before = server.request_count();
     let rows: Vec<ReportRow> = json_on(
         server,
-        &["report", "--all", "--limit", "50", "--common-name", &common_name],
+        &[
+            "report",
+            "--all",
+            "--limit",
+            "50",
+            "--common-name",
+            &common_name,
+        ],
     );
     assert!(rows.contains(&sample));
-    assert!(rows.iter().all(|row| row.common_name.as_deref() == Some(&common_name)));
+    assert!(
+        rows.iter()
+            .all(|row| row.common_name.as_deref() == Some(&common_name))
+    );
     let sent = requests_since(server, before);
     assert!(
         sent.iter().all(|path| path.contains(&format!(
@@ -203,7 +224,10 @@ fn report_filters_are_sent_to_the_server_and_applied_there() {
         format!("filters%5Bcontainer_id%5D={container}"),
         format!("filters%5Bvalid_till%5D={till}...{till}"),
     ] {
-        assert!(sent.iter().all(|path| path.contains(&filter)), "{filter}: {sent:?}");
+        assert!(
+            sent.iter().all(|path| path.contains(&filter)),
+            "{filter}: {sent:?}"
+        );
     }
 
     // A malformed date is refused before any request.
@@ -223,12 +247,19 @@ fn status_is_case_insensitive_and_an_unknown_one_is_warned_about_and_still_sent(
     assert!(!lower.is_empty());
     assert_eq!(lower, upper);
     let output = ok_on(server, &["report", "--limit", "50", "--status", "ISSUED"]);
-    assert!(!text(&output.stderr).contains("warning"), "{}", text(&output.stderr));
+    assert!(
+        !text(&output.stderr).contains("warning"),
+        "{}",
+        text(&output.stderr)
+    );
 
     let before = server.request_count();
     let output = ok_on(server, &["report", "--status", "Awaiting_Magic"]);
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("warning: `awaiting_magic` is not an order status"), "{stderr}");
+    assert!(
+        stderr.contains("warning: `awaiting_magic` is not an order status"),
+        "{stderr}"
+    );
     for known in OrderStatus::KNOWN {
         assert!(stderr.contains(known), "{known} missing from {stderr}");
     }
@@ -243,7 +274,9 @@ fn status_is_case_insensitive_and_an_unknown_one_is_warned_about_and_still_sent(
 
     // The same for an exported file.
     let file = fixture("seed_limit3.csv");
-    let output = local(&["--format", "jsonl", "report", "--input", &file, "--status", "ISSUED"]);
+    let output = local(&[
+        "--format", "jsonl", "report", "--input", &file, "--status", "ISSUED",
+    ]);
     assert_eq!(exit_code(&output), 0);
     assert_eq!(text(&output.stdout).lines().count(), 3);
 }
@@ -254,7 +287,11 @@ fn status_is_case_insensitive_and_an_unknown_one_is_warned_about_and_still_sent(
 fn one_page_says_on_stderr_when_more_orders_exist() {
     let server = &server();
     let output = ok_on(server, &["report", "--limit", "1000"]);
-    assert_eq!(text(&output.stdout).lines().count(), 1001, "header and 1,000 rows");
+    assert_eq!(
+        text(&output.stdout).lines().count(),
+        1001,
+        "header and 1,000 rows"
+    );
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains("showing 1,000 orders from offset 0; more exist: use --all")
@@ -293,20 +330,30 @@ fn expiring_shows_days_left_includes_the_expired_on_request_and_fails_if_asked()
     let output = ok_on(server, &["expiring", "--days", "30"]);
     let table = text(&output.stdout);
     let header = table.lines().next().unwrap();
-    assert!(header.starts_with("order_id    days_left  valid_till"), "{header}");
+    assert!(
+        header.starts_with("order_id    days_left  valid_till"),
+        "{header}"
+    );
 
     let found: Vec<serde_json::Value> = json_on(server, &["expiring", "--days", "30"]);
     assert!(!found.is_empty());
     for order in &found {
         let till: chrono::NaiveDate = order["valid_till"].as_str().unwrap().parse().unwrap();
-        assert_eq!(order["days_left"].as_i64().unwrap(), (till - today).num_days());
+        assert_eq!(
+            order["days_left"].as_i64().unwrap(),
+            (till - today).num_days()
+        );
         assert!((0..=30).contains(&order["days_left"].as_i64().unwrap()));
         assert_eq!(order["status"], "issued");
     }
     let with_expired: Vec<serde_json::Value> =
         json_on(server, &["expiring", "--days", "30", "--include-expired"]);
     assert!(with_expired.len() > found.len());
-    assert!(with_expired.iter().any(|o| o["days_left"].as_i64().unwrap() < 0));
+    assert!(
+        with_expired
+            .iter()
+            .any(|o| o["days_left"].as_i64().unwrap() < 0)
+    );
     assert!(
         with_expired
             .windows(2)
@@ -315,13 +362,30 @@ fn expiring_shows_days_left_includes_the_expired_on_request_and_fails_if_asked()
     );
 
     // --fail-if-any: exit 3 with the list on stdout when something is found ...
-    let output = both_on(server, &["--format", "jsonl", "expiring", "--days", "30", "--fail-if-any"]);
+    let output = both_on(
+        server,
+        &[
+            "--format",
+            "jsonl",
+            "expiring",
+            "--days",
+            "30",
+            "--fail-if-any",
+        ],
+    );
     assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout).lines().count(), found.len());
     assert!(text(&output.stderr).contains("(--fail-if-any)"));
     // ... and exit 0 when nothing is (the fixture's certificates expired years ago).
     let file = fixture("seed_limit3.csv");
-    let output = local(&["expiring", "--days", "30", "--fail-if-any", "--input", &file]);
+    let output = local(&[
+        "expiring",
+        "--days",
+        "30",
+        "--fail-if-any",
+        "--input",
+        &file,
+    ]);
     clean(&output);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let output = local(&[
@@ -345,11 +409,20 @@ fn status_changes_from_alone_runs_until_now() {
     let from = (Utc::now() - Duration::days(10)).to_rfc3339();
     let before = server.request_count();
     let open: Vec<StatusChange> = json_on(server, &["status-changes", "--from", &from]);
-    assert_eq!(server.request_count() - before, 4, "2 windows on each backend");
+    assert_eq!(
+        server.request_count() - before,
+        4,
+        "2 windows on each backend"
+    );
     let to = Utc::now();
     let mut expected = server
         .dataset()
-        .status_changes(chrono::DateTime::parse_from_rfc3339(&from).unwrap().to_utc(), to)
+        .status_changes(
+            chrono::DateTime::parse_from_rfc3339(&from)
+                .unwrap()
+                .to_utc(),
+            to,
+        )
         .orders;
     let mut got = open;
     expected.sort_by_key(|c| c.order_id);
@@ -364,7 +437,15 @@ fn status_changes_take_dates_without_a_time_as_midnight_utc() {
     let before = server.request_count();
     let by_date = ok_on(
         server,
-        &["--format", "json", "status-changes", "--from", "2026-05-10", "--to", "2026-05-30"],
+        &[
+            "--format",
+            "json",
+            "status-changes",
+            "--from",
+            "2026-05-10",
+            "--to",
+            "2026-05-30",
+        ],
     );
     let date_requests = requests_since(server, before);
     let before = server.request_count();
@@ -385,7 +466,10 @@ fn status_changes_take_dates_without_a_time_as_midnight_utc() {
         paths.sort();
         paths
     };
-    assert_eq!(sorted(requests_since(server, before)), sorted(date_requests.clone()));
+    assert_eq!(
+        sorted(requests_since(server, before)),
+        sorted(date_requests.clone())
+    );
     assert!(
         date_requests[0].ends_with("=2026-05-09+18:00:00...2026-05-16+18:00:00"),
         "midnight UTC, in Mountain Time: {date_requests:?}"
@@ -418,10 +502,17 @@ fn subcommand_help_lists_its_own_options_first_globals_apart_and_ends_with_examp
         let output = local(&[subcommand, "--help"]);
         assert_eq!(exit_code(&output), 0);
         let help = text(&output.stdout);
-        let globals = help.find("\nGlobal options:\n").unwrap_or_else(|| panic!("{help}"));
+        let globals = help
+            .find("\nGlobal options:\n")
+            .unwrap_or_else(|| panic!("{help}"));
         let api_key = help.find("--api-key").unwrap();
-        assert!(api_key > globals, "{subcommand}: --api-key outside its heading");
-        let examples = help.find("\nExamples:\n").unwrap_or_else(|| panic!("{help}"));
+        assert!(
+            api_key > globals,
+            "{subcommand}: --api-key outside its heading"
+        );
+        let examples = help
+            .find("\nExamples:\n")
+            .unwrap_or_else(|| panic!("{help}"));
         assert!(examples > globals, "{subcommand}: examples come last");
         let shown = help[examples..]
             .lines()
@@ -450,7 +541,10 @@ fn completions_for_each_shell_and_a_man_page_come_from_the_clap_definitions() {
         assert_eq!(exit_code(&output), 0, "{shell}");
         let script = text(&output.stdout);
         assert!(script.contains(marker), "{shell}");
-        assert!(script.contains("expiring") && script.contains("fail-if-any"), "{shell}");
+        assert!(
+            script.contains("expiring") && script.contains("fail-if-any"),
+            "{shell}"
+        );
     }
     assert_eq!(exit_code(&local(&["completions", "tcsh"])), 2);
     let output = local(&["man"]);
@@ -464,16 +558,25 @@ fn completions_for_each_shell_and_a_man_page_come_from_the_clap_definitions() {
 #[test]
 fn concurrency_with_the_blocking_backend_is_warned_about() {
     let server = &server();
-    let warned = run_on(server, "blocking", &["--concurrency", "4", "order", "123456"]);
+    let warned = run_on(
+        server,
+        "blocking",
+        &["--concurrency", "4", "order", "123456"],
+    );
     assert_eq!(exit_code(&warned), 0);
     assert!(
-        text(&warned.stderr).contains("warning: --concurrency has no effect with --backend blocking"),
+        text(&warned.stderr)
+            .contains("warning: --concurrency has no effect with --backend blocking"),
         "{}",
         text(&warned.stderr)
     );
     let fine = run_on(server, "async", &["--concurrency", "4", "order", "123456"]);
     assert_eq!(text(&fine.stderr), "");
-    let quiet = run_on(server, "blocking", &["-q", "--concurrency", "4", "order", "123456"]);
+    let quiet = run_on(
+        server,
+        "blocking",
+        &["-q", "--concurrency", "4", "order", "123456"],
+    );
     assert_eq!(text(&quiet.stderr), "");
 }
 
@@ -484,9 +587,15 @@ fn logs_into_a_pipe_have_no_colours_and_no_progress_line() {
     let server = &server();
     let output = ok_on(server, &["-vv", "report", "--all", "--limit", "500"]);
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("DEBUG") || stderr.contains("INFO"), "{stderr}");
+    assert!(
+        stderr.contains("DEBUG") || stderr.contains("INFO"),
+        "{stderr}"
+    );
     assert!(!stderr.contains('\u{1b}'), "ANSI escape in {stderr:?}");
-    assert!(!stderr.contains("orders ("), "a progress line in a pipe: {stderr}");
+    assert!(
+        !stderr.contains("orders ("),
+        "a progress line in a pipe: {stderr}"
+    );
 }
 
 // 12 --------------------------------------------------------------------------------------
@@ -514,7 +623,11 @@ fn input_file_errors_name_the_path_and_are_exit_2() {
     ] {
         let output = local(&args);
         assert_eq!(exit_code(&output), 2, "{args:?}");
-        assert!(text(&output.stderr).contains(&said), "{}", text(&output.stderr));
+        assert!(
+            text(&output.stderr).contains(&said),
+            "{}",
+            text(&output.stderr)
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -537,7 +650,12 @@ fn help_and_generated_text_into_a_closed_pipe_exit_0_without_a_panic() {
             .unwrap();
         drop(child.stdout.take()); // `| head` gone before the first write
         let mut stderr = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
         let status = child.wait().unwrap();
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");

@@ -17,7 +17,12 @@ fn help_into_a_closed_pipe_exits_0_without_a_panic() {
         // Close the read end before the child writes: its write fails with EPIPE.
         drop(child.stdout.take());
         let mut stderr = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
         let status = child.wait().unwrap();
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert_eq!(status.code(), Some(0), "{stderr}");

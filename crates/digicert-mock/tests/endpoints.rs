@@ -567,7 +567,12 @@ fn report_filters_by_common_name_product_organization_container_and_expiry() {
     ];
     for (query, keeps) in &cases {
         let got = rows(client.ok(&format!("/report/order?{query}")).body());
-        let expected: Vec<ReportRow> = every.iter().filter(|row| keeps(row)).take(1000).cloned().collect();
+        let expected: Vec<ReportRow> = every
+            .iter()
+            .filter(|row| keeps(row))
+            .take(1000)
+            .cloned()
+            .collect();
         assert!(got.contains(sample), "{query}");
         assert!(expected.len() < every.len(), "{query}: nothing filtered");
         assert_eq!(got, expected, "{query}");

@@ -194,7 +194,11 @@ mod tests {
     fn known_values_are_listed_in_order() {
         assert_eq!(OrderStatus::KNOWN.len(), 11);
         assert_eq!(OrderStatus::KNOWN[0], "pending");
-        assert!(OrderStatus::KNOWN.iter().all(|s| !OrderStatus::from(*s).is_unknown()));
+        assert!(
+            OrderStatus::KNOWN
+                .iter()
+                .all(|s| !OrderStatus::from(*s).is_unknown())
+        );
     }
 
     #[test]

@@ -126,14 +126,20 @@ mod tests {
             "21 B7 4C 0A 1B 2C 3D 4E 5F 60 71 82 93 A4 B5 C6 D7 E8 F9 01",
             "  21b7 4c0a\t1b2c3d4e5f60718293a4b5c6d7e8f901\n",
         ] {
-            assert_eq!(OrderRef::parse(pasted).unwrap().as_str(), upper, "{pasted:?}");
+            assert_eq!(
+                OrderRef::parse(pasted).unwrap().as_str(),
+                upper,
+                "{pasted:?}"
+            );
         }
         assert_eq!(OrderRef::parse("123456").unwrap().as_str(), "123456");
     }
 
     #[test]
     fn separators_alone_or_other_characters_are_refused() {
-        for bad in ["", ":", " : ", "12-34", "12/34", "../..", "0x12", "12%2F34", "ｆｆ"] {
+        for bad in [
+            "", ":", " : ", "12-34", "12/34", "../..", "0x12", "12%2F34", "ｆｆ",
+        ] {
             assert!(OrderRef::parse(bad).is_err(), "{bad:?}");
         }
         let long = "ab:".repeat(65);

@@ -73,14 +73,16 @@ impl ReportFilter {
                     .is_some_and(|value| value.eq_ignore_ascii_case(wanted))
             })
         };
-        let same_id = |wanted: Option<u64>, value: Option<u64>| wanted.is_none_or(|w| value == Some(w));
+        let same_id =
+            |wanted: Option<u64>, value: Option<u64>| wanted.is_none_or(|w| value == Some(w));
         self.keeps_status(&row.status)
             && same_text(&self.common_name, &row.common_name)
             && same_text(&self.product_name_id, &row.product_name_id)
             && same_id(self.organization_id, row.organization_id)
             && same_id(self.container_id, row.container_id)
             && self.valid_till.is_none_or(|(from, to)| {
-                row.valid_till.is_some_and(|till| from <= till && till <= to)
+                row.valid_till
+                    .is_some_and(|till| from <= till && till <= to)
             })
     }
 
@@ -91,9 +93,11 @@ impl ReportFilter {
         for (name, value) in pairs {
             let value = value.trim();
             match name.as_str() {
-                "filters[status]" => filter
-                    .statuses
-                    .extend(value.split(',').map(|status| OrderStatus::from(status.trim()))),
+                "filters[status]" => filter.statuses.extend(
+                    value
+                        .split(',')
+                        .map(|status| OrderStatus::from(status.trim())),
+                ),
                 "filters[common_name]" => filter.common_name = Some(value.to_owned()),
                 "filters[product_name_id]" => filter.product_name_id = Some(value.to_owned()),
                 "filters[organization_id]" => filter.organization_id = Some(id(name, value)?),
@@ -116,8 +120,9 @@ fn id(name: &str, value: &str) -> Result<u64, String> {
 /// `YYYY-MM-DD` (that day) or `YYYY-MM-DD...YYYY-MM-DD` (from, to; both included).
 fn date_range(value: &str) -> Result<(NaiveDate, NaiveDate), String> {
     let date = |text: &str| {
-        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map_err(|_| "filters[valid_till] must be yyyy-MM-dd or yyyy-MM-dd...yyyy-MM-dd.".to_owned())
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+            "filters[valid_till] must be yyyy-MM-dd or yyyy-MM-dd...yyyy-MM-dd.".to_owned()
+        })
     };
     match value.split_once("...") {
         Some((from, to)) => Ok((date(from)?, date(to)?)),
@@ -168,7 +173,10 @@ mod tests {
             ("filters[valid_till]", "yesterday"),
             ("filters[valid_till]", "2026-01-01...soon"),
         ] {
-            assert!(ReportFilter::from_query(&pairs(&[(name, value)])).is_err(), "{name}={value}");
+            assert!(
+                ReportFilter::from_query(&pairs(&[(name, value)])).is_err(),
+                "{name}={value}"
+            );
         }
         assert!(ReportFilter::from_query(&[]).unwrap().is_empty());
     }

@@ -356,17 +356,26 @@ fn report_filters_keep_exactly_the_matching_rows() {
         .clone();
     let till = sample.valid_till.unwrap();
     let mut filters = vec![
-        ReportFilter::default().with_common_name(sample.common_name.clone().unwrap().to_uppercase()),
+        ReportFilter::default()
+            .with_common_name(sample.common_name.clone().unwrap().to_uppercase()),
         ReportFilter::default().with_statuses(vec![OrderStatus::Issued]),
     ];
-    let mut by_product = ReportFilter::default();
-    by_product.product_name_id = sample.product_name_id.clone();
-    let mut by_org = ReportFilter::default().with_statuses(vec![OrderStatus::Issued]);
-    by_org.organization_id = sample.organization_id;
-    let mut by_container = ReportFilter::default();
-    by_container.container_id = sample.container_id;
-    let mut by_till = ReportFilter::default();
-    by_till.valid_till = Some((till, till + chrono::Days::new(10)));
+    let by_product = ReportFilter {
+        product_name_id: sample.product_name_id.clone(),
+        ..ReportFilter::default()
+    };
+    let by_org = ReportFilter {
+        organization_id: sample.organization_id,
+        ..ReportFilter::default().with_statuses(vec![OrderStatus::Issued])
+    };
+    let by_container = ReportFilter {
+        container_id: sample.container_id,
+        ..ReportFilter::default()
+    };
+    let by_till = ReportFilter {
+        valid_till: Some((till, till + chrono::Days::new(10))),
+        ..ReportFilter::default()
+    };
     filters.extend([by_product, by_org, by_container, by_till]);
     for filter in &filters {
         let expected: Vec<u64> = every

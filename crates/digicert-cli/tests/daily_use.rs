@@ -675,3 +675,172 @@ fn subaccount_orders_all_still_match_with_a_progress_total_asked_only_on_a_termi
         "no total is asked for when stderr is not a terminal: {sent:?}"
     );
 }
+
+// 9 ---------------------------------------------------------------------------------------
+
+/// Whether a cell is a time as tables write them: RFC 3339, UTC, to the second.
+fn is_utc_time(cell: &str) -> bool {
+    cell.len() == 20
+        && cell.ends_with('Z')
+        && chrono::DateTime::parse_from_rfc3339(cell)
+            .is_ok_and(|t| t.offset().local_minus_utc() == 0)
+}
+
+#[test]
+fn tables_share_one_vocabulary_and_one_format_per_kind_of_date() {
+    let server = &server();
+    let dataset = server.dataset();
+    let reissued = dataset
+        .order_ids()
+        .find(|id| {
+            dataset
+                .reissues(*id)
+                .unwrap()
+                .certificates
+                .iter()
+                .any(|c| c.thumbprint.is_some() && c.date_created.is_some())
+        })
+        .unwrap()
+        .to_string();
+    let headers = |args: &[&str]| -> Vec<String> {
+        let table = text(&ok_on(server, args).stdout);
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    for (args, wanted) in [
+        (
+            &["report", "--limit", "3"][..],
+            &["order_id", "product_name_id", "valid_till"][..],
+        ),
+        (
+            &["subaccount-orders", "--limit", "3"],
+            &["order_id", "product_name_id", "date_created"],
+        ),
+        (
+            &["reissues", &reissued],
+            &[
+                "certificate_id",
+                "thumbprint",
+                "serial_number",
+                "date_created",
+            ],
+        ),
+        (
+            &["status-changes", "--from", "2026-05-25"],
+            &["order_id", "certificate_id"],
+        ),
+        (
+            &["expiring", "--days", "3000"],
+            &["order_id", "days_left", "product_name_id"],
+        ),
+    ] {
+        let header = headers(args);
+        for name in wanted {
+            assert!(header.contains(&(*name).to_owned()), "{args:?}: {header:?}");
+        }
+        for vague in ["id", "product", "organization"] {
+            assert!(!header.contains(&vague.to_owned()), "{args:?}: {header:?}");
+        }
+    }
+    let order = text(&ok_on(server, &["order", "123456"]).stdout);
+    let fields: Vec<&str> = order
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for name in [
+        "order_id",
+        "product_name_id",
+        "organization_name",
+        "date_created",
+    ] {
+        assert!(fields.contains(&name), "{fields:?}");
+    }
+
+    // Times are RFC 3339 UTC wherever a table shows one.
+    let reissues = text(&ok_on(server, &["reissues", &reissued]).stdout);
+    let row: Vec<&str> = reissues
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(is_utc_time(row[2]), "{reissues}");
+    assert!(row[4].len() >= 40, "a thumbprint: {reissues}");
+    let subaccount = text(&ok_on(server, &["subaccount-orders", "--limit", "5"]).stdout);
+    for line in subaccount.lines().skip(1) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert!(is_utc_time(cells[4]), "{line}");
+    }
+    let created = order
+        .lines()
+        .find(|l| l.starts_with("date_created"))
+        .unwrap();
+    assert!(
+        is_utc_time(created.split_whitespace().nth(1).unwrap()),
+        "{created}"
+    );
+}
+
+#[test]
+fn json_lists_are_one_array_jsonl_one_object_per_line_and_order_json_is_its_object() {
+    let server = &server();
+    for args in [
+        &["report", "--limit", "20"][..],
+        &["subaccount-orders", "--limit", "20"],
+        &["reissues", "123456"],
+        &["status-changes", "--from", "2026-05-25"],
+        &["expiring", "--days", "3000"],
+        &["report", "--limit", "1", "--status", "awaiting_magic"], // an empty list
+    ] {
+        let mut json_args = vec!["--format", "json"];
+        json_args.extend_from_slice(args);
+        let array: serde_json::Value = serde_json::from_slice(&ok_on(server, &json_args).stdout)
+            .unwrap_or_else(|err| panic!("{args:?}: not one JSON document: {err}"));
+        let array = array
+            .as_array()
+            .unwrap_or_else(|| panic!("{args:?}: not an array"));
+        let mut jsonl_args = vec!["--format", "jsonl"];
+        jsonl_args.extend_from_slice(args);
+        let lines: Vec<serde_json::Value> = text(&ok_on(server, &jsonl_args).stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert!(lines.iter().all(serde_json::Value::is_object), "{args:?}");
+        assert_eq!(&lines, array, "{args:?}: the same objects");
+    }
+    let one: serde_json::Value =
+        serde_json::from_slice(&ok_on(server, &["--format", "json", "order", "123456"]).stdout)
+            .unwrap();
+    let line: serde_json::Value =
+        serde_json::from_slice(&ok_on(server, &["--format", "jsonl", "order", "123456"]).stdout)
+            .unwrap();
+    assert!(one.is_object());
+    assert_eq!(one, line);
+    assert_eq!(one["id"], 123456);
+}
+
+#[test]
+fn report_metadata_reads_as_label_value_in_the_table_and_stays_raw_in_csv() {
+    let file = fixture("quirk_metadata.csv");
+    let table = text(&local(&["report", "--input", &file]).stdout);
+    assert!(
+        table.lines().next().unwrap().ends_with("metadata"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Invoice #=1234; Cost center=CC-9"),
+        "{table}"
+    );
+    assert!(!table.contains('\u{1f}'), "the 0x1f separator is not shown");
+    let csv = local(&["--format", "csv", "report", "--input", &file]);
+    assert_eq!(exit_code(&csv), 0);
+    assert!(
+        csv.stdout.contains(&0x1f),
+        "the CSV keeps the API's own metadata encoding"
+    );
+}

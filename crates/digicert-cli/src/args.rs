@@ -206,6 +206,8 @@ pub enum Command {
 }
 
 /// The order report's server-side filters, each sent as `filters[name]`.
+// The field docs are `--help` text, where `filters[common_name]` is the API's name, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Default, Args)]
 pub struct ReportFilters {
     /// Only orders for this common name (filters[common_name]).

@@ -844,3 +844,43 @@ fn report_metadata_reads_as_label_value_in_the_table_and_stays_raw_in_csv() {
         "the CSV keeps the API's own metadata encoding"
     );
 }
+
+/// Runs the binary with stderr on a pseudo-terminal (util-linux `script`); `None` where
+/// `script` is missing.
+fn on_a_terminal(server: &MockServer, args: &str) -> Option<String> {
+    let line = format!(
+        "{} --base-url {} --api-key {KEY} --no-rate-limit {args} > /dev/null",
+        env!("CARGO_BIN_EXE_digicert"),
+        server.base_url()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    Some(text(&output.stdout))
+}
+
+#[test]
+fn on_a_terminal_progress_shows_orders_done_a_whole_rate_and_an_eta_when_the_total_is_known() {
+    let server = &server();
+    let total = server.dataset().subaccount_order_ids().len();
+    let Some(screen) = on_a_terminal(server, "subaccount-orders --all --limit 100") else {
+        eprintln!("util-linux `script` is not installed: no terminal to test on");
+        return;
+    };
+    let with_total = format!("/{total} orders (");
+    let line = screen
+        .split(['\r', '\n'])
+        .find(|line| line.contains(&with_total))
+        .unwrap_or_else(|| panic!("no progress line with a total: {screen:?}"));
+    let rate = line.split(" (").nth(1).unwrap().split("/s").next().unwrap();
+    assert!(rate.parse::<u64>().is_ok(), "a whole rate: {line}");
+    assert!(line.contains("/s, ETA "), "{line}");
+    // The report's total is not known: the count and rate, no ETA.
+    let screen = on_a_terminal(server, "report --all --limit 500").unwrap();
+    assert!(screen.contains(" orders ("), "{screen:?}");
+    assert!(!screen.contains("ETA"), "{screen:?}");
+}

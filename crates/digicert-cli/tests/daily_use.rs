@@ -879,6 +879,13 @@ fn on_a_terminal_progress_shows_orders_done_a_whole_rate_and_an_eta_when_the_tot
     let rate = line.split(" (").nth(1).unwrap().split("/s").next().unwrap();
     assert!(rate.parse::<u64>().is_ok(), "a whole rate: {line}");
     assert!(line.contains("/s, ETA "), "{line}");
+    // A status-change range counts its 7-day windows (20 days: 3 windows).
+    let screen = on_a_terminal(
+        server,
+        "status-changes --from 2026-05-01 --to 2026-05-21T00:00:00Z",
+    )
+    .unwrap();
+    assert!(screen.contains("/3 7-day windows ("), "{screen:?}");
     // The report's total is not known: the count and rate, no ETA.
     let screen = on_a_terminal(server, "report --all --limit 500").unwrap();
     assert!(screen.contains(" orders ("), "{screen:?}");

@@ -45,6 +45,30 @@ impl ReportFilter {
         self
     }
 
+    /// Keeps rows expiring from `from` to `to`, both included.
+    pub fn with_valid_till(mut self, from: NaiveDate, to: NaiveDate) -> Self {
+        self.valid_till = Some((from, to));
+        self
+    }
+
+    /// Keeps rows of this product.
+    pub fn with_product_name_id(mut self, product_name_id: impl Into<String>) -> Self {
+        self.product_name_id = Some(product_name_id.into());
+        self
+    }
+
+    /// Keeps rows of this organization.
+    pub fn with_organization_id(mut self, organization_id: u64) -> Self {
+        self.organization_id = Some(organization_id);
+        self
+    }
+
+    /// Keeps rows of this container.
+    pub fn with_container_id(mut self, container_id: u64) -> Self {
+        self.container_id = Some(container_id);
+        self
+    }
+
     /// Whether the filter keeps every row.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()

@@ -360,22 +360,13 @@ fn report_filters_keep_exactly_the_matching_rows() {
             .with_common_name(sample.common_name.clone().unwrap().to_uppercase()),
         ReportFilter::default().with_statuses(vec![OrderStatus::Issued]),
     ];
-    let by_product = ReportFilter {
-        product_name_id: sample.product_name_id.clone(),
-        ..ReportFilter::default()
-    };
-    let by_org = ReportFilter {
-        organization_id: sample.organization_id,
-        ..ReportFilter::default().with_statuses(vec![OrderStatus::Issued])
-    };
-    let by_container = ReportFilter {
-        container_id: sample.container_id,
-        ..ReportFilter::default()
-    };
-    let by_till = ReportFilter {
-        valid_till: Some((till, till + chrono::Days::new(10))),
-        ..ReportFilter::default()
-    };
+    let by_product =
+        ReportFilter::default().with_product_name_id(sample.product_name_id.clone().unwrap());
+    let by_org = ReportFilter::default()
+        .with_statuses(vec![OrderStatus::Issued])
+        .with_organization_id(sample.organization_id.unwrap());
+    let by_container = ReportFilter::default().with_container_id(sample.container_id.unwrap());
+    let by_till = ReportFilter::default().with_valid_till(till, till + chrono::Days::new(10));
     filters.extend([by_product, by_org, by_container, by_till]);
     for filter in &filters {
         let expected: Vec<u64> = every

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, mpsc};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, TimeZone};
 use digicert_model::{
     OrderInfo, Reissues, ReportRow, StatusChanges, SubaccountOrder, SubaccountOrdersPage,
 };
@@ -15,7 +15,7 @@ use crate::endpoint::Endpoint;
 use crate::endpoints::order_info::{OrderInfoRequest, OrderRef};
 use crate::endpoints::reissues::ReissuesRequest;
 use crate::endpoints::report::{ReportQuery, collect_rows};
-use crate::endpoints::status_changes::{StatusChangesQuery, split_range};
+use crate::endpoints::status_changes::StatusChangesQuery;
 use crate::endpoints::subaccount_orders::SubaccountOrdersQuery;
 use crate::error::Error;
 use crate::paging::{Listing, Pager, ReportListing, SubaccountListing};
@@ -222,12 +222,36 @@ impl<T: BlockingTransport> Client<T> {
         from: DateTime<Tz>,
         to: DateTime<Tz>,
     ) -> Result<StatusChanges, Error> {
-        let windows = split_range(from.with_timezone(&Utc), to.with_timezone(&Utc))?;
-        let answers = windows
-            .iter()
-            .map(|window| self.status_changes(window))
+        let windows = StatusChangesQuery::windows(from, to)?;
+        let answers = self
+            .status_changes_in_windows(windows)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(merge(answers))
+    }
+
+    /// The answer for each window, in the windows' order, one request at a
+    /// time. Join them with [`merge_status_changes`](crate::merge_status_changes);
+    /// this is [`status_changes_between`](Self::status_changes_between) for a
+    /// caller that wants to count the windows as they come.
+    ///
+    /// ```no_run
+    /// # fn run(client: &digicert_api::blocking::Client<impl digicert_api::transport::BlockingTransport + 'static>) -> Result<(), digicert_api::Error> {
+    /// use chrono::{Duration, Utc};
+    /// use digicert_api::StatusChangesQuery;
+    ///
+    /// let now = Utc::now();
+    /// let windows = StatusChangesQuery::windows(now - Duration::days(30), now)?;
+    /// let answers = client.status_changes_in_windows(windows).collect::<Result<Vec<_>, _>>()?;
+    /// let month = digicert_api::merge_status_changes(answers);
+    /// # Ok(()) }
+    /// ```
+    pub fn status_changes_in_windows(
+        &self,
+        windows: Vec<StatusChangesQuery>,
+    ) -> impl Iterator<Item = Result<StatusChanges, Error>> + '_ {
+        windows
+            .into_iter()
+            .map(move |window| self.status_changes(&window))
     }
 
     /// Every item of a paged listing. A worker thread fetches the pages the

@@ -1,13 +1,13 @@
 //! The async client: the same methods as the blocking one, awaited.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, TimeZone};
 use digicert_model::{
     OrderInfo, Reissues, ReportRow, StatusChanges, SubaccountOrder, SubaccountOrdersPage,
 };
 use digicert_transport::{AsyncTransport, Response};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use futures_util::stream::{self, FuturesOrdered, Stream, StreamExt};
+use futures_util::stream::{self, FuturesOrdered, Stream, StreamExt, TryStreamExt};
 
 use crate::config::Config;
 use crate::core::{Core, Step};
@@ -15,7 +15,7 @@ use crate::endpoint::Endpoint;
 use crate::endpoints::order_info::{OrderInfoRequest, OrderRef};
 use crate::endpoints::reissues::ReissuesRequest;
 use crate::endpoints::report::{ReportQuery, collect_rows};
-use crate::endpoints::status_changes::{StatusChangesQuery, split_range};
+use crate::endpoints::status_changes::StatusChangesQuery;
 use crate::endpoints::subaccount_orders::SubaccountOrdersQuery;
 use crate::error::Error;
 use crate::paging::{Listing, Pager, ReportListing, SubaccountListing};
@@ -183,12 +183,39 @@ impl<T: AsyncTransport> Client<T> {
         from: DateTime<Tz>,
         to: DateTime<Tz>,
     ) -> Result<StatusChanges, Error> {
-        let windows = split_range(from.with_timezone(&Utc), to.with_timezone(&Utc))?;
-        let mut answers = Vec::with_capacity(windows.len());
-        for window in &windows {
-            answers.push(self.status_changes(window).await?);
-        }
+        let windows = StatusChangesQuery::windows(from, to)?;
+        let answers: Vec<StatusChanges> = self
+            .status_changes_in_windows(windows)
+            .try_collect()
+            .await?;
         Ok(merge(answers))
+    }
+
+    /// The answer for each window, in the windows' order, with up to
+    /// [`Config::concurrency`] windows asked at once. Join them with
+    /// [`merge_status_changes`](crate::merge_status_changes); this is
+    /// [`status_changes_between`](Self::status_changes_between) for a caller
+    /// that wants to count the windows as they come.
+    ///
+    /// ```no_run
+    /// # async fn run(client: &digicert_api::Client<impl digicert_api::transport::AsyncTransport>) -> Result<(), digicert_api::Error> {
+    /// use digicert_api::StatusChangesQuery;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let now = chrono::Utc::now();
+    /// let windows = StatusChangesQuery::windows(now - chrono::Duration::days(30), now)?;
+    /// let answers: Vec<_> = client.status_changes_in_windows(windows).try_collect().await?;
+    /// let month = digicert_api::merge_status_changes(answers);
+    /// # Ok(()) }
+    /// ```
+    pub fn status_changes_in_windows(
+        &self,
+        windows: Vec<StatusChangesQuery>,
+    ) -> impl Stream<Item = Result<StatusChanges, Error>> + Send + '_ {
+        let concurrency = self.core.config().page_concurrency();
+        stream::iter(windows)
+            .map(move |window| async move { self.status_changes(&window).await })
+            .buffered(concurrency)
     }
 
     /// Runs one endpoint: rate limit, send, retry as the policy says, decode.

@@ -71,6 +71,7 @@ pub use endpoints::subaccount_orders::SubaccountOrdersQuery;
 pub use error::Error;
 pub use rate_limit::{RateLimit, Window};
 pub use retry::RetryPolicy;
+pub use status_window::merge as merge_status_changes;
 
 /// The model crate: every type the endpoints return.
 pub use digicert_model as model;

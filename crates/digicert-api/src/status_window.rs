@@ -65,7 +65,11 @@ pub(crate) fn split(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc
 /// Merges the answers of consecutive windows, given oldest window first: one entry per order
 /// id, at the position where the order first appears, with the status (and certificate_id) of
 /// the latest window listing it.
-pub(crate) fn merge(answers: impl IntoIterator<Item = StatusChanges>) -> StatusChanges {
+///
+/// This is how `status_changes_between` joins the answers of the windows that
+/// [`StatusChangesQuery::windows`](crate::StatusChangesQuery::windows) gives, for
+/// callers that fetch the windows themselves (`status_changes_in_windows`).
+pub fn merge(answers: impl IntoIterator<Item = StatusChanges>) -> StatusChanges {
     let mut orders: Vec<StatusChange> = Vec::new();
     let mut positions: HashMap<u64, usize> = HashMap::new();
     for change in answers.into_iter().flat_map(|answer| answer.orders) {

@@ -41,7 +41,6 @@ fn hostile_order_references_are_refused() {
         "12#x",
         "%2e%2e",
         "12%2F34",
-        "12 34",
         "",
         "１２３",
         "ＡＢＣ",
@@ -55,6 +54,8 @@ fn hostile_order_references_are_refused() {
     }
     // Surrounding whitespace (a line read from a file) is not part of the reference.
     assert_eq!(OrderRef::parse(" 123\n").unwrap().as_str(), "123");
+    // Spaces and colons between hex pairs, as certificates are printed, are dropped.
+    assert_eq!(OrderRef::parse("0f:da 12").unwrap().as_str(), "0FDA12");
 }
 
 #[test]
@@ -135,6 +136,35 @@ fn status_change_windows_over_seven_days_or_empty_are_refused_before_sending() {
     let (result, _) = both!(Fake::always(200, "{}"), config(), |client| client
         .status_changes(&StatusChangesQuery::last_minutes(10_080)));
     assert!(result.is_ok(), "exactly 7 days is allowed");
+}
+
+#[test]
+fn every_documented_report_filter_is_sent_encoded() {
+    let query = ReportQuery::new()
+        .limit(3)
+        .status(OrderStatus::Issued)
+        .common_name("*.example.org")
+        .valid_till("2026-07-01...2026-07-31")
+        .product_name_id("ssl_plus")
+        .organization_id(112_233)
+        .container_id(5);
+    let (result, fake) = both!(
+        Fake::always(200, fixture("report/seed_limit3.csv")),
+        config(),
+        |client| client.order_report(&query)
+    );
+    assert!(result.is_ok());
+    let first = fake.requests()[0].lines().next().unwrap().to_owned();
+    assert!(
+        first.ends_with(
+            "/report/order?limit=3&offset=0&filters%5Bstatus%5D=issued\
+             &filters%5Bcommon_name%5D=%2A.example.org\
+             &filters%5Bvalid_till%5D=2026-07-01...2026-07-31\
+             &filters%5Bproduct_name_id%5D=ssl_plus\
+             &filters%5Borganization_id%5D=112233&filters%5Bcontainer_id%5D=5"
+        ),
+        "{first}"
+    );
 }
 
 #[test]

@@ -130,11 +130,18 @@ impl Api {
         call!(self, |client| client.status_changes(query))
     }
 
-    pub fn status_changes_between(
+    /// The answer for each window as it comes, in order: one at a time on the blocking
+    /// backend, up to the configured concurrency at once on the async one.
+    pub fn status_changes_in_windows(
         &self,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<StatusChanges, Error> {
-        call!(self, |client| client.status_changes_between(from, to))
+        windows: Vec<StatusChangesQuery>,
+    ) -> Box<dyn Iterator<Item = Result<StatusChanges, Error>> + '_> {
+        match self {
+            Api::Blocking(client) => Box::new(client.status_changes_in_windows(windows)),
+            Api::Async { client, runtime } => {
+                let mut answers = Box::pin(client.status_changes_in_windows(windows));
+                Box::new(std::iter::from_fn(move || runtime.block_on(answers.next())))
+            }
+        }
     }
 }

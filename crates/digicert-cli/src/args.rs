@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// Inventory, audit and watch DigiCert CertCentral certificate orders.
@@ -17,6 +17,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// CertCentral API key (never printed).
     #[arg(long, env = "DIGICERT_API_KEY", hide_env_values = true, global = true)]
@@ -93,6 +94,10 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The order report: one page, every page (--all), or an exported CSV file (--input).
+    #[command(after_help = "Examples:
+  digicert report --all --format csv > orders.csv
+  digicert report --status issued --common-name www.example.com
+  digicert report --input exported.csv --format json")]
     Report {
         /// Orders per page (1-1000).
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -103,14 +108,19 @@ pub enum Command {
         /// Every page, written as pages arrive.
         #[arg(long)]
         all: bool,
-        /// Only orders with this status (issued, pending, revoked, ...).
+        /// Only orders with this status (issued, pending, revoked, ...), in any case.
         #[arg(long)]
         status: Option<String>,
+        #[command(flatten)]
+        filters: ReportFilters,
         /// Read an order report CSV exported from CertCentral ("-" for stdin) instead of calling the API.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["all", "limit", "offset"])]
         input: Option<PathBuf>,
     },
     /// Orders placed by sub-accounts.
+    #[command(after_help = "Examples:
+  digicert subaccount-orders --limit 20
+  digicert subaccount-orders --all --format jsonl > subaccount-orders.jsonl")]
     SubaccountOrders {
         /// Orders per page (1-1000).
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -123,16 +133,27 @@ pub enum Command {
         all: bool,
     },
     /// One order, by order id, certificate thumbprint or serial number.
+    #[command(after_help = "Examples:
+  digicert order 123456
+  digicert order 21:B7:4C:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:01
+  digicert order --format json 0a1b2c3d4e5f60718293a4b5c6d7e8f9")]
     Order {
-        /// Order id, thumbprint or serial number.
+        /// Order id, thumbprint or serial number; any case, colons and spaces allowed.
         reference: String,
     },
     /// The reissues of an order.
+    #[command(after_help = "Examples:
+  digicert reissues 123456
+  digicert reissues 123456 --format json")]
     Reissues {
         /// Order id.
         order_id: u64,
     },
     /// Orders whose status changed in a window; ranges over 7 days are split and merged.
+    #[command(after_help = "Examples:
+  digicert status-changes --minutes 60
+  digicert status-changes --from 2024-05-01 --to 2024-06-01
+  digicert status-changes --from 2024-05-01T12:00:00Z      # until now")]
     #[command(group(ArgGroup::new("window").required(true).multiple(true).args(["minutes", "seconds", "from"])))]
     StatusChanges {
         /// The last N minutes (at most 10080).
@@ -141,26 +162,94 @@ pub enum Command {
         /// The last S seconds, or S seconds more with --minutes.
         #[arg(long, conflicts_with = "from")]
         seconds: Option<u32>,
-        /// Start of a range, RFC 3339 (2024-05-01T00:00:00Z).
-        #[arg(long, requires = "to", value_parser = rfc3339)]
+        /// Start of a range: RFC 3339 (2024-05-01T00:00:00Z), or a date (2024-05-01) for
+        /// midnight UTC.
+        #[arg(long, value_name = "TIME", value_parser = date_or_rfc3339)]
         from: Option<DateTime<FixedOffset>>,
-        /// End of the range, RFC 3339.
-        #[arg(long, requires = "from", value_parser = rfc3339)]
+        /// End of the range, as --from [default: now].
+        #[arg(long, value_name = "TIME", requires = "from", value_parser = date_or_rfc3339)]
         to: Option<DateTime<FixedOffset>>,
     },
     /// Issued orders whose certificate expires within N days, soonest first (from the report).
+    #[command(after_help = "Examples:
+  digicert expiring --days 30
+  digicert expiring --days 14 --include-expired --format csv
+  digicert -q expiring --days 7 --fail-if-any || mail -s 'certificates expiring' pki@example.com")]
     Expiring {
-        /// Days from today.
+        /// Days from today (UTC).
         #[arg(long)]
         days: u32,
+        /// Also list certificates that have already expired (days_left below 0).
+        #[arg(long)]
+        include_expired: bool,
+        /// Exit 3 when any order is listed: for cron or a monitoring check.
+        #[arg(long)]
+        fail_if_any: bool,
         /// Read an exported order report CSV ("-" for stdin) instead of calling the API.
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
     },
+    /// Shell completions for digicert, written to stdout.
+    #[command(after_help = "Examples:
+  digicert completions bash > ~/.local/share/bash-completion/completions/digicert
+  digicert completions zsh > ~/.zfunc/_digicert
+  digicert completions fish > ~/.config/fish/completions/digicert.fish")]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// The manual page of digicert (roff), written to stdout.
+    #[command(after_help = "Examples:
+  digicert man > digicert.1 && man ./digicert.1
+  digicert man | gzip > /usr/local/share/man/man1/digicert.1.gz")]
+    Man,
 }
 
-/// Reads an RFC 3339 date-time.
-fn rfc3339(value: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(value)
-        .map_err(|err| format!("not an RFC 3339 date-time ({err}), e.g. 2024-05-01T00:00:00Z"))
+/// The order report's server-side filters, each sent as `filters[name]`.
+// The field docs are `--help` text, where `filters[common_name]` is the API's name, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
+#[derive(Debug, Default, Args)]
+pub struct ReportFilters {
+    /// Only orders for this common name (filters[common_name]).
+    #[arg(long, value_name = "NAME", conflicts_with = "input")]
+    pub common_name: Option<String>,
+    /// Only orders expiring on a date or in a range: 2026-07-01 or 2026-07-01...2026-07-31
+    /// (filters[valid_till]).
+    #[arg(long, value_name = "DATE[...DATE]", value_parser = date_or_range, conflicts_with = "input")]
+    pub valid_till: Option<String>,
+    /// Only orders for this product, such as ssl_plus (filters[product_name_id]).
+    #[arg(long, value_name = "NAME_ID", conflicts_with = "input")]
+    pub product_name_id: Option<String>,
+    /// Only orders of this organization (filters[organization_id]).
+    #[arg(long, value_name = "ID", conflicts_with = "input")]
+    pub organization_id: Option<u64>,
+    /// Only orders of this container, or division (filters[container_id]).
+    #[arg(long, value_name = "ID", conflicts_with = "input")]
+    pub container_id: Option<u64>,
+}
+
+/// Reads an RFC 3339 date-time, or a date alone as midnight UTC.
+pub fn date_or_rfc3339(value: &str) -> Result<DateTime<FixedOffset>, String> {
+    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(date.and_time(NaiveTime::MIN).and_utc().fixed_offset());
+    }
+    DateTime::parse_from_rfc3339(value).map_err(|err| {
+        format!(
+            "not an RFC 3339 date-time ({err}) or a date: e.g. 2024-05-01T00:00:00Z or 2024-05-01"
+        )
+    })
+}
+
+/// Checks a `valid_till` filter: a date, or two joined by `...`.
+fn date_or_range(value: &str) -> Result<String, String> {
+    let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok();
+    let valid = match value.split_once("...") {
+        Some((from, to)) => date(from) && date(to),
+        None => date(value),
+    };
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err("not a date or a range of dates: e.g. 2026-07-01 or 2026-07-01...2026-07-31".to_owned())
+    }
 }

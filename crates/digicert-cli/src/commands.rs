@@ -5,14 +5,17 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
 use chrono::{Days, NaiveDate, Utc};
+use clap::CommandFactory;
 use digicert_api::model::{OrderStatus, ReportReader, ReportRow, ReportWriter};
-use digicert_api::{OrderRef, ReportQuery, StatusChangesQuery, SubaccountOrdersQuery};
+use digicert_api::{
+    OrderRef, ReportQuery, StatusChangesQuery, SubaccountOrdersQuery, merge_status_changes,
+};
 
 use crate::api::Api;
-use crate::args::{Cli, Command, Format};
+use crate::args::{Backend, Cli, Command, Format, ReportFilters};
 use crate::connect::connect;
 use crate::error::CliError;
-use crate::output::{ListWriter, write_list, write_one};
+use crate::output::{ExpiringOrder, ListWriter, write_list, write_one};
 use crate::progress;
 
 /// Output buffer size: large writes keep a big report fast.
@@ -22,21 +25,44 @@ const OUTPUT_BUFFER: usize = 256 * 1024;
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let format = cli.global.format;
     let quiet = cli.global.quiet;
-    let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
     match cli.command {
+        Command::Completions { shell } => {
+            // Generated into memory: clap_complete panics on a failed write (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "digicert", &mut script);
+            out.write_all(&script)?;
+            Ok(out.flush()?)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            Ok(out.flush()?)
+        }
         Command::Report {
             input: Some(path),
             status,
             ..
-        } => convert_report(&path, status.as_deref(), format, out),
+        } => {
+            let status = status.map(|text| status_filter(&text, quiet));
+            convert_report(&path, status.as_ref(), format, out)
+        }
         Command::Expiring {
             days,
+            include_expired,
+            fail_if_any,
             input: Some(path),
         } => {
-            let rows = expiring(read_report(&path)?, days, today())?;
-            write_list(format, rows.into_iter().map(Ok::<_, CliError>), out).map(drop)
+            let found = expiring(read_report(&path)?, days, include_expired, today())?;
+            write_expiring(found, days, include_expired, fail_if_any, format, out)
         }
         command => {
+            if cli.global.concurrency.is_some() && cli.global.backend == Backend::Blocking {
+                warn(
+                    quiet,
+                    "--concurrency has no effect with --backend blocking, which sends one \
+                     request at a time; use --backend async for pages in flight at once",
+                );
+            }
             let connection = connect(&cli.global)?;
             run_api(&connection.api, command, format, quiet, out)
         }
@@ -57,11 +83,12 @@ fn run_api(
             offset,
             all,
             status,
+            filters,
             input: _,
         } => {
-            let mut query = ReportQuery::new().limit(limit).offset(offset);
+            let mut query = report_query(filters).limit(limit).offset(offset);
             if let Some(status) = status {
-                query = query.status(OrderStatus::from(status.as_str()));
+                query = query.status(status_filter(&status, quiet));
             }
             if all {
                 let bar = progress::counter(quiet, "orders");
@@ -70,25 +97,41 @@ fn run_api(
                 bar.finish_and_clear();
                 written.map(drop)
             } else {
-                write_list(
-                    format,
-                    api.order_report(&query)?.into_iter().map(Ok::<_, CliError>),
-                    out,
-                )
-                .map(drop)
+                let rows = api.order_report(&query)?;
+                let shown = rows.len();
+                write_list(format, rows.into_iter().map(Ok::<_, CliError>), out)?;
+                if !quiet && shown == limit as usize && more_report_rows(api, &query) {
+                    note(&format!(
+                        "showing {} orders from offset {offset}; more exist: use --all for \
+                         every page, or --offset {} for the next one",
+                        thousands(shown as u64),
+                        offset + u64::from(limit)
+                    ));
+                }
+                Ok(())
             }
         }
         Command::SubaccountOrders { limit, offset, all } => {
             let query = SubaccountOrdersQuery::new().limit(limit).offset(offset);
             if all {
-                let bar = progress::counter(quiet, "orders");
+                let bar = subaccount_progress(api, quiet, offset);
                 let orders = api.subaccount_orders_all(query).inspect(|_| bar.inc(1));
                 let written = write_list(format, orders, out);
                 bar.finish_and_clear();
                 written.map(drop)
             } else {
                 let page = api.subaccount_orders(&query)?;
-                write_list(format, page.orders.into_iter().map(Ok::<_, CliError>), out).map(drop)
+                let shown = page.orders.len() as u64;
+                let total = page.page.as_ref().map(|page| page.total);
+                write_list(format, page.orders.into_iter().map(Ok::<_, CliError>), out)?;
+                if let Some(total) = total.filter(|total| !quiet && offset + shown < *total) {
+                    note(&format!(
+                        "showing {} of {} orders; use --all for every page",
+                        thousands(shown),
+                        thousands(total)
+                    ));
+                }
+                Ok(())
             }
         }
         Command::Order { reference } => {
@@ -110,14 +153,28 @@ fn run_api(
             from,
             to,
         } => {
-            let changes = match (from, to, minutes) {
-                (Some(from), Some(to), _) => {
-                    api.status_changes_between(from.to_utc(), to.to_utc())?
+            let changes = match (from, minutes) {
+                (Some(from), _) => {
+                    let to = to.map_or_else(Utc::now, |to| to.to_utc());
+                    let windows = StatusChangesQuery::windows(from.to_utc(), to)?;
+                    let bar = if windows.len() > 1 {
+                        progress::bar(quiet, windows.len() as u64, "7-day windows")
+                    } else {
+                        indicatif::ProgressBar::hidden()
+                    };
+                    let answers = api
+                        .status_changes_in_windows(windows)
+                        .inspect(|_| bar.inc(1))
+                        .collect::<Result<Vec<_>, _>>();
+                    bar.finish_and_clear();
+                    merge_status_changes(answers?)
                 }
-                (_, _, Some(minutes)) => api.status_changes(
+                (None, Some(minutes)) => api.status_changes(
                     &StatusChangesQuery::last_minutes(minutes).and_seconds(seconds.unwrap_or(0)),
                 )?,
-                _ => api.status_changes(&StatusChangesQuery::last_seconds(seconds.unwrap_or(0)))?,
+                (None, None) => {
+                    api.status_changes(&StatusChangesQuery::last_seconds(seconds.unwrap_or(0)))?
+                }
             };
             write_list(
                 format,
@@ -126,16 +183,148 @@ fn run_api(
             )
             .map(drop)
         }
-        Command::Expiring { days, input: _ } => {
+        Command::Expiring {
+            days,
+            include_expired,
+            fail_if_any,
+            input: _,
+        } => {
+            // Expired certificates may be `issued` or `expired` orders: ask for both then.
+            let query = if include_expired {
+                ReportQuery::new()
+            } else {
+                ReportQuery::new().status(OrderStatus::Issued)
+            };
             let bar = progress::counter(quiet, "orders read");
-            let rows = api
-                .order_report_all(ReportQuery::new().status(OrderStatus::Issued))
-                .inspect(|_| bar.inc(1));
-            let expiring = expiring(rows, days, today());
+            let rows = api.order_report_all(query).inspect(|_| bar.inc(1));
+            let found = expiring(rows, days, include_expired, today());
             bar.finish_and_clear();
-            write_list(format, expiring?.into_iter().map(Ok::<_, CliError>), out).map(drop)
+            write_expiring(found?, days, include_expired, fail_if_any, format, out)
         }
+        Command::Completions { .. } | Command::Man => Ok(()),
     }
+}
+
+/// A report query with the server-side filters the line gives.
+fn report_query(filters: ReportFilters) -> ReportQuery {
+    let ReportFilters {
+        common_name,
+        valid_till,
+        product_name_id,
+        organization_id,
+        container_id,
+    } = filters;
+    let mut query = ReportQuery::new();
+    if let Some(common_name) = common_name {
+        query = query.common_name(common_name);
+    }
+    if let Some(valid_till) = valid_till {
+        query = query.valid_till(valid_till);
+    }
+    if let Some(product_name_id) = product_name_id {
+        query = query.product_name_id(product_name_id);
+    }
+    if let Some(organization_id) = organization_id {
+        query = query.organization_id(organization_id);
+    }
+    if let Some(container_id) = container_id {
+        query = query.container_id(container_id);
+    }
+    query
+}
+
+/// A status as typed, in any case; a status this version does not know is warned
+/// about and used as given (CertCentral adds statuses), in lower case.
+fn status_filter(text: &str, quiet: bool) -> OrderStatus {
+    let status = OrderStatus::from(text.trim().to_ascii_lowercase().as_str());
+    if status.is_unknown() {
+        warn(
+            quiet,
+            &format!(
+                "`{}` is not an order status this version knows ({}); using it as given",
+                status.as_str(),
+                OrderStatus::KNOWN.join(", ")
+            ),
+        );
+    }
+    status
+}
+
+/// Whether the report has a row after the page `query` asked for (one more request).
+fn more_report_rows(api: &Api, query: &ReportQuery) -> bool {
+    let next = query
+        .clone()
+        .offset(query.start() + u64::from(query.page_size()))
+        .limit(1);
+    api.order_report(&next).is_ok_and(|rows| !rows.is_empty())
+}
+
+/// Progress for every sub-account order: the total is known from a one-order page,
+/// asked only when a person is watching.
+fn subaccount_progress(api: &Api, quiet: bool, offset: u64) -> indicatif::ProgressBar {
+    let counter = progress::counter(quiet, "orders");
+    if counter.is_hidden() {
+        return counter;
+    }
+    let total = api
+        .subaccount_orders(&SubaccountOrdersQuery::new().limit(1))
+        .ok()
+        .and_then(|page| page.page)
+        .map(|page| page.total.saturating_sub(offset));
+    match total {
+        Some(total) => {
+            counter.finish_and_clear();
+            progress::bar(quiet, total, "orders")
+        }
+        None => counter,
+    }
+}
+
+/// A warning on stderr, unless `-q`.
+fn warn(quiet: bool, message: &str) {
+    if !quiet {
+        eprintln!("warning: {message}");
+    }
+}
+
+/// A note on stderr (the caller checks `-q`).
+fn note(message: &str) {
+    eprintln!("note: {message}");
+}
+
+/// A count with thousands separators: 2,500.
+fn thousands(count: u64) -> String {
+    let digits = count.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// Writes the orders `expiring` found; with `fail_if_any`, finding any is exit 3.
+fn write_expiring(
+    found: Vec<ExpiringOrder>,
+    days: u32,
+    include_expired: bool,
+    fail_if_any: bool,
+    format: Format,
+    out: impl Write,
+) -> Result<(), CliError> {
+    let count = found.len();
+    write_list(format, found.into_iter().map(Ok::<_, CliError>), out)?;
+    if fail_if_any && count > 0 {
+        return Err(CliError::Found(format!(
+            "{} order{} expiring within {days} days{} (--fail-if-any)",
+            thousands(count as u64),
+            if count == 1 { "" } else { "s" },
+            if include_expired { " or expired" } else { "" }
+        )));
+    }
+    Ok(())
 }
 
 /// Rows of an exported report file, or of stdin for `-`.
@@ -143,11 +332,25 @@ fn read_report(path: &Path) -> Result<ReportReader<Box<dyn Read>>, CliError> {
     let input: Box<dyn Read> = if path == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
-        Box::new(File::open(path).map_err(|err| {
-            io::Error::new(err.kind(), format!("cannot read {}: {err}", path.display()))
-        })?)
+        Box::new(open_input(path)?)
     };
     Ok(ReportReader::new(input)?)
+}
+
+/// Opens an `--input` file; a file that cannot be opened is refused input (exit 2),
+/// with its path and the reason.
+fn open_input(path: &Path) -> Result<File, CliError> {
+    let refused = |reason: String| CliError::Usage(format!("--input {}: {reason}", path.display()));
+    let reason = |err: io::Error| match err.kind() {
+        io::ErrorKind::NotFound => "no such file".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => err.to_string(),
+    };
+    let metadata = std::fs::metadata(path).map_err(|err| refused(reason(err)))?;
+    if metadata.is_dir() {
+        return Err(refused("is a directory".to_owned()));
+    }
+    File::open(path).map_err(|err| refused(reason(err)))
 }
 
 /// Writes an exported report in `format`, keeping only `status` rows if given.
@@ -156,22 +359,21 @@ fn read_report(path: &Path) -> Result<ReportReader<Box<dyn Read>>, CliError> {
 /// flat memory and allocates almost nothing per row.
 fn convert_report(
     path: &Path,
-    status: Option<&str>,
+    wanted: Option<&OrderStatus>,
     format: Format,
     out: impl Write,
 ) -> Result<(), CliError> {
     let mut reader = read_report(path)?;
     if format == Format::Csv {
-        return copy_report(&mut reader, status, out);
+        return copy_report(&mut reader, wanted.map(OrderStatus::as_str), out);
     }
-    let wanted = status.map(OrderStatus::from);
     let mut writer = ListWriter::<_, ReportRow>::new(format, out)?;
     let Some(mut row) = reader.read_row()? else {
         writer.finish()?;
         return Ok(());
     };
     loop {
-        if wanted.as_ref().is_none_or(|wanted| row.status == *wanted) {
+        if wanted.is_none_or(|wanted| row.status == *wanted) {
             writer.item(&row)?;
         }
         if !reader.read_row_into(&mut row)? {
@@ -207,12 +409,14 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// Issued orders whose certificate expires from `today` to `days` later, soonest first.
+/// Issued orders whose certificate expires from `today` to `days` later, soonest first;
+/// with `include_expired`, also those (issued or expired) whose certificate expired before.
 fn expiring<E>(
     rows: impl Iterator<Item = Result<ReportRow, E>>,
     days: u32,
+    include_expired: bool,
     today: NaiveDate,
-) -> Result<Vec<ReportRow>, CliError>
+) -> Result<Vec<ExpiringOrder>, CliError>
 where
     CliError: From<E>,
 {
@@ -222,14 +426,20 @@ where
     let mut found = Vec::new();
     for row in rows {
         let row = row?;
-        let expires_in_window = row
-            .valid_till
-            .is_some_and(|till| till >= today && till <= until);
-        if row.status == OrderStatus::Issued && expires_in_window {
-            found.push(row);
+        let Some(till) = row.valid_till else {
+            continue;
+        };
+        let wanted = match row.status {
+            OrderStatus::Issued => till <= until && (include_expired || till >= today),
+            OrderStatus::Expired => include_expired && till <= until,
+            _ => false,
+        };
+        if wanted {
+            let days_left = (till - today).num_days();
+            found.push(ExpiringOrder { days_left, row });
         }
     }
-    found.sort_by_key(|row| (row.valid_till, row.order_id));
+    found.sort_by_key(|order| (order.row.valid_till, order.row.order_id));
     Ok(found)
 }
 
@@ -262,8 +472,37 @@ mod tests {
             row(7, "issued", Some("2026-12-23")),
             row(8, "issued", Some("2026-12-20")),
         ];
-        let found = expiring(rows.into_iter().map(Ok::<_, CliError>), 30, today).unwrap();
-        let ids: Vec<u64> = found.iter().map(|r| r.order_id).collect();
+        let found = expiring(
+            rows.clone().into_iter().map(Ok::<_, CliError>),
+            30,
+            false,
+            today,
+        )
+        .unwrap();
+        let ids: Vec<u64> = found.iter().map(|r| r.row.order_id).collect();
         assert_eq!(ids, [2, 1, 8, 7]);
+        let days_left: Vec<i64> = found.iter().map(|r| r.days_left).collect();
+        assert_eq!(days_left, [0, 27, 27, 30]);
+        // With the expired: order 4 (issued, expired yesterday) and 9 (expired), not 3 (revoked).
+        let mut rows = rows;
+        rows.push(row(9, "expired", Some("2026-01-05")));
+        rows.push(row(10, "expired", Some("2027-01-05")));
+        let found = expiring(rows.into_iter().map(Ok::<_, CliError>), 30, true, today).unwrap();
+        let ids: Vec<u64> = found.iter().map(|r| r.row.order_id).collect();
+        assert_eq!(ids, [9, 4, 2, 1, 8, 7]);
+        assert_eq!(found[1].days_left, -1);
+    }
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        for (count, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (2500, "2,500"),
+            (1234567, "1,234,567"),
+        ] {
+            assert_eq!(thousands(count), text);
+        }
     }
 }

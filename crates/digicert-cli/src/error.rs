@@ -20,13 +20,18 @@ pub enum CliError {
     /// Reading input or writing output failed (exit 1).
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The command ran and found what `--fail-if-any` asks to fail on (exit 3).
+    #[error("{0}")]
+    Found(String),
 }
 
 impl CliError {
-    /// 2 for usage and refused input, 1 for everything that went wrong afterwards.
+    /// 2 for usage and refused input, 3 for findings `--fail-if-any` fails on, 1 for
+    /// everything that went wrong afterwards.
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Self::Usage(_) | Self::Api(digicert_api::Error::InvalidInput(_)) => ExitCode::from(2),
+            Self::Found(_) => ExitCode::from(3),
             _ => ExitCode::from(1),
         }
     }

@@ -2,6 +2,9 @@
 //!
 //! Only this program's and the client's own events are shown (the HTTP
 //! libraries' `log` records are not bridged in), and none of them carries the key.
+//! Colours only when stderr is a terminal, so a log file or a pipe gets plain text.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -19,5 +22,6 @@ pub fn init(verbose: u8, quiet: bool) {
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

@@ -1,7 +1,7 @@
 //! `digicert`: inventory, audit and watch DigiCert CertCentral certificate orders.
 //!
 //! Exit codes: 0 success; 1 an API, network or decode error; 2 bad usage or
-//! input refused before any request.
+//! input refused before any request; 3 `--fail-if-any` found something.
 
 // The doc comments on the arguments are clap's `--help` text, where a URL in
 // angle brackets would print the brackets.
@@ -29,6 +29,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of our output went away (`digicert ... | head`): not a failure.
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        // Not a failure of the command: what it found is already on stdout.
+        Err(err @ error::CliError::Found(_)) => {
+            eprintln!("digicert: {err}");
+            err.exit_code()
+        }
         Err(err) => {
             eprintln!("error: {err}");
             err.exit_code()

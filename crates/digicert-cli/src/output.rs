@@ -3,8 +3,10 @@
 use std::io::{self, Write};
 use std::marker::PhantomData;
 
+use chrono::{DateTime, FixedOffset, SecondsFormat};
 use digicert_api::model::{
-    OrderInfo, ReissuedCertificate, ReportRow, ReportWriter, StatusChange, SubaccountOrder,
+    CustomField, OrderInfo, ReissuedCertificate, ReportRow, ReportWriter, StatusChange,
+    SubaccountOrder,
 };
 use serde::Serialize;
 
@@ -221,13 +223,38 @@ fn text<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// A time as every table writes times: RFC 3339 in UTC, to the second (`2026-05-01T08:30:00Z`).
+fn time(value: Option<DateTime<FixedOffset>>) -> String {
+    value
+        .map(|time| time.to_utc().to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Custom fields as a person reads them: `label=value; label=value` (the CSV keeps the
+/// API's own encoding).
+fn custom_fields(fields: &[CustomField]) -> String {
+    fields
+        .iter()
+        .map(|field| {
+            let label = field
+                .label
+                .clone()
+                .or_else(|| field.metadata_id.map(|id| format!("#{id}")))
+                .unwrap_or_default();
+            format!("{label}={}", field.value.as_deref().unwrap_or_default())
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl Listed for ReportRow {
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("status", 14),
         ("valid_till", 10),
         ("product_name_id", 20),
-        ("common_name", 60),
+        ("common_name", 40),
+        ("metadata", 60),
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -237,6 +264,7 @@ impl Listed for ReportRow {
             text(self.valid_till),
             text(self.product_name_id.as_deref()),
             text(self.common_name.as_deref()),
+            custom_fields(&self.metadata),
         ]
     }
 
@@ -253,13 +281,45 @@ impl Listed for ReportRow {
     }
 }
 
+/// An order of `expiring`: the report row, and the days left until its certificate expires.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpiringOrder {
+    /// Days from today (UTC) to `valid_till`; below 0 once expired.
+    pub days_left: i64,
+    /// The order's report row, its columns beside `days_left` in JSON.
+    #[serde(flatten)]
+    pub row: ReportRow,
+}
+
+impl Listed for ExpiringOrder {
+    const COLUMNS: &'static [Column] = &[
+        ("order_id", 10),
+        ("days_left", 9),
+        ("valid_till", 10),
+        ("status", 14),
+        ("product_name_id", 20),
+        ("common_name", 60),
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.row.order_id.to_string(),
+            self.days_left.to_string(),
+            text(self.row.valid_till),
+            self.row.status.to_string(),
+            text(self.row.product_name_id.as_deref()),
+            text(self.row.common_name.as_deref()),
+        ]
+    }
+}
+
 impl Listed for SubaccountOrder {
     const COLUMNS: &'static [Column] = &[
-        ("id", 10),
+        ("order_id", 10),
         ("status", 14),
         ("account_id", 10),
-        ("product", 20),
-        ("date_created", 25),
+        ("product_name_id", 20),
+        ("date_created", 20),
         ("common_name", 60),
     ];
 
@@ -269,7 +329,7 @@ impl Listed for SubaccountOrder {
             self.status.to_string(),
             text(self.subaccount.as_ref().and_then(|s| s.account_id)),
             text(self.product.as_ref().and_then(|p| p.name_id.as_deref())),
-            text(self.date_created.map(|d| d.to_rfc3339())),
+            time(self.date_created),
             text(
                 self.certificate
                     .as_ref()
@@ -281,16 +341,18 @@ impl Listed for SubaccountOrder {
 
 impl Listed for OrderInfo {
     const COLUMNS: &'static [Column] = &[
-        ("id", 10),
+        ("order_id", 10),
         ("status", 14),
         ("common_name", 40),
         ("dns_names", 40),
-        ("product", 20),
+        ("product_name_id", 20),
+        ("date_created", 20),
         ("valid_from", 10),
         ("valid_till", 10),
         ("thumbprint", 40),
         ("serial_number", 32),
-        ("organization", 40),
+        ("organization_name", 40),
+        ("custom_fields", 60),
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -303,21 +365,25 @@ impl Listed for OrderInfo {
                 .map(|c| c.dns_names.join(","))
                 .unwrap_or_default(),
             text(self.product.as_ref().and_then(|p| p.name_id.as_deref())),
+            time(self.date_created),
             text(certificate.and_then(|c| c.valid_from)),
             text(certificate.and_then(|c| c.valid_till)),
             text(certificate.and_then(|c| c.thumbprint.as_deref())),
             text(certificate.and_then(|c| c.serial_number.as_deref())),
             text(self.organization.as_ref().and_then(|o| o.name.as_deref())),
+            custom_fields(&self.custom_fields),
         ]
     }
 }
 
 impl Listed for ReissuedCertificate {
     const COLUMNS: &'static [Column] = &[
-        ("id", 10),
+        ("certificate_id", 14),
         ("status", 14),
-        ("date_created", 25),
+        ("date_created", 20),
         ("valid_till", 10),
+        ("thumbprint", 40),
+        ("serial_number", 32),
         ("common_name", 60),
     ];
 
@@ -325,8 +391,10 @@ impl Listed for ReissuedCertificate {
         vec![
             self.id.to_string(),
             self.status.to_string(),
-            text(self.date_created.map(|d| d.to_rfc3339())),
+            time(self.date_created),
             text(self.valid_till),
+            text(self.thumbprint.as_deref()),
+            text(self.serial_number.as_deref()),
             text(self.common_name.as_deref()),
         ]
     }
@@ -358,5 +426,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "ab…  x y\n");
+    }
+
+    #[test]
+    fn times_are_utc_rfc_3339_and_custom_fields_read_as_label_value() {
+        let denver = DateTime::parse_from_rfc3339("2026-05-01T02:30:00-06:00").unwrap();
+        assert_eq!(time(Some(denver)), "2026-05-01T08:30:00Z");
+        assert_eq!(time(None), "");
+        let fields = [
+            CustomField {
+                metadata_id: Some(7),
+                label: Some("Cost center".into()),
+                value: Some("42".into()),
+            },
+            CustomField {
+                metadata_id: Some(9),
+                label: None,
+                value: Some("x".into()),
+            },
+        ];
+        assert_eq!(custom_fields(&fields), "Cost center=42; #9=x");
     }
 }

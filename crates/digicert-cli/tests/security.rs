@@ -47,7 +47,8 @@ fn an_order_reference_never_changes_the_path_or_query() {
         "%2e%2e",
         "%31",
         "1%00",
-        "1 2",
+        // ("1 2" is no longer refused: spaces and colons between digits are separators
+        // as certificates are printed, dropped before sending; see tests/daily_use.rs.)
         "1;2",
         "1&x=2",
         "-1",

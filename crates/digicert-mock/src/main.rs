@@ -33,7 +33,9 @@ fn main() -> ExitCode {
     let config = match parse(std::env::args().skip(1)) {
         Ok(Some(config)) => config,
         Ok(None) => {
-            println!("{USAGE}");
+            // `digicert-mock --help | head -1` closes the pipe early: not a failure.
+            let mut stdout = std::io::stdout();
+            let _ = writeln!(stdout, "{USAGE}").and_then(|()| stdout.flush());
             return ExitCode::SUCCESS;
         }
         Err(message) => {

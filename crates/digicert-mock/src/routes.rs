@@ -13,11 +13,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use digicert_model::{ApiErrorEntry, ErrorBody, ErrorCode, OrderStatus};
+use digicert_model::{ApiErrorEntry, ErrorBody, ErrorCode};
 use tokio::sync::watch;
 
 use crate::cut::cut_short;
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, ReportFilter};
 use crate::faults::{Action, Faults};
 use crate::log::RequestLog;
 use crate::window::{WindowError, WindowQuery, window};
@@ -258,17 +258,11 @@ impl Params {
 async fn report(State(shared): State<Arc<Shared>>, uri: Uri) -> Result<Response, ApiError> {
     let params = Params::of(&uri)?;
     let (offset, limit) = params.paging()?;
-    let statuses: Vec<OrderStatus> = params
-        .0
-        .iter()
-        .filter(|(key, _)| key == "filters[status]")
-        .flat_map(|(_, value)| value.split(','))
-        .map(|status| OrderStatus::from(status.trim()))
-        .collect();
+    let filter = ReportFilter::from_query(&params.0).map_err(ApiError::bad_request)?;
     let buffer = Vec::with_capacity(limit.min(shared.dataset.len()) * 1200 + 1024);
     let body = shared
         .dataset
-        .write_report(buffer, &statuses, offset, limit)
+        .write_filtered_report(buffer, &filter, offset, limit)
         .map_err(|err| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

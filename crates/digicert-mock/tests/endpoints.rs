@@ -522,3 +522,65 @@ fn binary_prints_its_url_and_serves() {
         .unwrap();
     assert_eq!(status.code(), Some(2));
 }
+
+#[test]
+fn report_filters_by_common_name_product_organization_container_and_expiry() {
+    let (server, client) = start();
+    let every: Vec<ReportRow> = server.dataset().report_rows(&[], 0, usize::MAX).collect();
+    let sample = every
+        .iter()
+        .find(|row| row.status == OrderStatus::Issued)
+        .unwrap();
+    let common_name = sample.common_name.clone().unwrap();
+    let till = sample.valid_till.unwrap();
+    let until = till + chrono::Days::new(5);
+    type Keeps<'a> = Box<dyn Fn(&ReportRow) -> bool + 'a>;
+    let cases: [(String, Keeps<'_>); 5] = [
+        (
+            format!("filters[common_name]={}", common_name.to_uppercase()),
+            Box::new(|row| row.common_name.as_deref() == Some(common_name.as_str())),
+        ),
+        (
+            format!(
+                "filters[product_name_id]={}",
+                sample.product_name_id.as_deref().unwrap()
+            ),
+            Box::new(|row| row.product_name_id == sample.product_name_id),
+        ),
+        (
+            format!(
+                "filters[organization_id]={}&filters[status]=issued",
+                sample.organization_id.unwrap()
+            ),
+            Box::new(|row| {
+                row.organization_id == sample.organization_id && row.status == OrderStatus::Issued
+            }),
+        ),
+        (
+            format!("filters[container_id]={}", sample.container_id.unwrap()),
+            Box::new(|row| row.container_id == sample.container_id),
+        ),
+        (
+            format!("filters[valid_till]={till}...{until}"),
+            Box::new(|row| row.valid_till.is_some_and(|t| t >= till && t <= until)),
+        ),
+    ];
+    for (query, keeps) in &cases {
+        let got = rows(client.ok(&format!("/report/order?{query}")).body());
+        let expected: Vec<ReportRow> = every
+            .iter()
+            .filter(|row| keeps(row))
+            .take(1000)
+            .cloned()
+            .collect();
+        assert!(got.contains(sample), "{query}");
+        assert!(expected.len() < every.len(), "{query}: nothing filtered");
+        assert_eq!(got, expected, "{query}");
+    }
+    assert_error(
+        &client,
+        "/report/order?filters[organization_id]=abc",
+        400,
+        "bad_request_format",
+    );
+}

@@ -22,6 +22,9 @@ macro_rules! open_enum {
         }
 
         impl $name {
+            /// Every value this version knows, as CertCentral writes them.
+            pub const KNOWN: &'static [&'static str] = &[ $( $text, )* ];
+
             /// The value as CertCentral writes it.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -198,6 +201,17 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&status).unwrap(),
             "\"awaiting_magic\""
+        );
+    }
+
+    #[test]
+    fn known_values_are_listed_in_order() {
+        assert_eq!(OrderStatus::KNOWN.len(), 11);
+        assert_eq!(OrderStatus::KNOWN[0], "pending");
+        assert!(
+            OrderStatus::KNOWN
+                .iter()
+                .all(|s| !OrderStatus::from(*s).is_unknown())
         );
     }
 

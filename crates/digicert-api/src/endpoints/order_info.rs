@@ -10,16 +10,23 @@ use crate::error::Error;
 
 /// A reference to an order: its id, or its certificate's thumbprint or serial number.
 ///
-/// Only digits and hex letters are accepted, so a reference can never change
-/// the request path (`../..`, `/`, `?`, `#`, `%` and look-alike characters are refused).
+/// A reference is taken in the spellings people paste: any case, with colons
+/// (`21:b7:4c:...`, as `openssl x509 -fingerprint` prints it) or spaces between
+/// the digits. It is normalized before it is sent: separators removed, hex
+/// letters upper case. After that only digits and hex letters are accepted, so a
+/// reference can never change the request path (`../..`, `/`, `?`, `#`, `%` and
+/// look-alike characters are refused).
 ///
 /// ```
 /// use digicert_api::OrderRef;
 ///
 /// assert!(OrderRef::parse("123456").is_ok());
 /// assert!(OrderRef::parse("0A1B2C3D4E5F60718293A4B5C6D7E8F901234567").is_ok());
+/// assert_eq!(OrderRef::parse("0a:1b:2c:3d")?.as_str(), "0A1B2C3D");
+/// assert_eq!(OrderRef::parse(" 0a 1b 2c 3d ")?.as_str(), "0A1B2C3D");
 /// assert!(OrderRef::parse("../../account").is_err());
 /// assert_eq!(OrderRef::from(42).as_str(), "42");
+/// # Ok::<(), digicert_api::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OrderRef(String);
@@ -28,14 +35,20 @@ pub struct OrderRef(String);
 const MAX_REF_LEN: usize = 128;
 
 impl OrderRef {
-    /// Checks a reference typed by a person or read from a file.
+    /// Checks a reference typed by a person or read from a file, and normalizes
+    /// it: colons and whitespace between digits removed, hex letters upper case.
     pub fn parse(reference: &str) -> Result<Self, Error> {
         let reference = reference.trim();
-        let valid = !reference.is_empty()
-            && reference.len() <= MAX_REF_LEN
-            && reference.bytes().all(|b| b.is_ascii_hexdigit());
+        let normalized: String = reference
+            .chars()
+            .filter(|c| *c != ':' && !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let valid = !normalized.is_empty()
+            && normalized.len() <= MAX_REF_LEN
+            && normalized.bytes().all(|b| b.is_ascii_hexdigit());
         if valid {
-            Ok(Self(reference.to_owned()))
+            Ok(Self(normalized))
         } else {
             let shown: String = reference
                 .chars()
@@ -93,5 +106,44 @@ impl Endpoint for OrderInfoRequest<'_> {
 
     fn decode(&self, body: Vec<u8>) -> Result<OrderInfo, DecodeError> {
         decode_json(&body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn pasted_spellings_normalize_to_one_reference() {
+        let upper = "21B74C0A1B2C3D4E5F60718293A4B5C6D7E8F901";
+        for pasted in [
+            upper,
+            "21b74c0a1b2c3d4e5f60718293a4b5c6d7e8f901",
+            "21:B7:4C:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:01",
+            "21:b7:4c:0a:1b:2c:3d:4e:5f:60:71:82:93:a4:b5:c6:d7:e8:f9:01",
+            "21 B7 4C 0A 1B 2C 3D 4E 5F 60 71 82 93 A4 B5 C6 D7 E8 F9 01",
+            "  21b7 4c0a\t1b2c3d4e5f60718293a4b5c6d7e8f901\n",
+        ] {
+            assert_eq!(
+                OrderRef::parse(pasted).unwrap().as_str(),
+                upper,
+                "{pasted:?}"
+            );
+        }
+        assert_eq!(OrderRef::parse("123456").unwrap().as_str(), "123456");
+    }
+
+    #[test]
+    fn separators_alone_or_other_characters_are_refused() {
+        for bad in [
+            "", ":", " : ", "12-34", "12/34", "../..", "0x12", "12%2F34", "ｆｆ",
+        ] {
+            assert!(OrderRef::parse(bad).is_err(), "{bad:?}");
+        }
+        let long = "ab:".repeat(65);
+        assert!(OrderRef::parse(&long).is_err());
+        assert!(OrderRef::parse(&"ab:".repeat(64)).is_ok());
     }
 }

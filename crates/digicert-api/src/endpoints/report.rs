@@ -19,6 +19,15 @@ pub type ReportPage = ReportReader<Cursor<Vec<u8>>>;
 ///
 /// let query = ReportQuery::new().limit(500).offset(1000).status(OrderStatus::Issued);
 /// assert_eq!(query.page_size(), 500);
+///
+/// // Every filter DigiCert documents has a method; `filter` sends any other.
+/// let query = ReportQuery::new()
+///     .common_name("www.example.com")
+///     .valid_till("2026-07-01...2026-07-31")
+///     .product_name_id("ssl_plus")
+///     .organization_id(112233)
+///     .container_id(5);
+/// assert_eq!(query.filters().len(), 5);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportQuery {
@@ -63,9 +72,35 @@ impl ReportQuery {
         self
     }
 
-    /// Only orders with this status.
+    /// Only orders with this status (`filters[status]`).
     pub fn status(self, status: OrderStatus) -> Self {
         self.filter("status", status.as_str())
+    }
+
+    /// Only orders for this common name (`filters[common_name]`).
+    pub fn common_name(self, common_name: impl Into<String>) -> Self {
+        self.filter("common_name", common_name)
+    }
+
+    /// Only orders whose certificate expires on a date or in a range of dates
+    /// (`filters[valid_till]`): `2026-07-01`, or `2026-07-01...2026-07-31`.
+    pub fn valid_till(self, date_or_range: impl Into<String>) -> Self {
+        self.filter("valid_till", date_or_range)
+    }
+
+    /// Only orders for this product (`filters[product_name_id]`, such as `ssl_plus`).
+    pub fn product_name_id(self, product_name_id: impl Into<String>) -> Self {
+        self.filter("product_name_id", product_name_id)
+    }
+
+    /// Only orders of this organization (`filters[organization_id]`).
+    pub fn organization_id(self, organization_id: u64) -> Self {
+        self.filter("organization_id", organization_id.to_string())
+    }
+
+    /// Only orders of this container, or division (`filters[container_id]`).
+    pub fn container_id(self, container_id: u64) -> Self {
+        self.filter("container_id", container_id.to_string())
     }
 
     /// Rows per page.
@@ -76,6 +111,11 @@ impl ReportQuery {
     /// Rows skipped.
     pub fn start(&self) -> u64 {
         self.offset
+    }
+
+    /// The filters, as `(name, value)` pairs, in the order they were added.
+    pub fn filters(&self) -> &[(String, String)] {
+        &self.filters
     }
 
     /// The same query at another offset.

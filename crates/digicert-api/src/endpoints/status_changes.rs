@@ -66,6 +66,24 @@ impl StatusChangesQuery {
         }
     }
 
+    /// The windows of at most 7 days that cover `from..=to`, oldest first: what
+    /// `status_changes_between` asks, one request each. Refused if `from` is after `to`.
+    ///
+    /// ```
+    /// use chrono::{Duration, Utc};
+    /// use digicert_api::StatusChangesQuery;
+    ///
+    /// let now = Utc::now();
+    /// assert_eq!(StatusChangesQuery::windows(now - Duration::days(20), now)?.len(), 3);
+    /// # Ok::<(), digicert_api::Error>(())
+    /// ```
+    pub fn windows<Tz: TimeZone>(
+        from: DateTime<Tz>,
+        to: DateTime<Tz>,
+    ) -> Result<Vec<StatusChangesQuery>, Error> {
+        split_range(from.with_timezone(&Utc), to.with_timezone(&Utc))
+    }
+
     /// Changes between two instants, both included (whole seconds). The instants
     /// may be in any time zone; they are sent in US Mountain Time, as DigiCert reads them.
     pub fn between<Tz: TimeZone>(from: DateTime<Tz>, to: DateTime<Tz>) -> Self {

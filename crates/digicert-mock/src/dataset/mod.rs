@@ -6,6 +6,7 @@
 //! rows renders in a few milliseconds. Orders are listed newest ID first; the last five are
 //! the example orders of DigiCert's documentation.
 
+mod filter;
 mod generate;
 mod render;
 mod rng;
@@ -20,6 +21,7 @@ use digicert_model::{
     SubaccountOrder, SubaccountOrdersPage,
 };
 
+pub use filter::ReportFilter;
 use generate::{Core, ORDER_ID_BASE, Order, generated_core, generated_order, order_id_in};
 use seeds::{SEED_COUNT, seed_order};
 
@@ -279,6 +281,28 @@ impl Dataset {
             .filter_map(|position| Some(self.order_at(position)?.report_row()))
     }
 
+    /// One page of the order report: the rows `filter` keeps, from `offset`, at most `limit`
+    /// of them. Only a status filter is as cheap as [`Dataset::report_rows`]; the others
+    /// build each row up to the page's end to look at it.
+    pub fn filtered_report_rows<'a>(
+        &'a self,
+        filter: &'a ReportFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Box<dyn Iterator<Item = ReportRow> + 'a> {
+        if !filter.needs_row() {
+            return Box::new(self.report_rows(&filter.statuses, offset, limit));
+        }
+        Box::new(
+            (0..self.cores.len())
+                .filter(move |&position| filter.keeps_status(&self.cores[position].status.model()))
+                .filter_map(|position| Some(self.order_at(position)?.report_row()))
+                .filter(move |row| filter.keeps(row))
+                .skip(offset)
+                .take(limit),
+        )
+    }
+
     /// Writes one page of the order report as CSV (see [`Dataset::report_rows`]) to `output`,
     /// with the model's [`ReportWriter`], and hands `output` back.
     pub fn write_report<W: Write>(
@@ -288,8 +312,21 @@ impl Dataset {
         offset: usize,
         limit: usize,
     ) -> io::Result<W> {
+        let filter = ReportFilter::default().with_statuses(statuses.to_vec());
+        self.write_filtered_report(output, &filter, offset, limit)
+    }
+
+    /// Writes one page of the order report that `filter` keeps as CSV (see
+    /// [`Dataset::filtered_report_rows`]) to `output`, and hands `output` back.
+    pub fn write_filtered_report<W: Write>(
+        &self,
+        output: W,
+        filter: &ReportFilter,
+        offset: usize,
+        limit: usize,
+    ) -> io::Result<W> {
         let mut writer = ReportWriter::new(output)?;
-        for row in self.report_rows(statuses, offset, limit) {
+        for row in self.filtered_report_rows(filter, offset, limit) {
             writer.write_row(&row)?;
         }
         writer.into_inner()

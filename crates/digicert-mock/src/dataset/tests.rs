@@ -344,3 +344,47 @@ fn scales_to_a_hundred_thousand_orders() {
     // Generous bounds: debug builds on a busy machine.
     assert!(built.as_secs() < 5, "{built:?}");
 }
+
+#[test]
+fn report_filters_keep_exactly_the_matching_rows() {
+    let dataset = dataset(1500);
+    let every: Vec<ReportRow> = dataset.report_rows(&[], 0, usize::MAX).collect();
+    let sample = every
+        .iter()
+        .find(|row| row.status == OrderStatus::Issued && row.valid_till.is_some())
+        .unwrap()
+        .clone();
+    let till = sample.valid_till.unwrap();
+    let mut filters = vec![
+        ReportFilter::default()
+            .with_common_name(sample.common_name.clone().unwrap().to_uppercase()),
+        ReportFilter::default().with_statuses(vec![OrderStatus::Issued]),
+    ];
+    let by_product =
+        ReportFilter::default().with_product_name_id(sample.product_name_id.clone().unwrap());
+    let by_org = ReportFilter::default()
+        .with_statuses(vec![OrderStatus::Issued])
+        .with_organization_id(sample.organization_id.unwrap());
+    let by_container = ReportFilter::default().with_container_id(sample.container_id.unwrap());
+    let by_till = ReportFilter::default().with_valid_till(till, till + chrono::Days::new(10));
+    filters.extend([by_product, by_org, by_container, by_till]);
+    for filter in &filters {
+        let expected: Vec<u64> = every
+            .iter()
+            .filter(|row| filter.keeps(row))
+            .map(|row| row.order_id)
+            .collect();
+        assert!(expected.contains(&sample.order_id), "{filter:?}");
+        assert!(expected.len() < every.len(), "{filter:?} keeps everything");
+        let got: Vec<u64> = dataset
+            .filtered_report_rows(filter, 0, usize::MAX)
+            .map(|row| row.order_id)
+            .collect();
+        assert_eq!(got, expected, "{filter:?}");
+        let page: Vec<u64> = dataset
+            .filtered_report_rows(filter, 1, 2)
+            .map(|row| row.order_id)
+            .collect();
+        assert_eq!(page, expected[1..expected.len().min(3)], "{filter:?}");
+    }
+}

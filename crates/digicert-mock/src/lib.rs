@@ -61,7 +61,7 @@ mod routes;
 mod server;
 mod window;
 
-pub use dataset::{Dataset, DatasetConfig};
+pub use dataset::{ChangeRecord, Dataset, DatasetConfig};
 pub use faults::{FaultPlan, Faults, LatencySpike, RateLimit};
 pub use log::RequestRecord;
 pub use raw::RawServer;

@@ -438,11 +438,13 @@ mod tests {
                 metadata_id: Some(7),
                 label: Some("Cost center".into()),
                 value: Some("42".into()),
+                ..Default::default()
             },
             CustomField {
                 metadata_id: Some(9),
                 label: None,
                 value: Some("x".into()),
+                ..Default::default()
             },
         ];
         assert_eq!(custom_fields(&fields), "Cost center=42; #9=x");

@@ -24,6 +24,26 @@ fn report_page(c: &mut Criterion) {
     c.bench_function("1000 report rows, built but not written", |b| {
         b.iter(|| std::hint::black_box(dataset.report_rows(&[], 50_000, 1000).count()));
     });
+    // The same page once 50 orders changed and 50 were placed: the overlay is consulted per
+    // order, so this should cost what the unchanged page costs.
+    let changed = Dataset::new(&config(100_000));
+    let at = changed.reference_time();
+    let ids: Vec<u64> = changed.order_ids().step_by(2_000).collect();
+    for &id in &ids {
+        changed.record_change_at(id, digicert_model::OrderStatus::Revoked, at);
+    }
+    changed.add_orders_at(50, at);
+    c.bench_function(
+        "report page of 1000 rows (offset 50000 of 100000), 100 orders changed",
+        |b| {
+            b.iter(|| {
+                let csv = changed
+                    .write_report(Vec::with_capacity(1 << 20), &[], 50_000, 1000)
+                    .unwrap();
+                std::hint::black_box(csv.len())
+            });
+        },
+    );
     c.bench_function("dataset of 100000 orders", |b| {
         b.iter(|| std::hint::black_box(Dataset::new(&config(100_000)).len()));
     });

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use digicert_api::{Client, Config, Region, blocking};
+#[cfg(feature = "demo")]
 use digicert_mock::{MockConfig, MockServer};
 
 use crate::api::Api;
@@ -14,19 +15,41 @@ use crate::error::CliError;
 pub struct Connection {
     pub api: Api,
     /// Kept alive for as long as the client needs it.
-    _demo: Option<MockServer>,
+    _demo: Option<Demo>,
+}
+
+/// The demo server, when the `demo` feature is compiled in.
+#[cfg(feature = "demo")]
+type Demo = MockServer;
+/// Nothing: this binary has no demo server.
+#[cfg(not(feature = "demo"))]
+type Demo = std::convert::Infallible;
+
+/// Starts the fake CertCentral and a configuration pointing at it.
+#[cfg(feature = "demo")]
+fn start_demo() -> Result<(Config, Demo), CliError> {
+    let server = MockServer::start_background(MockConfig::default())?;
+    tracing::info!(
+        base_url = server.base_url(),
+        orders = server.dataset().len(),
+        "demo CertCentral started"
+    );
+    let config = Config::new(server.api_key()).with_base_url(server.base_url())?;
+    Ok((config, server))
+}
+
+/// Refuses `--demo`: the fake CertCentral was not compiled in.
+#[cfg(not(feature = "demo"))]
+fn start_demo() -> Result<(Config, Demo), CliError> {
+    Err(CliError::Usage(
+        "--demo needs the `demo` feature, which this digicert was built without".to_owned(),
+    ))
 }
 
 /// Builds the client the options ask for.
 pub fn connect(global: &Global) -> Result<Connection, CliError> {
     let (config, demo) = if global.demo {
-        let server = MockServer::start_background(MockConfig::default())?;
-        tracing::info!(
-            base_url = server.base_url(),
-            orders = server.dataset().len(),
-            "demo CertCentral started"
-        );
-        let config = Config::new(server.api_key()).with_base_url(server.base_url())?;
+        let (config, server) = start_demo()?;
         (config, Some(server))
     } else {
         let key = global

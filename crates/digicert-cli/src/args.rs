@@ -51,6 +51,9 @@ pub struct Global {
     /// Read the API key from this file (only its owner may read it).
     #[arg(long, value_name = "PATH", global = true, conflicts_with = "api_key")]
     pub api_key_file: Option<PathBuf>,
+    /// Trust the CA certificates in this PEM file too (a TLS-inspecting proxy's, say).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ca_cert: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,

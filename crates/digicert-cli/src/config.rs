@@ -8,6 +8,7 @@
 //! api_key_file = "~/.config/digicert/us.key"   # or api_key_env = "VAR", or api_key_command = "..."
 //! timeout = 30
 //! concurrency = 4
+//! ca_cert = "~/.config/digicert/proxy-ca.pem"  # optional: a TLS-inspecting proxy's CA
 //! ```
 //!
 //! This module only reads the file and a profile's key; which source wins over which
@@ -51,6 +52,9 @@ pub struct Profile {
     pub timeout: Option<u64>,
     /// Pages in flight at once with the async backend (1-64).
     pub concurrency: Option<u16>,
+    /// A PEM file of CA certificates to trust too (`~` and relative paths as for
+    /// `api_key_file`).
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// CertCentral instances, as the file spells them.
@@ -160,7 +164,10 @@ impl Config {
         let folder = path.parent().unwrap_or(Path::new("."));
         for (name, profile) in &mut config.profiles {
             profile.check(name)?;
-            if let Some(file) = &mut profile.api_key_file {
+            for file in [&mut profile.api_key_file, &mut profile.ca_cert]
+                .into_iter()
+                .flatten()
+            {
                 *file = resolve_path(file, folder);
             }
         }

@@ -7,6 +7,7 @@
 //! | instance | `--base-url`, `--region` | `DIGICERT_BASE_URL` | `base_url`, `region` |
 //! | timeout | `--timeout` | | `timeout` |
 //! | pages in flight | `--concurrency` | | `concurrency` |
+//! | extra CA certificates | `--ca-cert` | | `ca_cert` |
 //!
 //! The environment is read here, not by clap, so that a variable never conflicts with a
 //! flag: the flag simply wins.
@@ -48,6 +49,17 @@ pub fn resolve(global: &Global) -> Result<Config, CliError> {
         .or(profile.and_then(|profile| profile.concurrency))
     {
         config = config.concurrency(usize::from(pages));
+    }
+    let ca_cert = global
+        .ca_cert
+        .as_ref()
+        .or(profile.and_then(|profile| profile.ca_cert.as_ref()));
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|err| CliError::Usage(format!("--ca-cert {}: {err}", path.display())))?;
+        config = config
+            .root_certificates_pem(&pem)
+            .map_err(|err| CliError::Usage(format!("--ca-cert {}: {err}", path.display())))?;
     }
     Ok(config)
 }

@@ -46,6 +46,8 @@
 //! decode failures with their place, and retries exhausted. No message ever
 //! contains the API key.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api_key;
 pub mod blocking;
 mod client;
@@ -72,6 +74,10 @@ pub use error::Error;
 pub use rate_limit::{RateLimit, Window};
 pub use retry::RetryPolicy;
 
+/// The date and time types in this API (`DateTime<Utc>` in
+/// [`Client::status_changes_between`], the model's dates), so callers need not depend on
+/// the same `chrono` version themselves.
+pub use chrono;
 /// The model crate: every type the endpoints return.
 pub use digicert_model as model;
 /// The transport crate: the traits a backend implements.

@@ -3,7 +3,8 @@
 //! TLS is rustls with the ring provider; it trusts the Mozilla (webpki) root set, the
 //! operating system's store ([`TransportConfig::native_roots`]) and any roots added with
 //! [`TransportConfig::with_root_certificates_pem`]; https goes through the proxy that
-//! `HTTPS_PROXY` names, unless `NO_PROXY` lists the host. Gzip bodies are decoded; one shared [`reqwest::Client`] keeps connections alive between requests.
+//! `HTTPS_PROXY` names, unless `NO_PROXY` lists the host. Gzip bodies are decoded;
+//! one shared [`reqwest::Client`] keeps connections alive between requests.
 //! Every HTTP answer, 4xx and 5xx included, comes back as a response; redirects are
 //! not followed; the body is capped at [`TransportConfig::max_response_bytes`] while it
 //! streams in. Futures must run inside a tokio runtime with its timer enabled.
@@ -27,6 +28,7 @@
 //! tokio runtime with time enabled.
 //!
 //! [reqwest]: https://docs.rs/reqwest/0.12
+//! [`reqwest::Client`]: https://docs.rs/reqwest/0.12/reqwest/struct.Client.html
 
 use std::error::Error as StdError;
 use std::io;
@@ -39,6 +41,8 @@ use digicert_transport::{
 };
 
 /// Async transport on one shared [`reqwest::Client`], so connections are reused.
+///
+/// [`reqwest::Client`]: https://docs.rs/reqwest/0.12/reqwest/struct.Client.html
 ///
 /// Cheap to clone: clones share the client and its connection pool.
 #[derive(Debug, Clone)]

@@ -3,7 +3,8 @@
 //! TLS is rustls with the ring provider; it trusts the Mozilla (webpki) root set, the
 //! operating system's store ([`TransportConfig::native_roots`]) and any roots added with
 //! [`TransportConfig::with_root_certificates_pem`]; https goes through the proxy that
-//! `HTTPS_PROXY` names, unless `NO_PROXY` lists the host. Gzip bodies are decoded; one shared [`ureq::Agent`] keeps connections alive between requests.
+//! `HTTPS_PROXY` names, unless `NO_PROXY` lists the host. Gzip bodies are decoded;
+//! one shared [`ureq::Agent`] keeps connections alive between requests.
 //! Every HTTP answer, 4xx and 5xx included, comes back as a response; redirects are
 //! not followed; the body is capped at [`TransportConfig::max_response_bytes`].
 //! Nothing here depends on tokio.
@@ -22,6 +23,7 @@
 //! ```
 //!
 //! [ureq]: https://docs.rs/ureq/3
+//! [`ureq::Agent`]: https://docs.rs/ureq/3/ureq/struct.Agent.html
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -34,6 +36,8 @@ use digicert_transport::{
 use http::Method;
 
 /// Blocking transport on one shared ureq [`ureq::Agent`], so connections are reused.
+///
+/// [`ureq::Agent`]: https://docs.rs/ureq/3/ureq/struct.Agent.html
 ///
 /// Cheap to clone: clones share the agent and its connection pool.
 #[derive(Debug, Clone)]

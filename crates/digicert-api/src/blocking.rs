@@ -60,6 +60,7 @@ impl<T> Clone for Client<T> {
 }
 
 #[cfg(feature = "ureq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 impl Client<digicert_transport_ureq::UreqTransport> {
     /// A client on the ureq backend, with the configuration's timeouts.
     pub fn with_ureq(config: Config) -> Self {

@@ -48,6 +48,7 @@ pub struct Client<T> {
 }
 
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 impl Client<digicert_transport_reqwest::ReqwestTransport> {
     /// A client on the reqwest backend, with the configuration's timeouts.
     pub fn with_reqwest(config: Config) -> Result<Self, Error> {

@@ -128,6 +128,26 @@ impl Config {
         self
     }
 
+    /// Trusts the certificates in `pem` as roots too (a TLS-inspecting proxy's CA, say),
+    /// for the backends the convenience constructors build; the Mozilla roots and the
+    /// operating system's store stay trusted.
+    ///
+    /// Fails with [`Error::InvalidInput`] if `pem` holds no valid certificate.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        self.transport = self
+            .transport
+            .with_root_certificates_pem(pem)
+            .map_err(|err| Error::InvalidInput(err.message().to_owned()))?;
+        Ok(self)
+    }
+
+    /// Whether the backends the convenience constructors build trust the operating
+    /// system's certificate store as well as the bundled Mozilla roots (default `true`).
+    pub fn native_roots(mut self, native_roots: bool) -> Self {
+        self.transport = self.transport.with_native_roots(native_roots);
+        self
+    }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -154,8 +174,16 @@ impl Config {
     }
 
     /// Settings for a backend built from this configuration.
+    ///
+    /// A plain `http` base URL (loopback only) needs no certificates, so the system's store
+    /// is not read for it.
     pub fn transport_config(&self) -> TransportConfig {
-        self.transport.clone().with_user_agent(crate::USER_AGENT)
+        let config = self.transport.clone().with_user_agent(crate::USER_AGENT);
+        if self.base_url.starts_with("http://") {
+            config.with_native_roots(false)
+        } else {
+            config
+        }
     }
 }
 
@@ -234,5 +262,22 @@ mod tests {
         let config = config.max_response_bytes(1000);
         assert_eq!(config.transport_config().max_response_bytes, 1000);
         assert_eq!(config.concurrency(0).page_concurrency(), 1);
+    }
+
+    #[test]
+    fn the_system_store_is_only_read_for_https() {
+        let config = Config::new("k");
+        assert!(config.transport_config().native_roots);
+        assert!(
+            !config
+                .clone()
+                .native_roots(false)
+                .transport_config()
+                .native_roots
+        );
+        let local = config
+            .with_base_url("http://127.0.0.1:1/services/v2")
+            .unwrap();
+        assert!(!local.transport_config().native_roots);
     }
 }

@@ -46,6 +46,8 @@
 //! decode failures with their place, and retries exhausted. No message ever
 //! contains the API key.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api_key;
 pub mod blocking;
 mod client;
@@ -73,10 +75,19 @@ pub use rate_limit::{RateLimit, Window};
 pub use retry::RetryPolicy;
 pub use status_window::merge as merge_status_changes;
 
+/// The date and time types in this API (`DateTime<Utc>` in
+/// [`Client::status_changes_between`], the model's dates), so callers need not depend on
+/// the same `chrono` version themselves.
+pub use chrono;
 /// The model crate: every type the endpoints return.
 pub use digicert_model as model;
 /// The transport crate: the traits a backend implements.
 pub use digicert_transport as transport;
+
+/// The README's examples, compiled and run as doctests so they cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT: &str = concat!("digicert-api/", env!("CARGO_PKG_VERSION"));

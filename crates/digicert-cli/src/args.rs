@@ -19,16 +19,11 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// CertCentral API key (never printed).
-    #[arg(long, env = "DIGICERT_API_KEY", hide_env_values = true, global = true)]
+    /// CertCentral API key (never printed) [env: DIGICERT_API_KEY]
+    #[arg(long, global = true)]
     pub api_key: Option<String>,
-    /// API base URL [default: https://www.digicert.com/services/v2]
-    #[arg(
-        long,
-        env = "DIGICERT_BASE_URL",
-        global = true,
-        conflicts_with = "region"
-    )]
+    /// API base URL [env: DIGICERT_BASE_URL] [default: https://www.digicert.com/services/v2]
+    #[arg(long, global = true, conflicts_with = "region")]
     pub base_url: Option<String>,
     /// CertCentral instance.
     #[arg(long, value_enum, global = true)]
@@ -51,6 +46,15 @@ pub struct Global {
     /// Start the built-in fake CertCentral on loopback and use it; no key needed.
     #[arg(long, global = true, conflicts_with_all = ["base_url", "region"])]
     pub demo: bool,
+    /// Profile of the config file ($XDG_CONFIG_HOME/digicert/config.toml) to use.
+    #[arg(long, value_name = "NAME", env = "DIGICERT_PROFILE", global = true)]
+    pub profile: Option<String>,
+    /// Read the API key from this file (only its owner may read it).
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "api_key")]
+    pub api_key_file: Option<PathBuf>,
+    /// Trust the CA certificates in this PEM file too (a TLS-inspecting proxy's, say).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ca_cert: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,

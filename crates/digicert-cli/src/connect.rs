@@ -3,60 +3,65 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use digicert_api::{Client, Config, Region, blocking};
+use digicert_api::{Client, Config, blocking};
+#[cfg(feature = "demo")]
 use digicert_mock::{MockConfig, MockServer};
 
 use crate::api::Api;
-use crate::args::{self, Backend, Global};
+use crate::args::{Backend, Global};
 use crate::error::CliError;
+use crate::settings;
 
 /// A client, and the demo server it talks to if `--demo` started one.
 pub struct Connection {
     pub api: Api,
     /// Kept alive for as long as the client needs it.
-    _demo: Option<MockServer>,
+    _demo: Option<Demo>,
+}
+
+/// The demo server, when the `demo` feature is compiled in.
+#[cfg(feature = "demo")]
+type Demo = MockServer;
+/// Nothing: this binary has no demo server.
+#[cfg(not(feature = "demo"))]
+type Demo = std::convert::Infallible;
+
+/// Starts the fake CertCentral and a configuration pointing at it.
+#[cfg(feature = "demo")]
+fn start_demo() -> Result<(Config, Demo), CliError> {
+    let server = MockServer::start_background(MockConfig::default())?;
+    tracing::info!(
+        base_url = server.base_url(),
+        orders = server.dataset().len(),
+        "demo CertCentral started"
+    );
+    let config = Config::new(server.api_key()).with_base_url(server.base_url())?;
+    Ok((config, server))
+}
+
+/// Refuses `--demo`: the fake CertCentral was not compiled in.
+#[cfg(not(feature = "demo"))]
+fn start_demo() -> Result<(Config, Demo), CliError> {
+    Err(CliError::Usage(
+        "--demo needs the `demo` feature, which this digicert was built without".to_owned(),
+    ))
 }
 
 /// Builds the client the options ask for.
 pub fn connect(global: &Global) -> Result<Connection, CliError> {
-    let (config, demo) = if global.demo {
-        let server = MockServer::start_background(MockConfig::default())?;
-        tracing::info!(
-            base_url = server.base_url(),
-            orders = server.dataset().len(),
-            "demo CertCentral started"
-        );
-        let config = Config::new(server.api_key()).with_base_url(server.base_url())?;
+    let (mut config, demo) = if global.demo {
+        // The demo reads no config file and no environment: only the flags apply.
+        let (mut config, server) = start_demo()?;
+        if let Some(pages) = global.concurrency {
+            config = config.concurrency(usize::from(pages));
+        }
+        if let Some(seconds) = global.timeout {
+            config = config.timeout(Duration::from_secs(seconds));
+        }
         (config, Some(server))
     } else {
-        let key = global
-            .api_key
-            .as_deref()
-            .filter(|key| !key.trim().is_empty())
-            .ok_or_else(|| {
-                CliError::Usage(
-                    "no API key: pass --api-key or set DIGICERT_API_KEY (or try --demo)".to_owned(),
-                )
-            })?;
-        let mut config = Config::new(key);
-        if let Some(region) = global.region {
-            config = config.region(match region {
-                args::Region::Us => Region::Us,
-                args::Region::Eu => Region::Eu,
-            });
-        }
-        if let Some(url) = &global.base_url {
-            config = config.with_base_url(url)?;
-        }
-        (config, None)
+        (settings::resolve(global)?, None)
     };
-    let mut config = config;
-    if let Some(pages) = global.concurrency {
-        config = config.concurrency(usize::from(pages));
-    }
-    if let Some(seconds) = global.timeout {
-        config = config.timeout(Duration::from_secs(seconds));
-    }
     if global.no_rate_limit {
         config = config.rate_limit(None);
     }

@@ -10,12 +10,14 @@
 mod api;
 mod args;
 mod commands;
+mod config;
 mod connect;
 mod error;
 mod logging;
 mod malloc;
 mod output;
 mod progress;
+mod settings;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,10 @@
 //! An async [`AsyncTransport`] on [reqwest] and tokio, for async programs.
 //!
-//! TLS is rustls with the ring provider and the Mozilla (webpki) root set; gzip bodies
-//! are decoded; one shared [`reqwest::Client`] keeps connections alive between requests.
+//! TLS is rustls with the ring provider; it trusts the Mozilla (webpki) root set, the
+//! operating system's store ([`TransportConfig::native_roots`]) and any roots added with
+//! [`TransportConfig::with_root_certificates_pem`]; https goes through the proxy that
+//! `HTTPS_PROXY` names, unless `NO_PROXY` lists the host. Gzip bodies are decoded;
+//! one shared [`reqwest::Client`] keeps connections alive between requests.
 //! Every HTTP answer, 4xx and 5xx included, comes back as a response; redirects are
 //! not followed; the body is capped at [`TransportConfig::max_response_bytes`] while it
 //! streams in. Futures must run inside a tokio runtime with its timer enabled.
@@ -25,6 +28,7 @@
 //! tokio runtime with time enabled.
 //!
 //! [reqwest]: https://docs.rs/reqwest/0.12
+//! [`reqwest::Client`]: https://docs.rs/reqwest/0.12/reqwest/struct.Client.html
 
 use std::error::Error as StdError;
 use std::io;
@@ -37,6 +41,8 @@ use digicert_transport::{
 };
 
 /// Async transport on one shared [`reqwest::Client`], so connections are reused.
+///
+/// [`reqwest::Client`]: https://docs.rs/reqwest/0.12/reqwest/struct.Client.html
 ///
 /// Cheap to clone: clones share the client and its connection pool.
 #[derive(Debug, Clone)]
@@ -61,8 +67,22 @@ impl ReqwestTransport {
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(config.connect_timeout)
                 .timeout(config.timeout);
-            if !through_proxy {
-                builder = builder.no_proxy();
+            if through_proxy {
+                builder = builder.tls_built_in_native_certs(config.native_roots);
+                for der in &config.root_certificates {
+                    builder = builder.add_root_certificate(
+                        reqwest::Certificate::from_der(der).map_err(|err| {
+                            TransportError::new(
+                                TransportErrorKind::Other,
+                                format!("invalid root certificate: {err}"),
+                            )
+                            .with_source(err)
+                        })?,
+                    );
+                }
+            } else {
+                // Plain http only: no proxy, and no need to read the system's roots.
+                builder = builder.no_proxy().tls_built_in_native_certs(false);
             }
             if let Some(user_agent) = &config.user_agent {
                 builder = builder.user_agent(user_agent.as_str());

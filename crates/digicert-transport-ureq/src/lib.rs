@@ -1,7 +1,10 @@
 //! A blocking [`BlockingTransport`] on [ureq] 3, for programs that want no async runtime.
 //!
-//! TLS is rustls with the ring provider and the Mozilla (webpki) root set; gzip bodies
-//! are decoded; one shared [`ureq::Agent`] keeps connections alive between requests.
+//! TLS is rustls with the ring provider; it trusts the Mozilla (webpki) root set, the
+//! operating system's store ([`TransportConfig::native_roots`]) and any roots added with
+//! [`TransportConfig::with_root_certificates_pem`]; https goes through the proxy that
+//! `HTTPS_PROXY` names, unless `NO_PROXY` lists the host. Gzip bodies are decoded;
+//! one shared [`ureq::Agent`] keeps connections alive between requests.
 //! Every HTTP answer, 4xx and 5xx included, comes back as a response; redirects are
 //! not followed; the body is capped at [`TransportConfig::max_response_bytes`].
 //! Nothing here depends on tokio.
@@ -20,6 +23,7 @@
 //! ```
 //!
 //! [ureq]: https://docs.rs/ureq/3
+//! [`ureq::Agent`]: https://docs.rs/ureq/3/ureq/struct.Agent.html
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -32,6 +36,8 @@ use digicert_transport::{
 use http::Method;
 
 /// Blocking transport on one shared ureq [`ureq::Agent`], so connections are reused.
+///
+/// [`ureq::Agent`]: https://docs.rs/ureq/3/ureq/struct.Agent.html
 ///
 /// Cheap to clone: clones share the agent and its connection pool.
 #[derive(Debug, Clone)]
@@ -48,6 +54,7 @@ pub struct UreqTransport {
 impl UreqTransport {
     /// Builds a transport from the shared settings.
     pub fn new(config: TransportConfig) -> Self {
+        let roots = root_certs(&config);
         let agent = |through_proxy: bool| -> ureq::Agent {
             let mut builder = ureq::Agent::config_builder()
                 // 4xx and 5xx are answers for the caller to judge, not transport failures.
@@ -57,7 +64,11 @@ impl UreqTransport {
                 .timeout_resolve(Some(config.connect_timeout))
                 .timeout_connect(Some(config.connect_timeout))
                 .timeout_global(Some(config.timeout));
-            if !through_proxy {
+            if through_proxy {
+                // Only this agent speaks https; the direct one never needs roots.
+                let tls = ureq::tls::TlsConfig::builder().root_certs(roots.clone());
+                builder = builder.tls_config(tls.build());
+            } else {
                 builder = builder.proxy(None);
             }
             if let Some(user_agent) = &config.user_agent {
@@ -149,6 +160,37 @@ impl BlockingTransport for UreqTransport {
     fn recycle(&self, body: Vec<u8>) {
         self.bodies.give(body);
     }
+}
+
+/// The roots to trust: the Mozilla set, plus the system's and the configured ones if any.
+///
+/// System certificates that cannot be read or parsed are skipped, as reqwest does: a store
+/// often holds a few ancient ones.
+fn root_certs(config: &TransportConfig) -> ureq::tls::RootCerts {
+    use ureq::tls::{Certificate, RootCerts};
+    if !config.native_roots && config.root_certificates.is_empty() {
+        return RootCerts::WebPki;
+    }
+    let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()))
+        .collect();
+    if config.native_roots {
+        let native = rustls_native_certs::load_native_certs();
+        roots.extend(
+            native
+                .certs
+                .iter()
+                .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
+        );
+    }
+    roots.extend(
+        config
+            .root_certificates
+            .iter()
+            .map(|der| Certificate::from_der(der).to_owned()),
+    );
+    RootCerts::from(roots)
 }
 
 /// The error for a body over the limit, naming the request.

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+use crate::error::{TransportError, TransportErrorKind};
+
 /// Backend settings shared by all transports, with defaults suited to the CertCentral API.
 ///
 /// ```
@@ -25,6 +30,13 @@ pub struct TransportConfig {
     pub max_response_bytes: u64,
     /// `User-Agent` sent when the request has none; `None` keeps the backend's own.
     pub user_agent: Option<String>,
+    /// Whether to trust the operating system's certificate store as well as the bundled
+    /// Mozilla roots (default `true`). On Linux this is the distribution's bundle, or
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` when set.
+    pub native_roots: bool,
+    /// More trusted root certificates (DER), e.g. a TLS-inspecting proxy's CA; see
+    /// [`TransportConfig::with_root_certificates_pem`].
+    pub root_certificates: Vec<Vec<u8>>,
 }
 
 impl TransportConfig {
@@ -62,6 +74,42 @@ impl TransportConfig {
         self.user_agent = Some(user_agent.into());
         self
     }
+
+    /// Trusts the operating system's certificate store too (`true`), or only the bundled
+    /// roots and [`TransportConfig::root_certificates`] (`false`).
+    #[must_use]
+    pub fn with_native_roots(mut self, native_roots: bool) -> Self {
+        self.native_roots = native_roots;
+        self
+    }
+
+    /// Trusts every certificate in `pem` (one or more `BEGIN CERTIFICATE` blocks) as a root,
+    /// besides the bundled and the system roots.
+    ///
+    /// Fails (kind [`TransportErrorKind::Other`]) if `pem` holds no certificate or a block
+    /// that is not valid base64.
+    ///
+    /// ```
+    /// use digicert_transport::TransportConfig;
+    ///
+    /// assert!(TransportConfig::default().with_root_certificates_pem(b"no PEM here").is_err());
+    /// ```
+    pub fn with_root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, TransportError> {
+        let invalid = |message: String| TransportError::new(TransportErrorKind::Other, message);
+        let mut found = 0;
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate =
+                certificate.map_err(|err| invalid(format!("invalid PEM certificate: {err}")))?;
+            self.root_certificates.push(certificate.as_ref().to_vec());
+            found += 1;
+        }
+        if found == 0 {
+            return Err(invalid(
+                "no PEM certificate (BEGIN CERTIFICATE) found".to_owned(),
+            ));
+        }
+        Ok(self)
+    }
 }
 
 impl Default for TransportConfig {
@@ -71,6 +119,8 @@ impl Default for TransportConfig {
             timeout: Self::DEFAULT_TIMEOUT,
             max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
             user_agent: None,
+            native_roots: true,
+            root_certificates: Vec::new(),
         }
     }
 }
@@ -86,6 +136,30 @@ mod tests {
         assert_eq!(config.timeout, Duration::from_secs(60));
         assert_eq!(config.max_response_bytes, 64 * 1024 * 1024);
         assert_eq!(config.user_agent, None);
+        assert!(config.native_roots);
+        assert!(config.root_certificates.is_empty());
+    }
+
+    #[test]
+    fn root_certificates_from_pem() {
+        // Two blocks (the bodies need only be base64 here), with text around them.
+        let pem = b"a proxy CA\n-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n\
+                    -----BEGIN CERTIFICATE-----\nBAUG\n-----END CERTIFICATE-----\n";
+        let config = TransportConfig::default()
+            .with_root_certificates_pem(pem)
+            .unwrap_or_default();
+        assert_eq!(config.root_certificates, [vec![1, 2, 3], vec![4, 5, 6]]);
+        for bad in [
+            &b""[..],
+            b"-----BEGIN PRIVATE KEY-----\nAQID\n-----END PRIVATE KEY-----\n",
+            b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+        ] {
+            assert!(
+                TransportConfig::default()
+                    .with_root_certificates_pem(bad)
+                    .is_err()
+            );
+        }
     }
 
     #[test]

@@ -32,6 +32,8 @@
 //! assert_eq!(response.body(), b"you asked for /order");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! [`http`]: https://docs.rs/http/1
 
 mod config;
 mod error;

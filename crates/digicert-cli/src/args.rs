@@ -47,6 +47,10 @@ pub struct Global {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     pub format: Format,
+    /// The inventory file [default: $XDG_DATA_HOME/digicert/inventory.sqlite, or
+    /// demo.sqlite beside it with --demo]
+    #[arg(long, env = "DIGICERT_DB", value_name = "PATH", global = true)]
+    pub db: Option<PathBuf>,
     /// Start the built-in fake CertCentral on loopback and use it; no key needed.
     #[arg(long, global = true, conflicts_with_all = ["base_url", "region"])]
     pub demo: bool,
@@ -148,6 +152,18 @@ pub enum Command {
         #[arg(long, requires = "from", value_parser = rfc3339)]
         to: Option<DateTime<FixedOffset>>,
     },
+    /// Bring the inventory up to date: every order the first time, then the status changes
+    /// since the last sync (one summary line on stderr).
+    Sync {
+        /// Pull the whole report even if an incremental sync is possible.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Query the inventory offline: export, expiring, find, history.
+    Inventory {
+        #[command(subcommand)]
+        command: InventoryCommand,
+    },
     /// Issued orders whose certificate expires within N days, soonest first (from the report).
     Expiring {
         /// Days from today.
@@ -156,6 +172,33 @@ pub enum Command {
         /// Read an exported order report CSV ("-" for stdin) instead of calling the API.
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
+    },
+}
+
+/// Queries of the inventory; none of them uses the network.
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Every order, whole (`--format json` gives back everything CertCentral sent).
+    Export,
+    /// Issued orders whose certificate expires within N days, soonest first.
+    Expiring {
+        /// Days from today (UTC).
+        #[arg(long)]
+        days: u32,
+        /// Also the certificates that have already expired.
+        #[arg(long)]
+        include_expired: bool,
+    },
+    /// Orders by domain (exact, covered by a wildcard, or a `*.` pattern), order id,
+    /// thumbprint or serial number (any case, with colons or spaces).
+    Find {
+        /// A domain, `*.example.com`, an order id, a thumbprint or a serial number.
+        query: String,
+    },
+    /// The statuses the inventory has seen for an order, with when it saw them.
+    History {
+        /// Order id.
+        order_id: u64,
     },
 }
 

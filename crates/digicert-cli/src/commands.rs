@@ -12,6 +12,7 @@ use crate::api::Api;
 use crate::args::{Cli, Command, Format};
 use crate::connect::connect;
 use crate::error::CliError;
+use crate::inventory;
 use crate::output::{ListWriter, write_list, write_one};
 use crate::progress;
 
@@ -36,6 +37,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let rows = expiring(read_report(&path)?, days, today())?;
             write_list(format, rows.into_iter().map(Ok::<_, CliError>), out).map(drop)
         }
+        Command::Inventory { command } => inventory::query(&cli.global, command, out),
+        Command::Sync { full } => inventory::sync(&cli.global, full),
         command => {
             let connection = connect(&cli.global)?;
             run_api(&connection.api, command, format, quiet, out)
@@ -125,6 +128,9 @@ fn run_api(
                 out,
             )
             .map(drop)
+        }
+        Command::Sync { .. } | Command::Inventory { .. } => {
+            Err(CliError::Usage("not an API command".to_owned()))
         }
         Command::Expiring { days, input: _ } => {
             let bar = progress::counter(quiet, "orders read");

@@ -1,10 +1,11 @@
 //! A fake DigiCert CertCentral on loopback, for demos, end-to-end tests and benchmarks.
 //!
 //! [`MockServer`] serves the five order endpoints under `/services/v2` on 127.0.0.1 from a
-//! deterministic [`Dataset`] (2,500 orders by default, 100,000 and more if asked), answering
-//! with exactly what the `digicert-model` types serialize to and its [`ReportWriter`]
-//! writes. Every request needs the configured key in `X-DC-DEVKEY`; errors carry DigiCert's
-//! body `{"errors":[{"code","message"}]}`.
+//! deterministic [`Dataset`] (2,500 orders by default, 100,000 and more if asked), which
+//! tests can change while it runs ([below](#orders-that-change-while-the-server-runs)),
+//! answering with exactly what the `digicert-model` types serialize to and its
+//! [`ReportWriter`] writes. Every request needs the configured key in `X-DC-DEVKEY`; errors
+//! carry DigiCert's body `{"errors":[{"code","message"}]}`.
 //!
 //! | endpoint | answer |
 //! |---|---|
@@ -13,6 +14,47 @@
 //! | `GET /order/certificate/{id, thumbprint or serial}` | order details |
 //! | `GET /order/certificate/{id}/reissue` | `{certificates}` |
 //! | `GET /order/certificate/status-changes?minutes=&seconds=&filters[status_last_updated]=` | `{orders}`, or `{}` |
+//!
+//! The status-changes window counts `minutes` and `seconds` back from the request's arrival
+//! and reads `filters[status_last_updated]` in US Mountain Time (America/Denver), both ends
+//! included; longer than seven days is a 400 `time_frame_too_long`.
+//!
+//! ## Orders that change while the server runs
+//!
+//! As generated, each order has one status change, at [`Dataset::status_last_updated`] (a
+//! share of them in the week before the reference time). While the server runs, a test can
+//! change the orders, and every endpoint answers from the new state from the next request on
+//! (report pages, sub-account orders, order info by ID, thumbprint or serial number,
+//! reissues, status changes). Each change is recorded as a status change at its time, to the
+//! second:
+//!
+//! | [`MockServer`] method | does | recorded as |
+//! |---|---|---|
+//! | [`add_orders(n)`](MockServer::add_orders) `-> Vec<u64>` | `n` new orders with the newest IDs, issued now, valid 397 days from today | `issued` |
+//! | [`revoke(id)`](MockServer::revoke) `-> bool` | revokes a certificate in force | `revoked` |
+//! | [`reissue(id)`](MockServer::reissue) `-> bool` | new certificate ID, thumbprint, serial number, valid from today | `issued`, new certificate ID |
+//! | [`set_status(id, status)`](MockServer::set_status) `-> bool` | any status, now | that status |
+//! | [`record_change_at(id, status, at)`](MockServer::record_change_at) `-> bool` | any status, at any time (backdated, e.g. on a DST edge) | that status |
+//! | [`change_log()`](MockServer::change_log) `-> Vec<ChangeRecord>` | every change so far: order ID, certificate ID, status, time | |
+//!
+//! An order's status is that of its latest change by time; the status-changes endpoint lists
+//! each order that changed within the window, newest ID first, with its latest status and
+//! certificate ID within the window. [`Dataset`] has the same methods, and `_at` variants of
+//! the first three for changes at a chosen time. Changes cost nothing to unchanged orders:
+//! they sit in a small overlay consulted per order, so report pages of 100,000 orders stay
+//! as fast as before.
+//!
+//! ```no_run
+//! use digicert_mock::{MockConfig, MockServer};
+//!
+//! let server = MockServer::start_background(MockConfig::default())?;
+//! let new = server.add_orders(2);
+//! assert!(server.revoke(new[0]));
+//! // `GET .../order/certificate/status-changes?minutes=5` now lists both new orders,
+//! // the first as revoked; the report starts with them.
+//! assert_eq!(server.change_log().len(), 3);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 //!
 //! Faults can be switched on per test while the server runs, through
 //! [`MockServer::faults`]: added latency and latency spikes, bursts of 429
@@ -61,7 +103,7 @@ mod routes;
 mod server;
 mod window;
 
-pub use dataset::{Dataset, DatasetConfig};
+pub use dataset::{ChangeRecord, Dataset, DatasetConfig};
 pub use faults::{FaultPlan, Faults, LatencySpike, RateLimit};
 pub use log::RequestRecord;
 pub use raw::RawServer;

@@ -9,10 +9,11 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use digicert_model::OrderStatus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::dataset::{Dataset, DatasetConfig, now_to_the_minute};
+use crate::dataset::{ChangeRecord, Dataset, DatasetConfig, now_to_the_minute};
 use crate::faults::{FaultPlan, Faults};
 use crate::log::{RequestLog, RequestRecord};
 use crate::routes::{BASE_PATH, Shared, router};
@@ -249,9 +250,49 @@ impl MockServer {
         &self.shared.api_key
     }
 
-    /// The orders the server serves.
+    /// The orders the server serves, as they are now (changes included).
     pub fn dataset(&self) -> &Dataset {
         &self.shared.dataset
+    }
+
+    /// Places `count` new orders now, issued with a fresh validity, and records each as a
+    /// status change to `issued`; returns their IDs (the newest of all), oldest first.
+    ///
+    /// Every endpoint shows them from the next request on. For a chosen time, see
+    /// [`Dataset::add_orders_at`] (through [`MockServer::dataset`]).
+    pub fn add_orders(&self, count: usize) -> Vec<u64> {
+        self.shared.dataset.add_orders(count)
+    }
+
+    /// Revokes the order's certificate now and records the status change; `false` if there
+    /// is no such order or its certificate is not in force (see [`Dataset::revoke_at`]).
+    pub fn revoke(&self, order_id: u64) -> bool {
+        self.shared.dataset.revoke(order_id)
+    }
+
+    /// Reissues the order's certificate now: a new certificate ID, thumbprint and serial
+    /// number, valid from today; records the status change to `issued`. `false` if there is
+    /// no such order or its certificate is not in force (see [`Dataset::reissue_at`]).
+    pub fn reissue(&self, order_id: u64) -> bool {
+        self.shared.dataset.reissue(order_id)
+    }
+
+    /// Sets the order's status now and records the change; `false` if there is no such
+    /// order (see [`Dataset::record_change_at`]).
+    pub fn set_status(&self, order_id: u64, status: OrderStatus) -> bool {
+        self.shared.dataset.set_status(order_id, status)
+    }
+
+    /// Records a change of the order to `status` at `at`, in the past if need be (for the
+    /// edges of status-change windows); `false` if there is no such order. The order's
+    /// status is that of its latest change by time (see [`Dataset::record_change_at`]).
+    pub fn record_change_at(&self, order_id: u64, status: OrderStatus, at: DateTime<Utc>) -> bool {
+        self.shared.dataset.record_change_at(order_id, status, at)
+    }
+
+    /// Every change made while the server ran, in the order made.
+    pub fn change_log(&self) -> Vec<ChangeRecord> {
+        self.shared.dataset.change_log()
     }
 
     /// The live fault settings; changes apply to the next request.

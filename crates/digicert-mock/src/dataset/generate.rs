@@ -8,6 +8,7 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 use digicert_model::{CustomField, Decimal, KeyType, PayType};
 
+use super::changes::Certificate;
 use super::rng::{Rng, SERIAL, THUMBPRINT, mix64};
 use super::tables::{
     CONTAINERS, CUSTOM_FIELDS, DCV_METHODS, DOMAINS, HOSTS, ISSUING_CAS, LABELS, ORGS, Org, PEOPLE,
@@ -20,7 +21,7 @@ pub(crate) const ORDER_ID_BASE: u64 = 1_000_000;
 /// Certificate IDs of generated orders: eight per order (the first and its reissues).
 const CERT_ID_BASE: u64 = 5_000_000;
 /// Days a certificate is valid (the longest TLS validity allowed since 2020).
-const VALIDITY_DAYS: u64 = 397;
+pub(crate) const VALIDITY_DAYS: u64 = 397;
 const MINUTE: i64 = 60;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
@@ -80,6 +81,8 @@ pub(crate) struct Order {
     pub(crate) renewed_order_id: Option<u64>,
     pub(crate) custom_renewal_message: Option<&'static str>,
     pub(crate) api_key: Option<(&'static str, KeyType)>,
+    /// Certificates replaced by reissues while the server ran, newest first.
+    pub(crate) replaced: Vec<Certificate>,
 }
 
 /// An order's yes/no settings.
@@ -205,15 +208,45 @@ fn recent_change(rng: &mut Rng) -> Option<i64> {
 
 /// A certificate's thumbprint: 40 hex digits, the first 16 a reversible scramble of the order ID.
 pub(crate) fn thumbprint(seed: u64, order_id: u64) -> String {
-    let tail = mix64(seed ^ mix64(order_id ^ 0x7468_756D_6270_7274));
-    let end = mix64(tail) >> 32;
-    format!("{:016X}{tail:016X}{end:08X}", THUMBPRINT.apply(order_id))
+    reissued_thumbprint(seed, order_id, 0)
 }
 
 /// A certificate's serial number: 32 hex digits, the first 16 a reversible scramble of the order ID.
 pub(crate) fn serial_number(seed: u64, order_id: u64) -> String {
-    let tail = mix64(seed ^ mix64(order_id ^ 0x7365_7269_616C_6E6F));
+    reissued_serial_number(seed, order_id, 0)
+}
+
+/// The thumbprint of a certificate that replaced the order's first one (`salt` told apart,
+/// 0 being the first certificate); it still leads with the order ID's scramble.
+pub(crate) fn reissued_thumbprint(seed: u64, order_id: u64, salt: u64) -> String {
+    let tail = mix64(seed ^ mix64(order_id ^ 0x7468_756D_6270_7274) ^ salt);
+    let end = mix64(tail) >> 32;
+    format!("{:016X}{tail:016X}{end:08X}", THUMBPRINT.apply(order_id))
+}
+
+/// The serial number of a certificate that replaced the order's first one, as
+/// [`reissued_thumbprint`].
+pub(crate) fn reissued_serial_number(seed: u64, order_id: u64, salt: u64) -> String {
+    let tail = mix64(seed ^ mix64(order_id ^ 0x7365_7269_616C_6E6F) ^ salt);
     format!("{:016X}{tail:016X}", SERIAL.apply(order_id))
+}
+
+/// The core of an order placed while the server runs: generated order `seq` (past the
+/// generated ones), issued at `at` (unix seconds) with a fresh validity.
+pub(crate) fn placed_core(seq: usize, at: i64) -> Core {
+    let from = date_of(at);
+    Core {
+        id: ORDER_ID_BASE + seq as u64,
+        certificate_id: CERT_ID_BASE + seq as u64 * 8,
+        status: Status::Issued,
+        created: at,
+        issued: Some(at),
+        valid_from: Some(from),
+        valid_till: from.checked_add_days(Days::new(VALIDITY_DAYS)),
+        last_updated: at,
+        subaccount: None,
+        reissues: 0,
+    }
 }
 
 /// The order ID a thumbprint or serial number would belong to, from its leading 16 hex digits.
@@ -309,6 +342,7 @@ pub(crate) fn generated_order(seed: u64, seq: usize, core: Core) -> Order {
             )),
             _ => None,
         },
+        replaced: Vec::new(),
         core,
     }
 }

@@ -6,13 +6,16 @@
 //! rows renders in a few milliseconds. Orders are listed newest ID first; the last five are
 //! the example orders of DigiCert's documentation.
 
+mod changes;
 mod generate;
 mod render;
 mod rng;
 mod seeds;
 pub(crate) mod tables;
 
+use std::collections::hash_map::Entry;
 use std::io::{self, Write};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use digicert_model::{
@@ -20,8 +23,14 @@ use digicert_model::{
     SubaccountOrder, SubaccountOrdersPage,
 };
 
-use generate::{Core, ORDER_ID_BASE, Order, generated_core, generated_order, order_id_in};
+use changes::{Changed, Changes};
+use generate::{
+    Core, ORDER_ID_BASE, Order, generated_core, generated_order, order_id_in, placed_core,
+};
 use seeds::{SEED_COUNT, seed_order};
+use tables::Status;
+
+pub use changes::ChangeRecord;
 
 /// What a [`Dataset`] is made from; the same settings always give the same orders.
 ///
@@ -87,7 +96,7 @@ pub(crate) fn now_to_the_minute() -> DateTime<Utc> {
     now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now)
 }
 
-/// A fixed set of orders and every endpoint's view of them.
+/// The orders and every endpoint's view of them: generated, then changed while the server runs.
 ///
 /// Orders are addressed by order ID. The same order has the same ID, certificate ID,
 /// thumbprint, serial number, status, dates and names in every view.
@@ -106,7 +115,42 @@ pub(crate) fn now_to_the_minute() -> DateTime<Utc> {
 ///     assert_eq!(dataset.find(&thumbprint.to_lowercase()), Some(newest));
 /// }
 /// ```
-#[derive(Debug, Clone)]
+///
+/// # Changes over time
+///
+/// As generated, each order has one status change: its status, at the time
+/// [`Dataset::status_last_updated`] gives (when it was placed, issued, expired, rejected…;
+/// about 8% of orders changed in the week before the reference time, 0.6% in its last hour).
+///
+/// A dataset can then change, through `&self` from any thread, and every view answers from
+/// the current state at once: new orders ([`Dataset::add_orders`]), revocations
+/// ([`Dataset::revoke`]), reissues ([`Dataset::reissue`]) and any status
+/// ([`Dataset::set_status`], or backdated with [`Dataset::record_change_at`]). Each is
+/// recorded as a status change at its time, to the second, in [`Dataset::change_log`]. An
+/// order's status is that of its latest change by time; [`Dataset::status_changes`] reports,
+/// for each order that changed within a window, its latest status within the window. The
+/// methods without `_at` record the change at the current time (not the reference time),
+/// which is what the status-changes endpoint's `minutes` and `seconds` count back from.
+///
+/// ```
+/// use chrono::{TimeDelta, TimeZone, Utc};
+/// use digicert_mock::{Dataset, DatasetConfig};
+/// use digicert_model::OrderStatus;
+///
+/// let reference = Utc.with_ymd_and_hms(2024, 3, 10, 12, 0, 0).unwrap();
+/// let dataset = Dataset::new(&DatasetConfig::new(reference).with_orders(100));
+/// let at = reference + TimeDelta::hours(1);
+/// let new = dataset.add_orders_at(1, at)[0];
+/// assert_eq!(dataset.order_ids().next(), Some(new)); // newest first
+/// assert!(dataset.revoke_at(new, at + TimeDelta::minutes(5)));
+/// assert_eq!(dataset.order_info(new).unwrap().status, OrderStatus::Revoked);
+/// let changes = dataset.status_changes(at, at + TimeDelta::minutes(1)).orders;
+/// assert_eq!(changes.len(), 1);
+/// assert_eq!(changes[0].status, OrderStatus::Issued); // the latest status in that window
+/// ```
+///
+/// A clone carries the changes made so far and changes on its own from then on.
+#[derive(Debug)]
 pub struct Dataset {
     seed: u64,
     reference: DateTime<Utc>,
@@ -116,6 +160,21 @@ pub struct Dataset {
     cores: Vec<Core>,
     /// Positions (in `cores`) of the orders placed by sub-accounts.
     subaccount_positions: Vec<usize>,
+    /// What changed since; readers take a snapshot, writers copy it only while one is held.
+    changes: RwLock<Arc<Changes>>,
+}
+
+impl Clone for Dataset {
+    fn clone(&self) -> Self {
+        Self {
+            seed: self.seed,
+            reference: self.reference,
+            generated: self.generated,
+            cores: self.cores.clone(),
+            subaccount_positions: self.subaccount_positions.clone(),
+            changes: RwLock::new(self.changes()),
+        }
+    }
 }
 
 impl Dataset {
@@ -140,17 +199,18 @@ impl Dataset {
             generated,
             cores,
             subaccount_positions,
+            changes: RwLock::default(),
         }
     }
 
-    /// Number of orders.
+    /// Number of orders (placed ones included).
     pub fn len(&self) -> usize {
-        self.cores.len()
+        self.listed(&self.changes())
     }
 
     /// Whether there are no orders.
     pub fn is_empty(&self) -> bool {
-        self.cores.is_empty()
+        self.len() == 0
     }
 
     /// The seed the dataset was drawn from.
@@ -165,7 +225,9 @@ impl Dataset {
 
     /// Every order ID, newest first (the order of the report).
     pub fn order_ids(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
-        self.cores.iter().map(|core| core.id)
+        let changes = self.changes();
+        (0..self.listed(&changes))
+            .map(move |position| self.core_at(&changes, position).map_or(0, |core| core.id))
     }
 
     /// The IDs of the orders sub-accounts placed, newest first (the order of the sub-account
@@ -177,14 +239,17 @@ impl Dataset {
     }
 
     /// The order an order ID, certificate thumbprint or serial number (hex, any case) names.
+    ///
+    /// Thumbprints and serial numbers are the current certificate's.
     pub fn find(&self, reference: &str) -> Option<u64> {
+        let changes = self.changes();
         let reference = reference.trim();
         if !reference.is_empty() && reference.len() <= 19 {
             let id = reference.parse().ok()?;
-            return self.position(id).map(|_| id);
+            return self.position(&changes, id).map(|_| id);
         }
         let id = order_id_in(reference)?;
-        let order = self.order_at(self.position(id)?)?;
+        let order = self.order_at(&changes, self.position(&changes, id)?)?;
         let matches = |value: &Option<String>| {
             value
                 .as_deref()
@@ -219,12 +284,16 @@ impl Dataset {
 
     /// One page of sub-account orders, newest first.
     pub fn subaccount_orders(&self, offset: usize, limit: usize) -> SubaccountOrdersPage {
+        let changes = self.changes();
         let orders = self
             .subaccount_positions
             .iter()
             .skip(offset)
             .take(limit)
-            .filter_map(|&position| self.order_at(position)?.subaccount_order())
+            .filter_map(|&position| {
+                self.order_at(&changes, changes.placed + position)?
+                    .subaccount_order()
+            })
             .collect();
         SubaccountOrdersPage {
             orders,
@@ -238,37 +307,56 @@ impl Dataset {
 
     /// When the order's status last changed.
     pub fn status_last_updated(&self, order_id: u64) -> Option<DateTime<Utc>> {
-        let core = self.cores.get(self.position(order_id)?)?;
+        let changes = self.changes();
+        let core = self.core_at(&changes, self.position(&changes, order_id)?)?;
         DateTime::from_timestamp(core.last_updated, 0)
     }
 
-    /// The orders whose status changed between `from` and `to` (both included), newest ID first.
+    /// The orders whose status changed between `from` and `to` (both included, to the
+    /// second), newest ID first, each with its latest status in that window.
     pub fn status_changes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StatusChanges {
+        let changes = self.changes();
         let (from, to) = (from.timestamp(), to.timestamp());
-        let orders = self
-            .cores
-            .iter()
-            .filter(|core| (from..=to).contains(&core.last_updated))
-            .map(Core::status_change)
+        let orders = (0..self.listed(&changes))
+            .filter_map(|position| {
+                let Some(static_position) = position.checked_sub(changes.placed) else {
+                    let id = self.placed_id(&changes, position);
+                    return changes.changed.get(&id)?.change_in(from, to);
+                };
+                let core = self.cores.get(static_position)?;
+                match Self::changed(&changes, core.id) {
+                    Some(changed) => changed.change_in(from, to),
+                    None => (from..=to)
+                        .contains(&core.last_updated)
+                        .then(|| core.status_change()),
+                }
+            })
             .collect();
         StatusChanges { orders }
     }
 
     /// One page of the order report: the rows with one of `statuses` (all rows if empty),
     /// from `offset`, at most `limit` of them.
+    ///
+    /// The page is of the dataset as it was when this was called, whatever changes after.
     pub fn report_rows<'a>(
         &'a self,
         statuses: &'a [OrderStatus],
         offset: usize,
         limit: usize,
     ) -> impl Iterator<Item = ReportRow> + 'a {
-        (0..self.cores.len())
+        let changes = self.changes();
+        let snapshot = Arc::clone(&changes);
+        (0..self.listed(&changes))
             .filter(move |&position| {
-                statuses.is_empty() || statuses.contains(&self.cores[position].status.model())
+                statuses.is_empty()
+                    || self
+                        .core_at(&changes, position)
+                        .is_some_and(|core| statuses.contains(&core.status.model()))
             })
             .skip(offset)
             .take(limit)
-            .filter_map(|position| Some(self.order_at(position)?.report_row()))
+            .filter_map(move |position| Some(self.order_at(&snapshot, position)?.report_row()))
     }
 
     /// Writes one page of the order report as CSV (see [`Dataset::report_rows`]) to `output`,
@@ -287,8 +375,175 @@ impl Dataset {
         writer.into_inner()
     }
 
+    /// Places `count` new orders now (see [`Dataset::add_orders_at`]).
+    pub fn add_orders(&self, count: usize) -> Vec<u64> {
+        self.add_orders_at(count, now())
+    }
+
+    /// Places `count` new orders at `at`, issued then with a fresh validity (397 days from
+    /// that day), and records each as a change to `issued`; returns their IDs, oldest first.
+    ///
+    /// New orders get the next IDs above every other, so they come first in the report;
+    /// their names and details are drawn from the seed like the generated orders'.
+    pub fn add_orders_at(&self, count: usize, at: DateTime<Utc>) -> Vec<u64> {
+        let at = at.timestamp();
+        self.change(|changes| {
+            (0..count)
+                .map(|_| {
+                    let core = placed_core(self.generated + changes.placed, at);
+                    let changed = Changed::new(core);
+                    changes.log.push(changed.placed());
+                    changes.changed.insert(core.id, changed);
+                    changes.placed += 1;
+                    core.id
+                })
+                .collect()
+        })
+    }
+
+    /// Revokes the order's certificate now (see [`Dataset::revoke_at`]).
+    pub fn revoke(&self, order_id: u64) -> bool {
+        self.revoke_at(order_id, now())
+    }
+
+    /// Revokes the order's certificate at `at` and records the change to `revoked`.
+    ///
+    /// `false` (and nothing recorded) if there is no such order or its certificate is not in
+    /// force (status other than `issued`, `reissue_pending` or `waiting_pickup`).
+    pub fn revoke_at(&self, order_id: u64, at: DateTime<Utc>) -> bool {
+        self.change(|changes| {
+            let Some(changed) = self.changed_mut(changes, order_id) else {
+                return false;
+            };
+            if !changed.core.status.in_force() {
+                return false;
+            }
+            let record = changed.record(Status::Revoked, at.timestamp());
+            changes.log.push(record);
+            true
+        })
+    }
+
+    /// Reissues the order's certificate now (see [`Dataset::reissue_at`]).
+    pub fn reissue(&self, order_id: u64) -> bool {
+        self.reissue_at(order_id, now())
+    }
+
+    /// Reissues the order's certificate at `at`, and records the change to `issued` with the
+    /// new certificate ID.
+    ///
+    /// The new certificate has a new ID, thumbprint and serial number, is valid from the day
+    /// of `at` for 397 days, and is the one every view shows (the order is found by its
+    /// thumbprint and serial number, no longer by the old ones); the reissues list shows it
+    /// first, then the certificates it replaced, as revoked. `false` (and nothing recorded)
+    /// if there is no such order or its certificate is not in force (see
+    /// [`Dataset::revoke_at`]).
+    pub fn reissue_at(&self, order_id: u64, at: DateTime<Utc>) -> bool {
+        let seed = self.seed;
+        self.change(|changes| {
+            let certificate_id = changes.next_certificate_id();
+            let Some(changed) = self.changed_mut(changes, order_id) else {
+                return false;
+            };
+            if !changed.core.status.in_force() {
+                return false;
+            }
+            let record = changed.reissue(seed, certificate_id, at.timestamp());
+            changes.log.push(record);
+            changes.reissued();
+            true
+        })
+    }
+
+    /// Sets the order's status now (see [`Dataset::record_change_at`]).
+    pub fn set_status(&self, order_id: u64, status: OrderStatus) -> bool {
+        self.record_change_at(order_id, status, now())
+    }
+
+    /// Records a change of the order to `status` at `at`, which may lie in the past.
+    ///
+    /// The order's status becomes the one of its latest change by time: a change backdated
+    /// before the order's last one is history (status changes for its window) and changes
+    /// nothing else. An order without a certificate that takes a status with one (`issued`,
+    /// `revoked`…) is issued at its latest change, with a fresh validity. Any status goes;
+    /// `false` (and nothing recorded) if there is no such order or the status is one the
+    /// model does not know.
+    pub fn record_change_at(&self, order_id: u64, status: OrderStatus, at: DateTime<Utc>) -> bool {
+        let Some(status) = Status::of(&status) else {
+            return false;
+        };
+        self.change(|changes| {
+            let Some(changed) = self.changed_mut(changes, order_id) else {
+                return false;
+            };
+            let record = changed.record(status, at.timestamp());
+            changes.log.push(record);
+            true
+        })
+    }
+
+    /// Every change recorded so far, in the order recorded (not by time).
+    pub fn change_log(&self) -> Vec<ChangeRecord> {
+        self.changes().log.clone()
+    }
+
+    /// A snapshot of the changes so far.
+    fn changes(&self) -> Arc<Changes> {
+        Arc::clone(&self.changes.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Changes the dataset (copying the changes only if a reader holds a snapshot).
+    fn change<T>(&self, change: impl FnOnce(&mut Changes) -> T) -> T {
+        let mut changes = self.changes.write().unwrap_or_else(PoisonError::into_inner);
+        change(Arc::make_mut(&mut changes))
+    }
+
+    /// The order's entry among the changes, made from the generated order if it has none yet.
+    fn changed_mut<'c>(&self, changes: &'c mut Changes, order_id: u64) -> Option<&'c mut Changed> {
+        match changes.changed.entry(order_id) {
+            Entry::Occupied(entry) => Some(entry.into_mut()),
+            Entry::Vacant(entry) => {
+                let core = *self.cores.get(self.generated_position(order_id)?)?;
+                Some(entry.insert(Changed::new(core)))
+            }
+        }
+    }
+
+    /// The changes to one order, if any (cheap when nothing changed).
+    fn changed(changes: &Changes, order_id: u64) -> Option<&Changed> {
+        if changes.changed.is_empty() {
+            None
+        } else {
+            changes.changed.get(&order_id)
+        }
+    }
+
+    /// Number of orders listed: the placed ones, then the generated ones.
+    fn listed(&self, changes: &Changes) -> usize {
+        changes.placed + self.cores.len()
+    }
+
+    /// The ID of the placed order at a position (before the generated ones).
+    fn placed_id(&self, changes: &Changes, position: usize) -> u64 {
+        let seq = self.generated + changes.placed.saturating_sub(position + 1);
+        ORDER_ID_BASE + seq as u64
+    }
+
     /// Where an order sits in the listing.
-    fn position(&self, order_id: u64) -> Option<usize> {
+    fn position(&self, changes: &Changes, order_id: u64) -> Option<usize> {
+        let placed = order_id
+            .checked_sub(ORDER_ID_BASE)
+            .and_then(|seq| usize::try_from(seq).ok())
+            .and_then(|seq| seq.checked_sub(self.generated))
+            .filter(|&index| index < changes.placed);
+        match placed {
+            Some(index) => Some(changes.placed - 1 - index),
+            None => Some(changes.placed + self.generated_position(order_id)?),
+        }
+    }
+
+    /// Where a generated order sits among the generated ones.
+    fn generated_position(&self, order_id: u64) -> Option<usize> {
         let seq = order_id
             .checked_sub(ORDER_ID_BASE)
             .and_then(|seq| usize::try_from(seq).ok())
@@ -302,23 +557,50 @@ impl Dataset {
         }
     }
 
-    /// The full order at a position.
-    fn order_at(&self, position: usize) -> Option<Order> {
-        let core = *self.cores.get(position)?;
-        match position.checked_sub(self.generated) {
-            None => Some(generated_order(
-                self.seed,
-                self.generated - 1 - position,
-                core,
-            )),
-            Some(index) => seed_order(self.seed, index),
-        }
+    /// The core of the order at a position, as it is now.
+    fn core_at(&self, changes: &Changes, position: usize) -> Option<Core> {
+        let Some(generated_position) = position.checked_sub(changes.placed) else {
+            let id = self.placed_id(changes, position);
+            return changes.changed.get(&id).map(|changed| changed.core);
+        };
+        let core = *self.cores.get(generated_position)?;
+        Some(Self::changed(changes, core.id).map_or(core, |changed| changed.core))
     }
 
-    /// The full order with an ID.
-    fn order(&self, order_id: u64) -> Option<Order> {
-        self.order_at(self.position(order_id)?)
+    /// The full order at a position, as it is now.
+    fn order_at(&self, changes: &Changes, position: usize) -> Option<Order> {
+        let Some(generated_position) = position.checked_sub(changes.placed) else {
+            let id = self.placed_id(changes, position);
+            let changed = changes.changed.get(&id)?;
+            let seq = usize::try_from(id - ORDER_ID_BASE).ok()?;
+            let mut order = generated_order(self.seed, seq, changed.core);
+            changed.apply(&mut order, self.seed);
+            return Some(order);
+        };
+        let core = *self.cores.get(generated_position)?;
+        let changed = Self::changed(changes, core.id);
+        let current = changed.map_or(core, |changed| changed.core);
+        let mut order = match generated_position.checked_sub(self.generated) {
+            None => generated_order(self.seed, self.generated - 1 - generated_position, current),
+            Some(index) => seed_order(self.seed, index)?,
+        };
+        if let Some(changed) = changed {
+            changed.apply(&mut order, self.seed);
+        }
+        Some(order)
     }
+
+    /// The full order with an ID, as it is now.
+    fn order(&self, order_id: u64) -> Option<Order> {
+        let changes = self.changes();
+        self.order_at(&changes, self.position(&changes, order_id)?)
+    }
+}
+
+/// The current time, to the second (changes are recorded to the second).
+fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
 }
 
 #[cfg(test)]

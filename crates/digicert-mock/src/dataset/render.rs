@@ -273,12 +273,13 @@ impl Order {
 
     /// The order's reissued certificates, newest first (empty if never reissued).
     ///
-    /// The current certificate comes first (pending for a reissue in progress), earlier
-    /// reissue requests after it.
+    /// The current certificate comes first (pending for a reissue in progress), then the
+    /// certificates reissues replaced while the server ran (revoked, with their thumbprints),
+    /// then the generated earlier reissue requests (rejected).
     pub(crate) fn reissues(self, today: NaiveDate) -> Vec<ReissuedCertificate> {
         let core = self.core;
         let pending = core.status == Status::ReissuePending;
-        if core.reissues == 0 && !pending {
+        if core.reissues == 0 && !pending && self.replaced.is_empty() {
             return Vec::new();
         }
         let (user_id, person) = self.user;
@@ -313,8 +314,21 @@ impl Order {
         current.days_remaining = days_remaining(core.valid_till, today);
         current.receipt_id = self.receipt_id;
         list.push(current);
-        let first = core.certificate_id - u64::from(core.reissues);
-        for id in (first + 1..core.certificate_id).rev() {
+        for replaced in &self.replaced {
+            let mut earlier = entry(replaced.id, OrderStatus::Revoked);
+            earlier.thumbprint.clone_from(&replaced.thumbprint);
+            earlier.serial_number.clone_from(&replaced.serial_number);
+            earlier.date_created = utc(replaced.issued.unwrap_or(core.created));
+            earlier.valid_till = replaced.valid_till;
+            earlier.days_remaining = days_remaining(replaced.valid_till, today);
+            list.push(earlier);
+        }
+        let generated = self
+            .replaced
+            .last()
+            .map_or(core.certificate_id, |first| first.id);
+        let first = generated.saturating_sub(u64::from(core.reissues));
+        for id in (first + 1..generated).rev() {
             list.push(entry(id, OrderStatus::Rejected));
         }
         list

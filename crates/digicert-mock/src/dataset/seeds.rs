@@ -205,6 +205,7 @@ pub(crate) fn seed_order(seed: u64, index: usize) -> Option<Order> {
         renewed_order_id: spec.subaccount.is_none().then_some(0),
         custom_renewal_message: None,
         api_key: None,
+        replaced: Vec::new(),
     })
 }
 

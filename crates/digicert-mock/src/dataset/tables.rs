@@ -40,6 +40,32 @@ impl Status {
         }
     }
 
+    /// The status for the model's value; `None` for a value the fake does not know.
+    pub(crate) fn of(status: &OrderStatus) -> Option<Self> {
+        Some(match status {
+            OrderStatus::Pending => Self::Pending,
+            OrderStatus::Processing => Self::Processing,
+            OrderStatus::NeedsApproval => Self::NeedsApproval,
+            OrderStatus::NeedsCsr => Self::NeedsCsr,
+            OrderStatus::ReissuePending => Self::ReissuePending,
+            OrderStatus::WaitingPickup => Self::WaitingPickup,
+            OrderStatus::Issued => Self::Issued,
+            OrderStatus::Rejected => Self::Rejected,
+            OrderStatus::Revoked => Self::Revoked,
+            OrderStatus::Canceled => Self::Canceled,
+            OrderStatus::Expired => Self::Expired,
+            _ => return None,
+        })
+    }
+
+    /// Whether the order holds a certificate in force, one that can be revoked or reissued.
+    pub(crate) fn in_force(self) -> bool {
+        matches!(
+            self,
+            Self::Issued | Self::ReissuePending | Self::WaitingPickup
+        )
+    }
+
     /// Whether an order in this status has an issued certificate (thumbprint, serial, dates).
     pub(crate) fn has_certificate(self) -> bool {
         matches!(

@@ -344,3 +344,242 @@ fn scales_to_a_hundred_thousand_orders() {
     // Generous bounds: debug builds on a busy machine.
     assert!(built.as_secs() < 5, "{built:?}");
 }
+
+/// An issued order from the middle of the dataset.
+fn issued_order(dataset: &Dataset, skip: usize) -> u64 {
+    dataset
+        .report_rows(&[OrderStatus::Issued], skip, 1)
+        .next()
+        .unwrap()
+        .order_id
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}
+
+#[test]
+fn placed_orders_come_first_everywhere() {
+    let dataset = dataset(300);
+    let before: Vec<u64> = dataset.order_ids().collect();
+    let when = at("2024-03-10T13:00:00Z");
+    let ids = dataset.add_orders_at(3, when);
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "oldest first");
+    assert!(ids[0] > before[0]);
+    assert_eq!(dataset.len(), 303);
+    let after: Vec<u64> = dataset.order_ids().collect();
+    assert_eq!(after[..3], [ids[2], ids[1], ids[0]]);
+    assert_eq!(after[3..], before[..]);
+    assert_eq!(
+        all_rows(&dataset)
+            .iter()
+            .map(|row| row.order_id)
+            .collect::<Vec<_>>(),
+        after
+    );
+    for &id in &ids {
+        let row = dataset.report_row(id).unwrap();
+        assert_eq!(row.status, OrderStatus::Issued);
+        assert_eq!(row.valid_from, Some(when.date_naive()));
+        assert_eq!(
+            row.valid_till,
+            when.date_naive().checked_add_days(chrono::Days::new(397))
+        );
+        assert_eq!(row.date_created, when.naive_utc());
+        let thumbprint = row.thumbprint.clone().unwrap();
+        assert_eq!(dataset.find(&thumbprint), Some(id));
+        assert_eq!(
+            dataset.find(&row.serial_number.clone().unwrap().to_lowercase()),
+            Some(id)
+        );
+        let info = dataset.order_info(id).unwrap();
+        assert_eq!(info.status, OrderStatus::Issued);
+        assert_eq!(info.certificate.unwrap().id, row.certificate_tracker_id);
+        assert!(dataset.reissues(id).unwrap().certificates.is_empty());
+        assert_eq!(dataset.status_last_updated(id), Some(when));
+    }
+    let changes = dataset.status_changes(when, when).orders;
+    assert_eq!(
+        changes.iter().map(|c| c.order_id).collect::<Vec<_>>(),
+        [ids[2], ids[1], ids[0]]
+    );
+    let log = dataset.change_log();
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|record| {
+        record.at == when
+            && record.status == OrderStatus::Issued
+            && Some(record.certificate_id)
+                == dataset
+                    .report_row(record.order_id)
+                    .unwrap()
+                    .certificate_tracker_id
+    }));
+    // More later: still newest first, every ID once.
+    let more = dataset.add_orders_at(2, when);
+    assert!(more[0] > ids[2]);
+    let ids: HashSet<u64> = dataset.order_ids().collect();
+    assert_eq!(ids.len(), 305);
+}
+
+#[test]
+fn revocation_shows_in_every_view() {
+    let dataset = dataset(2500);
+    let id = issued_order(&dataset, 40);
+    let revoked_before = dataset
+        .report_rows(&[OrderStatus::Revoked], 0, 10_000)
+        .count();
+    let when = at("2024-03-10T12:30:00Z");
+    assert!(dataset.revoke_at(id, when));
+    assert!(!dataset.revoke_at(id, when), "already revoked");
+    let row = dataset.report_row(id).unwrap();
+    assert_eq!(row.status, OrderStatus::Revoked);
+    assert!(row.thumbprint.is_some());
+    assert_eq!(dataset.order_info(id).unwrap().status, OrderStatus::Revoked);
+    let revoked: Vec<u64> = dataset
+        .report_rows(&[OrderStatus::Revoked], 0, 10_000)
+        .map(|row| row.order_id)
+        .collect();
+    assert_eq!(revoked.len(), revoked_before + 1);
+    assert!(revoked.contains(&id));
+    assert!(
+        !dataset
+            .report_rows(&[OrderStatus::Issued], 0, 10_000)
+            .any(|row| row.order_id == id)
+    );
+    let change = dataset.status_changes(when, when).orders;
+    assert_eq!(change.len(), 1);
+    assert_eq!(change[0].order_id, id);
+    assert_eq!(change[0].status, OrderStatus::Revoked);
+    assert_eq!(change[0].certificate_id, row.certificate_tracker_id);
+    assert_eq!(dataset.status_last_updated(id), Some(when));
+    // No certificate in force, no such order: nothing to revoke, nothing recorded.
+    let pending = dataset
+        .report_rows(&[OrderStatus::Pending], 0, 1)
+        .next()
+        .unwrap()
+        .order_id;
+    assert!(!dataset.revoke_at(pending, when));
+    assert!(!dataset.revoke_at(42, when));
+    assert!(!dataset.reissue_at(id, when));
+    assert_eq!(dataset.change_log().len(), 1);
+}
+
+#[test]
+fn reissue_gives_a_new_certificate() {
+    let dataset = dataset(2500);
+    let id = issued_order(&dataset, 7);
+    let old = dataset.report_row(id).unwrap();
+    let when = at("2024-03-11T09:00:00Z");
+    assert!(dataset.reissue_at(id, when));
+    let row = dataset.report_row(id).unwrap();
+    assert_eq!(row.status, OrderStatus::Issued);
+    assert_ne!(row.certificate_tracker_id, old.certificate_tracker_id);
+    assert_ne!(row.thumbprint, old.thumbprint);
+    assert_ne!(row.serial_number, old.serial_number);
+    assert_eq!(row.valid_from, Some(when.date_naive()));
+    assert!(row.valid_till > old.valid_till);
+    assert_eq!(row.common_name, old.common_name);
+    assert_eq!(dataset.find(row.thumbprint.as_deref().unwrap()), Some(id));
+    assert_eq!(
+        dataset.find(row.serial_number.as_deref().unwrap()),
+        Some(id)
+    );
+    assert_eq!(dataset.find(old.thumbprint.as_deref().unwrap()), None);
+    let info = dataset.order_info(id).unwrap();
+    let certificate = info.certificate.unwrap();
+    assert_eq!(certificate.id, row.certificate_tracker_id);
+    assert_eq!(certificate.thumbprint, row.thumbprint);
+    assert_eq!(certificate.valid_from, row.valid_from);
+    assert_eq!(certificate.valid_till, row.valid_till);
+    let reissues = dataset.reissues(id).unwrap().certificates;
+    assert_eq!(Some(reissues[0].id), row.certificate_tracker_id);
+    assert_eq!(reissues[0].status, OrderStatus::Issued);
+    assert_eq!(reissues[0].thumbprint, row.thumbprint);
+    assert_eq!(Some(reissues[1].id), old.certificate_tracker_id);
+    assert_eq!(reissues[1].status, OrderStatus::Revoked);
+    assert_eq!(reissues[1].thumbprint, old.thumbprint);
+    assert_eq!(reissues[1].valid_till, old.valid_till);
+    // Again: each certificate ID once.
+    assert!(dataset.reissue_at(id, when + TimeDelta::days(1)));
+    let again = dataset.reissues(id).unwrap().certificates;
+    let ids: HashSet<u64> = again.iter().map(|cert| cert.id).collect();
+    assert_eq!(ids.len(), again.len());
+    assert_eq!(again[2].id, reissues[1].id);
+    let log = dataset.change_log();
+    assert_eq!(log.len(), 2);
+    assert_eq!(Some(log[0].certificate_id), row.certificate_tracker_id);
+    assert_eq!(
+        Some(log[1].certificate_id),
+        dataset.report_row(id).unwrap().certificate_tracker_id
+    );
+}
+
+#[test]
+fn the_latest_change_by_time_wins_and_windows_see_their_own() {
+    let dataset = dataset(2500);
+    let id = issued_order(&dataset, 3);
+    let generated = dataset.status_last_updated(id).unwrap();
+    let t1 = at("2024-03-10T12:10:00Z");
+    let t2 = at("2024-03-10T12:20:00Z");
+    assert!(dataset.record_change_at(id, OrderStatus::Revoked, t2));
+    assert!(dataset.record_change_at(id, OrderStatus::ReissuePending, t1));
+    // Backdated before the revocation: history only.
+    assert_eq!(dataset.report_row(id).unwrap().status, OrderStatus::Revoked);
+    assert_eq!(dataset.status_last_updated(id), Some(t2));
+    let status_in = |from, to| {
+        dataset
+            .status_changes(from, to)
+            .orders
+            .into_iter()
+            .find(|change| change.order_id == id)
+            .map(|change| change.status)
+    };
+    assert_eq!(status_in(t1, t2), Some(OrderStatus::Revoked));
+    assert_eq!(
+        status_in(t1, t2 - TimeDelta::seconds(1)),
+        Some(OrderStatus::ReissuePending)
+    );
+    assert_eq!(status_in(generated, generated), Some(OrderStatus::Issued));
+    assert_eq!(
+        status_in(t2 + TimeDelta::seconds(1), t2 + TimeDelta::hours(1)),
+        None
+    );
+    // Unknown statuses and orders are refused; any known status goes.
+    assert!(!dataset.record_change_at(id, OrderStatus::from("awaiting_magic"), t2));
+    assert!(!dataset.record_change_at(7, OrderStatus::Issued, t2));
+    assert_eq!(dataset.change_log().len(), 2);
+    // A pending order that becomes issued gets a certificate then.
+    let pending = dataset
+        .report_rows(&[OrderStatus::Pending], 0, 1)
+        .next()
+        .unwrap();
+    assert!(pending.thumbprint.is_none());
+    assert!(dataset.record_change_at(pending.order_id, OrderStatus::Issued, t2));
+    let issued = dataset.report_row(pending.order_id).unwrap();
+    assert_eq!(issued.valid_from, Some(t2.date_naive()));
+    assert_eq!(
+        dataset.find(issued.thumbprint.as_deref().unwrap()),
+        Some(pending.order_id)
+    );
+}
+
+#[test]
+fn a_clone_changes_on_its_own() {
+    let dataset = dataset(300);
+    let id = issued_order(&dataset, 0);
+    let when = at("2024-03-10T12:30:00Z");
+    assert!(dataset.revoke_at(id, when));
+    let clone = dataset.clone();
+    assert_eq!(clone.change_log(), dataset.change_log());
+    clone.add_orders_at(1, when);
+    assert_eq!((clone.len(), dataset.len()), (301, 300));
+    assert_eq!(clone.report_row(id).unwrap().status, OrderStatus::Revoked);
+    // A page taken before a change keeps to the dataset as it was.
+    let before: Vec<u64> = dataset.order_ids().take(5).collect();
+    let page = dataset.report_rows(&[], 0, 5);
+    let placed = dataset.add_orders_at(1, when)[0];
+    assert_eq!(page.map(|row| row.order_id).collect::<Vec<_>>(), before);
+    assert_eq!(dataset.order_ids().next(), Some(placed));
+    assert_eq!(all_rows(&dataset).len(), 301);
+}

@@ -218,9 +218,43 @@ fn a_sync_right_after_a_sync_makes_one_request_on_both_backends() {
         assert_eq!(requests.len(), 1, "{backend}: {requests:?}");
         assert!(requests[0].path_and_query.contains("/status-changes?"));
         assert_eq!(exported(&db), expected(&server));
+        // A revocation and a new order: one status-change request and two order details.
+        let revoked = server
+            .dataset()
+            .order_ids()
+            .find(|&id| server.revoke(id))
+            .unwrap();
+        server.add_orders(1);
+        let output = digicert(&server, backend, &db, &["sync"]);
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.starts_with("sync incremental: 1 added, 1 changed, ")
+                && stderr.contains(", 3 requests,"),
+            "{stderr}"
+        );
+        let orders = exported(&db);
+        assert_eq!(orders[&revoked], "revoked");
+        assert_eq!(orders, expected(&server));
+        let output = offline(
+            &db,
+            &[
+                "inventory",
+                "history",
+                &revoked.to_string(),
+                "--format",
+                "jsonl",
+            ],
+        );
+        assert!(
+            text(&output.stdout)
+                .lines()
+                .last()
+                .unwrap()
+                .contains("\"revoked\"")
+        );
         // --full pulls the report again, and changes nothing.
         let output = digicert(&server, backend, &db, &["sync", "--full"]);
-        assert!(text(&output.stderr).contains("sync full: 0 added, 0 changed, 2500 unchanged"));
+        assert!(text(&output.stderr).contains("sync full: 0 added, 0 changed, 2501 unchanged"));
     }
 }
 

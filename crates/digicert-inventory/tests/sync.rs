@@ -77,6 +77,21 @@ fn paths(server: &MockServer) -> Vec<String> {
         .collect()
 }
 
+/// Waits until the server has answered every request and no more arrive (the blocking
+/// client's read-ahead of one page past the end may land after a pull returns), then clears
+/// its request log.
+fn settle_and_clear(server: &MockServer) {
+    loop {
+        let before = server.requests();
+        std::thread::sleep(Duration::from_millis(150));
+        let after = server.requests();
+        if before.len() == after.len() && after.iter().all(|r| r.status.is_some()) {
+            break;
+        }
+    }
+    server.clear_requests();
+}
+
 /// Moves the watermark back, as if the last sync had been `ago` earlier.
 fn set_watermark_back(path: &Path, ago: TimeDelta) {
     let mut store = SqliteStore::open(path).unwrap();
@@ -169,7 +184,7 @@ fn a_sync_right_after_a_sync_makes_one_request() {
         let dir = tempfile::tempdir().unwrap();
         let mut inventory = Inventory::open(dir.path().join("inventory.sqlite")).unwrap();
         sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
-        server.clear_requests();
+        settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         assert!(!report.full, "{backend:?}");
         assert_eq!((report.added, report.changed, report.fetched), (0, 0, 0));
@@ -195,7 +210,7 @@ fn changed_orders_are_fetched_and_nothing_else() {
         let changed = &recent[..3];
         set_watermark_back(&path, TimeDelta::days(2));
         tamper(&path, changed);
-        server.clear_requests();
+        settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         assert!(!report.full, "{backend:?}: {report:?}");
         assert_eq!(report.fetched, 3);
@@ -245,7 +260,7 @@ fn many_changes_take_a_full_pull_instead() {
         assert!(recent.len() > 4, "{} changes", recent.len());
         set_watermark_back(&path, TimeDelta::days(2));
         tamper(&path, &recent[..4]);
-        server.clear_requests();
+        settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         assert!(report.full, "{backend:?}");
         assert!(report.full_reason.unwrap().contains("4 changed orders"));
@@ -270,7 +285,7 @@ fn a_long_gap_takes_a_full_pull_without_asking_changes() {
         let mut inventory = Inventory::open(&path).unwrap();
         sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         set_watermark_back(&path, TimeDelta::days(365));
-        server.clear_requests();
+        settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         assert!(report.full);
         assert_eq!(report.unchanged, 2_500);
@@ -350,4 +365,82 @@ fn concurrent_syncs_leave_a_correct_inventory_and_queries_keep_working() {
     }
     let inventory = Inventory::open(&path).unwrap();
     assert_eq!(inventory.len().unwrap(), 5_000);
+}
+
+/// Revokes and reissues the first orders that allow it; returns (revoked, reissued).
+fn revoke_and_reissue(server: &MockServer) -> (u64, u64) {
+    let ids: Vec<u64> = server.dataset().order_ids().collect();
+    let mut candidates = ids.into_iter();
+    let revoked = candidates.by_ref().find(|&id| server.revoke(id)).unwrap();
+    let reissued = candidates.find(|&id| server.reissue(id)).unwrap();
+    (revoked, reissued)
+}
+
+#[test]
+fn an_incremental_sync_follows_the_mocks_changes() {
+    for backend in BOTH {
+        let server = server(3_000, Duration::ZERO);
+        let dir = tempfile::tempdir().unwrap();
+        let mut inventory = Inventory::open(dir.path().join("inventory.sqlite")).unwrap();
+        sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
+        let (revoked, reissued) = revoke_and_reissue(&server);
+        let added = server.add_orders(2);
+        let old_thumbprint = inventory.find(&reissued.to_string()).unwrap()[0]
+            .thumbprint
+            .clone();
+        settle_and_clear(&server);
+        let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
+        assert!(!report.full, "{backend:?}: {report:?}");
+        assert_eq!((report.added, report.changed, report.fetched), (2, 2, 4));
+        let paths = paths(&server);
+        assert_eq!(paths.len(), 5, "{paths:?}");
+        assert_eq!(inventory.len().unwrap(), 3_002);
+        for id in added {
+            let order = inventory.find(&id.to_string()).unwrap().remove(0);
+            assert_eq!(order.status, "issued");
+        }
+        let order = inventory.find(&revoked.to_string()).unwrap().remove(0);
+        assert_eq!(order.status, "revoked");
+        let history: Vec<String> = inventory
+            .history(revoked)
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.status)
+            .collect();
+        assert_eq!(history.last().map(String::as_str), Some("revoked"));
+        let order = inventory.find(&reissued.to_string()).unwrap().remove(0);
+        let info = server.dataset().order_info(reissued).unwrap();
+        assert_eq!(order.certificate_id, info.certificate.as_ref().unwrap().id);
+        assert_ne!(order.thumbprint, old_thumbprint);
+        if let Some(thumbprint) = order.thumbprint {
+            assert_eq!(
+                inventory.find(&thumbprint.to_uppercase()).unwrap()[0].order_id,
+                reissued
+            );
+        }
+        // Everything the inventory holds agrees with a fresh full pull.
+        let mut fresh = Inventory::open(dir.path().join("fresh.sqlite")).unwrap();
+        sync(&mut fresh, &server, backend, &SyncOptions::new()).unwrap();
+        let statuses = |inventory: &Inventory| {
+            let mut all = Vec::new();
+            inventory
+                .export(|order| {
+                    all.push((
+                        order.order_id,
+                        order.status,
+                        order.certificate_id,
+                        order.valid_till,
+                    ));
+                    Ok(())
+                })
+                .unwrap();
+            all
+        };
+        assert_eq!(statuses(&inventory), statuses(&fresh), "{backend:?}");
+        // And a sync right after finds nothing to fetch.
+        settle_and_clear(&server);
+        let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
+        assert_eq!(report.fetched, 0);
+        assert_eq!(server.request_count(), 1);
+    }
 }

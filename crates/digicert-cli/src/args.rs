@@ -164,6 +164,16 @@ pub enum Command {
         #[command(subcommand)]
         command: InventoryCommand,
     },
+    /// Sync at start and every interval; serve Prometheus metrics at /metrics and a health
+    /// check at /healthz.
+    Serve {
+        /// Address to listen on (loopback unless you say otherwise).
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        listen: std::net::SocketAddr,
+        /// Time between syncs: 30s, 10m, 1h.
+        #[arg(long, default_value = "10m", value_parser = crate::serve::parse_interval)]
+        interval: std::time::Duration,
+    },
     /// Issued orders whose certificate expires within N days, soonest first (from the report).
     Expiring {
         /// Days from today.

@@ -15,6 +15,7 @@ use crate::error::CliError;
 use crate::inventory;
 use crate::output::{ListWriter, write_list, write_one};
 use crate::progress;
+use crate::serve;
 
 /// Output buffer size: large writes keep a big report fast.
 const OUTPUT_BUFFER: usize = 256 * 1024;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Inventory { command } => inventory::query(&cli.global, command, out),
         Command::Sync { full } => inventory::sync(&cli.global, full),
+        Command::Serve { listen, interval } => serve::serve(&cli.global, listen, interval),
         command => {
             let connection = connect(&cli.global)?;
             run_api(&connection.api, command, format, quiet, out)
@@ -129,7 +131,7 @@ fn run_api(
             )
             .map(drop)
         }
-        Command::Sync { .. } | Command::Inventory { .. } => {
+        Command::Sync { .. } | Command::Inventory { .. } | Command::Serve { .. } => {
             Err(CliError::Usage("not an API command".to_owned()))
         }
         Command::Expiring { days, input: _ } => {

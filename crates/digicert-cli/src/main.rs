@@ -18,6 +18,7 @@ mod logging;
 mod malloc;
 mod output;
 mod progress;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -307,11 +307,19 @@ fn a_sync_killed_mid_way_leaves_whole_pages_and_the_next_sync_completes() {
         );
         assert!(partial.len() < 10_000, "{backend}: the kill came too late");
 
+        // The account moves on meanwhile: the next sync must show the current status.
+        let revoked = server
+            .dataset()
+            .order_ids()
+            .find(|&id| server.revoke(id))
+            .unwrap();
         server.faults().set_latency(Duration::ZERO);
         let output = digicert(&server, backend, &db, &["sync"]);
         assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
         assert!(text(&output.stderr).contains("sync full"));
-        assert_eq!(exported(&db), expected(&server), "{backend}");
+        let orders = exported(&db);
+        assert_eq!(orders[&revoked], "revoked");
+        assert_eq!(orders, expected(&server), "{backend}");
     }
 }
 

@@ -445,3 +445,84 @@ fn an_incremental_sync_follows_the_mocks_changes() {
         assert_eq!(server.request_count(), 1);
     }
 }
+
+/// The incremental target, as request counts: 50 changes among 100,000 orders take
+/// one status-change request and 50 order details, no report page. The inventory is filled
+/// from the mock's own rows (as a full sync would leave it) to keep the test quick.
+#[test]
+fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
+    let server = server(100_000, Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.sqlite");
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        let dataset = server.dataset();
+        let ids: Vec<u64> = dataset.order_ids().collect();
+        for chunk in ids.chunks(10_000) {
+            let orders = chunk
+                .iter()
+                .map(|&id| {
+                    let row = dataset.report_row(id).unwrap();
+                    OrderRecord {
+                        order_id: id,
+                        status: row.status.as_str().to_owned(),
+                        common_name: row.common_name.clone(),
+                        dns_names: row.dns_names.clone(),
+                        valid_from: row.valid_from,
+                        valid_till: row.valid_till,
+                        product_name_id: row.product_name_id.clone(),
+                        thumbprint: None,
+                        serial_number: None,
+                        organization: row.organization_name.clone(),
+                        certificate_id: row.certificate_tracker_id,
+                        json: OrderJson::Report("{}".to_owned()),
+                    }
+                })
+                .collect();
+            store
+                .apply(Batch {
+                    orders,
+                    seen_at: Utc::now(),
+                    finish: None,
+                })
+                .unwrap();
+        }
+    }
+    set_watermark_back(&path, TimeDelta::zero());
+    let revoked: Vec<u64> = server
+        .dataset()
+        .order_ids()
+        .filter(|&id| server.revoke(id))
+        .take(50)
+        .collect();
+    assert_eq!(revoked.len(), 50);
+    let mut inventory = Inventory::open(&path).unwrap();
+    for backend in BOTH {
+        settle_and_clear(&server);
+        let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
+        let paths = paths(&server);
+        let windows = paths
+            .iter()
+            .filter(|p| p.ends_with("/status-changes"))
+            .count();
+        let pages = paths
+            .iter()
+            .filter(|p| p.ends_with("/report/order"))
+            .count();
+        match backend {
+            // The first sync fetches the 50 revoked orders.
+            Backend::Blocking => {
+                assert_eq!((windows, pages, paths.len()), (1, 0, 51), "{paths:?}");
+                assert_eq!((report.changed, report.fetched), (50, 50));
+            }
+            // The next one, right after, finds them stored as they are.
+            Backend::Async => assert_eq!((windows, pages, paths.len()), (1, 0, 1)),
+        }
+    }
+    for id in revoked {
+        assert_eq!(
+            inventory.find(&id.to_string()).unwrap()[0].status,
+            "revoked"
+        );
+    }
+}

@@ -37,7 +37,16 @@ struct Shared {
     reader: Mutex<Inventory>,
     counts: RequestCounts,
     interval: Duration,
+    /// The last exposition, with what it was made from: the orders change only with a
+    /// sync (this process's or another's), so scrapes between syncs reuse it.
+    cached: Mutex<Option<(CacheKey, String)>>,
 }
+
+/// What an exposition depends on: the last sync's end and the requests sent.
+type CacheKey = (
+    Option<chrono::DateTime<Utc>>,
+    Vec<((&'static str, String), u64)>,
+);
 
 /// Runs `digicert serve` until the process is stopped.
 pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<(), CliError> {
@@ -49,6 +58,7 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
         reader: Mutex::new(reader),
         counts: connection.counts.clone(),
         interval,
+        cached: Mutex::new(None),
     });
     std::thread::Builder::new()
         .name("sync".to_owned())
@@ -103,10 +113,24 @@ async fn read<T: Send + 'static>(
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let counts = shared.counts.clone();
+    let cache = Arc::clone(&shared);
     let body = read(&shared, move |inventory| {
-        let snapshot = Snapshot::read(inventory, &counts)?;
-        Ok(snapshot.encode())
+        let key: CacheKey = (
+            inventory.sync_state()?.last_success,
+            cache.counts.snapshot().into_iter().collect(),
+        );
+        let mut cached = cache.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((made_from, text)) = cached.as_ref()
+            && *made_from == key
+        {
+            return Ok(Ok(text.clone()));
+        }
+        let snapshot = Snapshot::read(inventory, &cache.counts)?;
+        let text = snapshot.encode();
+        if let Ok(text) = &text {
+            *cached = Some((key, text.clone()));
+        }
+        Ok(text)
     })
     .await;
     match body {

@@ -7,8 +7,8 @@ use serde_json::value::RawValue;
 /// One order as the inventory holds it.
 ///
 /// Serialized (the command line's `json`/`jsonl`), it carries the indexed columns, the days
-/// left, when the inventory last saw it, and, when the query asked for the whole order, the
-/// last report row (`report`) and order details (`info`) CertCentral sent for it, unchanged.
+/// left, when the inventory last saw it, and, from an export (the whole order), the last
+/// report row (`report`) and order details (`info`) CertCentral sent for it, unchanged.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredOrder {
     /// Order id.

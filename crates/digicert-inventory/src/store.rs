@@ -142,7 +142,7 @@ pub trait Store {
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error>;
 
     /// Issued orders whose certificate expires by `until`, from `today` on unless
-    /// `include_expired`, soonest first.
+    /// `include_expired`, soonest first; indexed columns only (not the whole order).
     fn expiring(
         &self,
         today: NaiveDate,
@@ -150,7 +150,7 @@ pub trait Store {
         include_expired: bool,
     ) -> Result<Vec<StoredOrder>, Error>;
 
-    /// The orders a query matches, newest order first.
+    /// The orders a query matches, newest order first; indexed columns only.
     fn find(&self, query: &Find) -> Result<Vec<StoredOrder>, Error>;
 
     /// The statuses seen for one order, oldest first.

@@ -233,7 +233,6 @@ fn changed_orders_are_fetched_and_nothing_else() {
             let order = inventory.find(&order_id.to_string()).unwrap().remove(0);
             let status = server.dataset().report_row(order_id).unwrap().status;
             assert_eq!(order.status, status.as_str());
-            assert!(order.info.is_some());
             let history: Vec<String> = inventory
                 .history(order_id)
                 .unwrap()

@@ -354,7 +354,7 @@ impl Store for SqliteStore {
             "SELECT {COLUMNS}, {} FROM orders \
              WHERE status = 'issued' AND valid_till >= ?1 AND valid_till <= ?2 \
              ORDER BY valid_till, order_id",
-            json_columns(true)
+            json_columns(false)
         );
         self.collect(&sql, &[&from, &until.to_string()], today)
     }
@@ -397,7 +397,7 @@ impl Store for SqliteStore {
         }
         let sql = format!(
             "SELECT {COLUMNS}, {} FROM orders WHERE order_id IN ({}) ORDER BY order_id DESC",
-            json_columns(true),
+            json_columns(false),
             parts.join(" UNION ")
         );
         let values: Vec<&dyn ToSql> = values.iter().map(|value| value.as_ref()).collect();

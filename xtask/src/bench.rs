@@ -17,6 +17,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+mod inventory;
+
 /// Options of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Options {
@@ -32,6 +34,9 @@ pub(crate) struct Options {
     /// A smoke test: 10,000 orders, one run.
     #[arg(long)]
     quick: bool,
+    /// Only the inventory's figures (sync, queries, scrape).
+    #[arg(long)]
+    inventory_only: bool,
 }
 
 /// The API key the mock is started with.
@@ -97,6 +102,17 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
         load_average()
     );
 
+    let inventory_figures = {
+        let mock = Mock::start(&bins.mock, orders, options.latency_ms)?;
+        inventory::inventory_rows(&bins, &mock, &work, orders, runs)?
+    };
+    let mut inventory_table = vec![Row::section(&format!("inventory, {orders} orders"))];
+    inventory_table.extend(inventory_figures);
+    if options.inventory_only {
+        print_table(&inventory_table);
+        return Ok(());
+    }
+
     let pulls = {
         let mock = Mock::start(&bins.mock, orders, options.latency_ms)?;
         pull_rows(&bins, &mock, &work, orders, runs)?
@@ -137,6 +153,7 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
         let large = Row::measured(format!("{name} pull {orders}"), large_pull.summary);
         table.push(large.check(flat(large_pull, small_pull)));
     }
+    table.extend(inventory_table);
     print_table(&table);
     print_criterion_note();
     println!("load average at the end: {}", load_average());

@@ -84,10 +84,5 @@ pub use digicert_model as model;
 /// The transport crate: the traits a backend implements.
 pub use digicert_transport as transport;
 
-/// The README's examples, compiled and run as doctests so they cannot drift from the code.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
-
 /// The `User-Agent` every request carries.
 pub const USER_AGENT: &str = concat!("digicert-api/", env!("CARGO_PKG_VERSION"));

@@ -20,6 +20,8 @@ use digicert_transport_ureq::UreqTransport;
 use futures_util::StreamExt;
 use tokio::runtime::Runtime;
 
+use crate::counting::Counted;
+
 /// Items a blocking listing hands to the writer at once: one hand-over per item
 /// would wake the writer thread for every row.
 const CHUNK_ITEMS: usize = 256;
@@ -30,10 +32,10 @@ const CHANNEL_CHUNKS: usize = 4;
 /// A client on the chosen backend.
 pub enum Api {
     /// ureq; shared with the thread a listing runs on.
-    Blocking(Arc<blocking::Client<UreqTransport>>),
+    Blocking(Arc<blocking::Client<Counted<UreqTransport>>>),
     /// reqwest, on a runtime of its own.
     Async {
-        client: Arc<Client<ReqwestTransport>>,
+        client: Arc<Client<Counted<ReqwestTransport>>>,
         runtime: Runtime,
     },
 }

@@ -43,6 +43,10 @@ pub struct Global {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     pub format: Format,
+    /// The inventory file [default: $XDG_DATA_HOME/digicert/inventory.sqlite, or
+    /// demo.sqlite beside it with --demo]
+    #[arg(long, env = "DIGICERT_DB", value_name = "PATH", global = true)]
+    pub db: Option<PathBuf>,
     /// Start the built-in fake CertCentral on loopback and use it; no key needed.
     #[arg(long, global = true, conflicts_with_all = ["base_url", "region"])]
     pub demo: bool,
@@ -174,6 +178,28 @@ pub enum Command {
         #[arg(long, value_name = "TIME", requires = "from", value_parser = date_or_rfc3339)]
         to: Option<DateTime<FixedOffset>>,
     },
+    /// Bring the inventory up to date: every order the first time, then the status changes
+    /// since the last sync (one summary line on stderr).
+    Sync {
+        /// Pull the whole report even if an incremental sync is possible.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Query the inventory offline: export, expiring, find, history.
+    Inventory {
+        #[command(subcommand)]
+        command: InventoryCommand,
+    },
+    /// Sync at start and every interval; serve Prometheus metrics at /metrics and a health
+    /// check at /healthz.
+    Serve {
+        /// Address to listen on (loopback unless you say otherwise).
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        listen: std::net::SocketAddr,
+        /// Time between syncs: 30s, 10m, 1h.
+        #[arg(long, default_value = "10m", value_parser = crate::serve::parse_interval)]
+        interval: std::time::Duration,
+    },
     /// Issued orders whose certificate expires within N days, soonest first (from the report).
     #[command(after_help = "Examples:
   digicert expiring --days 30
@@ -256,4 +282,31 @@ fn date_or_range(value: &str) -> Result<String, String> {
     } else {
         Err("not a date or a range of dates: e.g. 2026-07-01 or 2026-07-01...2026-07-31".to_owned())
     }
+}
+
+/// Queries of the inventory; none of them uses the network.
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Every order, whole (`--format json` gives back everything CertCentral sent).
+    Export,
+    /// Issued orders whose certificate expires within N days, soonest first.
+    Expiring {
+        /// Days from today (UTC).
+        #[arg(long)]
+        days: u32,
+        /// Also the certificates that have already expired.
+        #[arg(long)]
+        include_expired: bool,
+    },
+    /// Orders by domain (exact, covered by a wildcard, or a `*.` pattern), order id,
+    /// thumbprint or serial number (any case, with colons or spaces).
+    Find {
+        /// A domain, `*.example.com`, an order id, a thumbprint or a serial number.
+        query: String,
+    },
+    /// The statuses the inventory has seen for an order, with when it saw them.
+    History {
+        /// Order id.
+        order_id: u64,
+    },
 }

@@ -15,8 +15,10 @@ use crate::api::Api;
 use crate::args::{Backend, Cli, Command, Format, ReportFilters};
 use crate::connect::connect;
 use crate::error::CliError;
+use crate::inventory;
 use crate::output::{ExpiringOrder, ListWriter, write_list, write_one};
 use crate::progress;
+use crate::serve;
 
 /// Output buffer size: large writes keep a big report fast.
 const OUTPUT_BUFFER: usize = 256 * 1024;
@@ -55,6 +57,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let found = expiring(read_report(&path)?, days, include_expired, today())?;
             write_expiring(found, days, include_expired, fail_if_any, format, out)
         }
+        Command::Inventory { command } => inventory::query(&cli.global, command, out),
+        Command::Sync { full } => inventory::sync(&cli.global, full),
+        Command::Serve { listen, interval } => serve::serve(&cli.global, listen, interval),
         command => {
             if cli.global.concurrency.is_some() && cli.global.backend == Backend::Blocking {
                 warn(
@@ -182,6 +187,9 @@ fn run_api(
                 out,
             )
             .map(drop)
+        }
+        Command::Sync { .. } | Command::Inventory { .. } | Command::Serve { .. } => {
+            Err(CliError::Usage("not an API command".to_owned()))
         }
         Command::Expiring {
             days,

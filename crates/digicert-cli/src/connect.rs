@@ -6,15 +6,20 @@ use std::time::Duration;
 use digicert_api::{Client, Config, blocking};
 #[cfg(feature = "demo")]
 use digicert_mock::{MockConfig, MockServer};
+use digicert_transport_reqwest::ReqwestTransport;
+use digicert_transport_ureq::UreqTransport;
 
 use crate::api::Api;
 use crate::args::{Backend, Global};
+use crate::counting::{Counted, RequestCounts};
 use crate::error::CliError;
 use crate::settings;
 
 /// A client, and the demo server it talks to if `--demo` started one.
 pub struct Connection {
     pub api: Api,
+    /// Requests sent so far, by endpoint and answer.
+    pub counts: RequestCounts,
     /// Kept alive for as long as the client needs it.
     _demo: Option<Demo>,
 }
@@ -65,16 +70,28 @@ pub fn connect(global: &Global) -> Result<Connection, CliError> {
     if global.no_rate_limit {
         config = config.rate_limit(None);
     }
+    let counts = RequestCounts::default();
     let api = match global.backend {
-        Backend::Blocking => Api::Blocking(Arc::new(blocking::Client::with_ureq(config))),
+        Backend::Blocking => {
+            let transport = UreqTransport::new(config.transport_config());
+            let transport = Counted::new(transport, counts.clone());
+            Api::Blocking(Arc::new(blocking::Client::new(transport, config)))
+        }
         Backend::Async => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
                 .build()?;
-            let client = Arc::new(Client::with_reqwest(config)?);
+            let transport = ReqwestTransport::new(config.transport_config())
+                .map_err(digicert_api::Error::from)?;
+            let transport = Counted::new(transport, counts.clone());
+            let client = Arc::new(Client::new(transport, config));
             Api::Async { client, runtime }
         }
     };
-    Ok(Connection { api, _demo: demo })
+    Ok(Connection {
+        api,
+        counts,
+        _demo: demo,
+    })
 }

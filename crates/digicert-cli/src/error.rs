@@ -17,6 +17,9 @@ pub enum CliError {
     /// A report file could not be decoded (exit 1).
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// The inventory failed or refused its file (exit 1; 2 for a query it cannot read).
+    #[error(transparent)]
+    Inventory(#[from] digicert_inventory::Error),
     /// Reading input or writing output failed (exit 1).
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -30,7 +33,9 @@ impl CliError {
     /// everything that went wrong afterwards.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Usage(_) | Self::Api(digicert_api::Error::InvalidInput(_)) => ExitCode::from(2),
+            Self::Usage(_)
+            | Self::Api(digicert_api::Error::InvalidInput(_))
+            | Self::Inventory(digicert_inventory::Error::InvalidQuery(_)) => ExitCode::from(2),
             Self::Found(_) => ExitCode::from(3),
             _ => ExitCode::from(1),
         }
@@ -38,6 +43,12 @@ impl CliError {
 
     /// Whether this is only the reader of our output going away (`digicert ... | head`).
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Self::Io(err) if err.kind() == io::ErrorKind::BrokenPipe)
+        match self {
+            Self::Io(err) => err.kind() == io::ErrorKind::BrokenPipe,
+            Self::Inventory(digicert_inventory::Error::Io { source, .. }) => {
+                source.kind() == io::ErrorKind::BrokenPipe
+            }
+            _ => false,
+        }
     }
 }

@@ -12,11 +12,14 @@ mod args;
 mod commands;
 mod config;
 mod connect;
+mod counting;
 mod error;
+mod inventory;
 mod logging;
 mod malloc;
 mod output;
 mod progress;
+mod serve;
 mod settings;
 
 use std::process::ExitCode;

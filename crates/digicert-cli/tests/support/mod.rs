@@ -24,6 +24,8 @@ pub fn command() -> Command {
     let others = [
         "DIGICERT_API_KEY",
         "DIGICERT_BASE_URL",
+        "DIGICERT_DB",
+        "XDG_DATA_HOME",
         "RUST_LOG",
         "NO_PROXY",
         "no_proxy",

@@ -1,0 +1,207 @@
+//! A local copy of every DigiCert CertCentral order: synced incrementally, queried offline.
+//!
+//! An [`Inventory`] keeps each order whole (the report row or order details as CertCentral
+//! sent them) with indexed columns for the questions people ask: which certificates expire
+//! soon, which order covers a name, what an order's status history is. The store is an
+//! embedded SQLite file by default ([`SqliteStore`]), behind the small [`Store`] trait.
+//!
+//! The first sync pulls the order report; later syncs ask only the status changes since the
+//! last one and fetch the orders that changed, so a sync right after a sync makes one request.
+//! A sync killed at any moment leaves the inventory as it was or with whole batches applied;
+//! the watermark moves in the same transaction as the last orders it vouches for.
+//!
+//! ```no_run
+//! use digicert_api::{Config, blocking};
+//! use digicert_inventory::{Inventory, SyncOptions};
+//!
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // Blocking, with the api crate's `ureq` feature (the async client: `sync`, awaited).
+//! let client = blocking::Client::with_ureq(Config::new("my-api-key"));
+//! let mut inventory = Inventory::open("inventory.sqlite")?;
+//! let report = inventory.sync_blocking(&client, &SyncOptions::new())?;
+//! println!("{} added, {} changed", report.added, report.changed);
+//!
+//! for order in inventory.expiring(30, false)? {
+//!     println!("{} {:?} in {:?} days", order.order_id, order.common_name, order.days_left);
+//! }
+//! for order in inventory.find("api.example.com")? {
+//!     println!("{} covers it", order.order_id);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod extract;
+mod find;
+mod order;
+mod sqlite;
+mod store;
+mod sync;
+
+use std::path::Path;
+
+use chrono::{Days, NaiveDate, Utc};
+use digicert_api::transport::{AsyncTransport, BlockingTransport};
+use digicert_api::{Client, blocking};
+
+pub use error::Error;
+pub use find::{Find, name_key, normalize_hex};
+pub use order::{HistoryEntry, StoredOrder};
+pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+pub use store::{
+    Applied, Batch, Known, Listing, OrderJson, OrderRecord, Store, SyncFinish, SyncState,
+};
+pub use sync::{Progress, SyncOptions, SyncReport};
+
+/// The inventory: a store, the sync that fills it, and the queries.
+#[derive(Debug)]
+pub struct Inventory<S = SqliteStore> {
+    store: S,
+}
+
+/// The README's examples, compiled and run as doctests so they cannot drift from the code
+/// (here, at the top of the library's crates, where every crate they use is in reach).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
+impl Inventory<SqliteStore> {
+    /// Opens the SQLite inventory at `path`, creating it (mode 0600) and its directory if
+    /// missing. A file that is not an inventory, or of a newer schema, is refused and left
+    /// unchanged.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), digicert_inventory::Error> {
+    /// let dir = std::env::temp_dir().join(format!("inventory-doc-{}", std::process::id()));
+    /// let inventory = digicert_inventory::Inventory::open(dir.join("inventory.sqlite"))?;
+    /// assert_eq!(inventory.len()?, 0);
+    /// assert!(inventory.sync_state()?.watermark.is_none());
+    /// # let _ = std::fs::remove_dir_all(dir);
+    /// # Ok(()) }
+    /// # run().unwrap();
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Ok(Self::with_store(SqliteStore::open(path)?))
+    }
+}
+
+impl<S: Store> Inventory<S> {
+    /// An inventory over any store.
+    pub fn with_store(store: S) -> Self {
+        Self { store }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Syncs through a blocking client: the whole report the first time (or with
+    /// [`SyncOptions::full`]), the status changes since the last sync afterwards.
+    ///
+    /// Fails with [`Error::SyncRunning`] while another sync runs on the same inventory.
+    pub fn sync_blocking<T: BlockingTransport + 'static>(
+        &mut self,
+        client: &blocking::Client<T>,
+        options: &SyncOptions,
+    ) -> Result<SyncReport, Error> {
+        sync::blocking::sync(&mut self.store, client, options)
+    }
+
+    /// Syncs through an async client, as [`Inventory::sync_blocking`] does; report pages and
+    /// order details are fetched up to the client's concurrency at once.
+    ///
+    /// ```no_run
+    /// # async fn run(client: digicert_api::Client<impl digicert_api::transport::AsyncTransport>) -> Result<(), digicert_inventory::Error> {
+    /// let mut inventory = digicert_inventory::Inventory::open("inventory.sqlite")?;
+    /// let report = inventory.sync(&client, &Default::default()).await?;
+    /// println!("{} orders added in {:?}", report.added, report.duration);
+    /// # Ok(()) }
+    /// ```
+    pub async fn sync<T: AsyncTransport>(
+        &mut self,
+        client: &Client<T>,
+        options: &SyncOptions,
+    ) -> Result<SyncReport, Error> {
+        sync::nonblocking::sync(&mut self.store, client, options).await
+    }
+
+    /// The last successful sync.
+    pub fn sync_state(&self) -> Result<SyncState, Error> {
+        self.store.sync_state()
+    }
+
+    /// Number of orders.
+    pub fn len(&self) -> Result<u64, Error> {
+        self.store.order_count()
+    }
+
+    /// Whether the inventory holds no order.
+    pub fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Issued orders whose certificate expires within `days` of today (UTC), soonest first;
+    /// with `include_expired`, those already expired too.
+    pub fn expiring(&self, days: u32, include_expired: bool) -> Result<Vec<StoredOrder>, Error> {
+        self.expiring_from(Utc::now().date_naive(), days, include_expired)
+    }
+
+    /// [`Inventory::expiring`], counted from `today`.
+    pub fn expiring_from(
+        &self,
+        today: NaiveDate,
+        days: u32,
+        include_expired: bool,
+    ) -> Result<Vec<StoredOrder>, Error> {
+        let until = today
+            .checked_add_days(Days::new(u64::from(days)))
+            .unwrap_or(NaiveDate::MAX);
+        self.store.expiring(today, until, include_expired)
+    }
+
+    /// The orders a query names (see [`Find::parse`]): a domain (also found through a wildcard
+    /// that covers it), a `*.` pattern (every name under it), an order id, or a thumbprint or
+    /// serial number in any spelling. Newest order first.
+    pub fn find(&self, query: &str) -> Result<Vec<StoredOrder>, Error> {
+        self.store.find(&Find::parse(query)?)
+    }
+
+    /// The statuses the inventory saw for an order, with when; oldest first.
+    pub fn history(&self, order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
+        self.store.history(order_id)
+    }
+
+    /// Hands every order, whole, to `each`, by order id.
+    pub fn export(
+        &self,
+        mut each: impl FnMut(StoredOrder) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.store.list(
+            Listing {
+                issued_only: false,
+                whole: true,
+            },
+            &mut each,
+        )
+    }
+
+    /// Hands every issued order's indexed columns (not the whole order) to `each`.
+    pub fn issued(
+        &self,
+        mut each: impl FnMut(StoredOrder) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.store.list(
+            Listing {
+                issued_only: true,
+                whole: false,
+            },
+            &mut each,
+        )
+    }
+
+    /// Number of orders per status.
+    pub fn status_counts(&self) -> Result<Vec<(String, u64)>, Error> {
+        self.store.status_counts()
+    }
+}

@@ -1,0 +1,64 @@
+//! What the queries return: a stored order, and one entry of an order's status history.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// One order as the inventory holds it.
+///
+/// Serialized (the command line's `json`/`jsonl`), it carries the indexed columns, the days
+/// left, when the inventory last saw it, and, from an export (the whole order), the last
+/// report row (`report`) and order details (`info`) CertCentral sent for it, unchanged.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredOrder {
+    /// Order id.
+    pub order_id: u64,
+    /// Status (`issued`, `revoked`, ...).
+    pub status: String,
+    /// The certificate's common name.
+    pub common_name: Option<String>,
+    /// The further names on the certificate.
+    pub dns_names: Vec<String>,
+    /// First day of validity.
+    pub valid_from: Option<NaiveDate>,
+    /// Last day of validity.
+    pub valid_till: Option<NaiveDate>,
+    /// Days from today (UTC) to `valid_till`; negative once expired.
+    pub days_left: Option<i64>,
+    /// Product, such as `ssl_plus`.
+    pub product_name_id: Option<String>,
+    /// Thumbprint (lower-case hex).
+    pub thumbprint: Option<String>,
+    /// Serial number (lower-case hex).
+    pub serial_number: Option<String>,
+    /// Organization name.
+    pub organization: Option<String>,
+    /// The current certificate's id.
+    pub certificate_id: Option<u64>,
+    /// When a sync last saw the order.
+    pub last_seen: DateTime<Utc>,
+    /// The order's last report row, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Box<RawValue>>,
+    /// The order's last details, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info: Option<Box<RawValue>>,
+}
+
+/// A status the inventory saw for an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// Order id.
+    pub order_id: u64,
+    /// The status.
+    pub status: String,
+    /// The certificate id with it.
+    pub certificate_id: Option<u64>,
+    /// When a sync first saw it.
+    pub seen_at: DateTime<Utc>,
+}
+
+/// Days from `today` to `till`.
+pub(crate) fn days_left(till: Option<NaiveDate>, today: NaiveDate) -> Option<i64> {
+    till.map(|till| (till - today).num_days())
+}

@@ -1,0 +1,168 @@
+//! The storage an inventory needs, as a small trait: SQLite ([`crate::SqliteStore`]) is the
+//! embedded default; another database can stand in by implementing it.
+//!
+//! A store knows tables and transactions, nothing of CertCentral: the sync logic hands it
+//! [`Batch`]es of [`OrderRecord`]s, each applied in one transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::Error;
+use crate::find::Find;
+use crate::order::{HistoryEntry, StoredOrder};
+
+/// One order as the sync hands it to the store: the indexed columns and the whole order as
+/// JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// Order id.
+    pub order_id: u64,
+    /// Status, as CertCentral writes it (`issued`, `revoked`, ...).
+    pub status: String,
+    /// The certificate's common name.
+    pub common_name: Option<String>,
+    /// The further names on the certificate.
+    pub dns_names: Vec<String>,
+    /// First day of validity.
+    pub valid_from: Option<NaiveDate>,
+    /// Last day of validity.
+    pub valid_till: Option<NaiveDate>,
+    /// Product, such as `ssl_plus`.
+    pub product_name_id: Option<String>,
+    /// Thumbprint, normalized (lower-case hex, no separators).
+    pub thumbprint: Option<String>,
+    /// Serial number, normalized (lower-case hex, no separators).
+    pub serial_number: Option<String>,
+    /// Organization name.
+    pub organization: Option<String>,
+    /// The current certificate's id.
+    pub certificate_id: Option<u64>,
+    /// The whole order as the endpoint sent it, as JSON.
+    pub json: OrderJson,
+}
+
+/// The whole order, as JSON, and which endpoint it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderJson {
+    /// A row of the order report.
+    Report(String),
+    /// The order details (`GET /order/certificate/{id}`).
+    Info(String),
+}
+
+/// What the store holds of an order, to decide whether a status change needs a fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// Stored status.
+    pub status: String,
+    /// Stored certificate id.
+    pub certificate_id: Option<u64>,
+}
+
+/// The end of a successful sync, written in the same transaction as its last orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncFinish {
+    /// The instant up to which every change is now stored: the next sync asks from here.
+    pub watermark: DateTime<Utc>,
+    /// Whether the report was pulled whole.
+    pub full: bool,
+    /// How long the sync took, in seconds.
+    pub duration_seconds: f64,
+}
+
+/// Orders to apply in one transaction, and, with the last batch, the sync's end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// The orders.
+    pub orders: Vec<OrderRecord>,
+    /// When they were seen.
+    pub seen_at: DateTime<Utc>,
+    /// Set on a sync's last batch only.
+    pub finish: Option<SyncFinish>,
+}
+
+/// How a batch changed the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Orders that were not there.
+    pub added: u64,
+    /// Orders whose status or certificate changed.
+    pub changed: u64,
+    /// Orders stored again with the same status and certificate.
+    pub unchanged: u64,
+}
+
+/// The state of the last successful sync.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncState {
+    /// Every change up to here is stored; `None` before the first sync has finished.
+    pub watermark: Option<DateTime<Utc>>,
+    /// When the last sync finished.
+    pub last_success: Option<DateTime<Utc>>,
+    /// How long it took, in seconds.
+    pub last_duration_seconds: Option<f64>,
+}
+
+/// Which orders a listing returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listing {
+    /// Only issued orders.
+    pub issued_only: bool,
+    /// With the whole stored order (the JSON), not only the indexed columns.
+    pub whole: bool,
+}
+
+/// A storage for the inventory.
+///
+/// Every write goes through [`Store::apply`], one transaction per batch. A store may be
+/// read (the query methods) while another handle on it syncs.
+pub trait Store {
+    /// Where the store is, for messages (a file path; never a password).
+    fn location(&self) -> String;
+
+    /// Takes the store's sync lock, held until [`Store::unlock_sync`]; fails with
+    /// [`Error::SyncRunning`] while another sync holds it. The lock ends with the process.
+    fn lock_sync(&mut self) -> Result<(), Error>;
+
+    /// Gives the sync lock back.
+    fn unlock_sync(&mut self);
+
+    /// The last successful sync.
+    fn sync_state(&self) -> Result<SyncState, Error>;
+
+    /// Number of orders stored.
+    fn order_count(&self) -> Result<u64, Error>;
+
+    /// The stored status and certificate of each of `order_ids` the store holds.
+    fn known(&self, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error>;
+
+    /// Applies one batch in one transaction: upserts its orders, records each new status in
+    /// the history, and writes the sync's end if the batch carries it.
+    fn apply(&mut self, batch: Batch) -> Result<Applied, Error>;
+
+    /// Issued orders whose certificate expires by `until`, from `today` on unless
+    /// `include_expired`, soonest first; indexed columns only (not the whole order).
+    fn expiring(
+        &self,
+        today: NaiveDate,
+        until: NaiveDate,
+        include_expired: bool,
+    ) -> Result<Vec<StoredOrder>, Error>;
+
+    /// The orders a query matches, newest order first; indexed columns only.
+    fn find(&self, query: &Find) -> Result<Vec<StoredOrder>, Error>;
+
+    /// The statuses seen for one order, oldest first.
+    fn history(&self, order_id: u64) -> Result<Vec<HistoryEntry>, Error>;
+
+    /// Hands every order of a listing to `each`, by order id.
+    fn list(
+        &self,
+        listing: Listing,
+        each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
+    ) -> Result<(), Error>;
+
+    /// Number of orders per status.
+    fn status_counts(&self) -> Result<Vec<(String, u64)>, Error>;
+}

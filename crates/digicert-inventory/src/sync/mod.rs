@@ -1,0 +1,340 @@
+//! Keeping the inventory current: the planning core both clients share, and a thin driver for
+//! each (`blocking.rs`, `nonblocking.rs`) that only sends the requests the core asks for.
+//!
+//! A sync without a watermark, or asked `full`, pulls the whole report. Otherwise it asks the
+//! status changes since the watermark (less an overlap), and fetches the details of each
+//! changed order the store does not already hold with that status and certificate. When that
+//! would take more requests than pulling the report, it pulls the report instead.
+
+pub(crate) mod blocking;
+pub(crate) mod nonblocking;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use digicert_api::MAX_PAGE_SIZE;
+use digicert_api::model::{OrderInfo, ReportRow, StatusChanges};
+
+use crate::error::Error;
+use crate::extract::{change_key, from_order_info, from_report_row};
+use crate::store::{Batch, OrderRecord, Store, SyncFinish};
+
+/// Order details stored per transaction in an incremental sync.
+const INFO_BATCH: usize = 100;
+
+/// The shortest a status-change window gets (7 days less the hour a clock change can take).
+const SHORTEST_WINDOW_SECONDS: i64 = 7 * 86_400 - 3_600;
+
+/// Called with the number of orders stored so far, as a sync goes.
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// How to sync.
+///
+/// ```
+/// use std::time::Duration;
+/// use digicert_inventory::SyncOptions;
+///
+/// let options = SyncOptions::new().full(true).overlap(Duration::from_secs(600));
+/// assert!(options.is_full());
+/// ```
+#[derive(Clone)]
+pub struct SyncOptions {
+    full: bool,
+    overlap: Duration,
+    progress: Option<Progress>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            full: false,
+            overlap: Duration::from_secs(5 * 60),
+            progress: None,
+        }
+    }
+}
+
+impl fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncOptions")
+            .field("full", &self.full)
+            .field("overlap", &self.overlap)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl SyncOptions {
+    /// Incremental where possible, 5 minutes of overlap, no progress.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pull the whole report even if an incremental sync is possible.
+    pub fn full(mut self, full: bool) -> Self {
+        self.full = full;
+        self
+    }
+
+    /// How far before the last watermark status changes are asked again (clock skew,
+    /// changes recorded late).
+    pub fn overlap(mut self, overlap: Duration) -> Self {
+        self.overlap = overlap;
+        self
+    }
+
+    /// Called with the number of orders stored so far.
+    pub fn progress(mut self, progress: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    /// Whether a full pull is asked.
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SyncReport {
+    /// Whether the whole report was pulled.
+    pub full: bool,
+    /// Why the report was pulled whole, for an incremental sync that chose to.
+    pub full_reason: Option<String>,
+    /// Orders that were not in the inventory.
+    pub added: u64,
+    /// Orders whose status or certificate changed.
+    pub changed: u64,
+    /// Orders seen again as they were.
+    pub unchanged: u64,
+    /// Status changes CertCentral listed (incremental syncs).
+    pub status_changes: u64,
+    /// Orders whose details were fetched.
+    pub fetched: u64,
+    /// Every change up to this instant is now stored.
+    pub watermark: DateTime<Utc>,
+    /// How long the sync took.
+    pub duration: Duration,
+}
+
+/// What the core asks a driver to do first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Pull every report page.
+    Full,
+    /// Ask the status changes between these instants.
+    Changes {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+}
+
+/// What the core asks after the status changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Pull every report page after all: fewer requests.
+    Full,
+    /// Fetch these orders' details.
+    Fetch(Vec<u64>),
+}
+
+/// One sync in progress: holds the store's sync lock, buffers orders into batches, and keeps
+/// the counts. Dropped without [`Session::finish`], it leaves the watermark where it was.
+pub(crate) struct Session<'s, S: Store> {
+    store: &'s mut S,
+    started_at: DateTime<Utc>,
+    started: Instant,
+    pending: Vec<OrderRecord>,
+    progress: Option<Progress>,
+    stored: u64,
+    report: SyncReport,
+}
+
+impl<'s, S: Store> Session<'s, S> {
+    /// Takes the sync lock and plans the sync.
+    pub(crate) fn begin(store: &'s mut S, options: &SyncOptions) -> Result<(Self, Plan), Error> {
+        store.lock_sync()?;
+        let now = Utc::now();
+        let mut session = Self {
+            store,
+            started_at: now,
+            started: Instant::now(),
+            pending: Vec::new(),
+            progress: options.progress.clone(),
+            stored: 0,
+            report: SyncReport {
+                full: true,
+                full_reason: None,
+                added: 0,
+                changed: 0,
+                unchanged: 0,
+                status_changes: 0,
+                fetched: 0,
+                watermark: now,
+                duration: Duration::ZERO,
+            },
+        };
+        let plan = session.plan(options, now)?;
+        session.report.full = plan == Plan::Full;
+        Ok((session, plan))
+    }
+
+    fn plan(&mut self, options: &SyncOptions, now: DateTime<Utc>) -> Result<Plan, Error> {
+        if options.full {
+            return Ok(Plan::Full);
+        }
+        let Some(watermark) = self.store.sync_state()?.watermark else {
+            return Ok(Plan::Full);
+        };
+        let overlap = TimeDelta::from_std(options.overlap).unwrap_or(TimeDelta::minutes(5));
+        let from = (watermark - overlap).min(now);
+        let windows = windows_needed(from, now);
+        let pages = report_pages(self.store.order_count()?);
+        if windows > pages {
+            self.report.full_reason = Some(format!(
+                "the last sync was at {watermark}: {windows} status-change windows take more \
+                 requests than the {pages} report pages"
+            ));
+            return Ok(Plan::Full);
+        }
+        Ok(Plan::Changes { from, to: now })
+    }
+
+    /// The orders among `changes` to fetch, or a full pull if that takes fewer requests.
+    pub(crate) fn changes(&mut self, changes: &StatusChanges) -> Result<Next, Error> {
+        let mut seen = HashSet::new();
+        let keys: Vec<_> = changes
+            .orders
+            .iter()
+            .map(change_key)
+            .filter(|(order_id, _, _)| seen.insert(*order_id))
+            .collect();
+        self.report.status_changes = keys.len() as u64;
+        let ids: Vec<u64> = keys.iter().map(|(order_id, _, _)| *order_id).collect();
+        let known = self.store.known(&ids)?;
+        let wanted: Vec<u64> = keys
+            .iter()
+            .filter(|(order_id, status, certificate_id)| {
+                known.get(order_id).is_none_or(|known| {
+                    known.status != *status || known.certificate_id != *certificate_id
+                })
+            })
+            .map(|(order_id, _, _)| *order_id)
+            .collect();
+        self.report.unchanged += (keys.len() - wanted.len()) as u64;
+        let pages = report_pages(self.store.order_count()?);
+        if wanted.len() as u64 > pages {
+            self.report.full = true;
+            self.report.unchanged = 0;
+            self.report.full_reason = Some(format!(
+                "{} changed orders take more requests than the {pages} report pages",
+                wanted.len()
+            ));
+            return Ok(Next::Full);
+        }
+        Ok(Next::Fetch(wanted))
+    }
+
+    /// Stores a report row; every page's worth is one transaction.
+    pub(crate) fn report_row(&mut self, row: &ReportRow) -> Result<(), Error> {
+        self.pending.push(from_report_row(row)?);
+        if self.pending.len() >= MAX_PAGE_SIZE as usize {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Stores an order's details.
+    pub(crate) fn order_info(&mut self, info: &OrderInfo) -> Result<(), Error> {
+        self.report.fetched += 1;
+        self.pending.push(from_order_info(info)?);
+        if self.pending.len() >= INFO_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// An order that a status change named but CertCentral no longer finds.
+    pub(crate) fn order_gone(&mut self, order_id: u64) {
+        tracing::warn!(order_id, "a changed order was not found; left as stored");
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        self.apply(None)
+    }
+
+    fn apply(&mut self, finish: Option<SyncFinish>) -> Result<(), Error> {
+        let orders = std::mem::take(&mut self.pending);
+        let count = orders.len() as u64;
+        let applied = self.store.apply(Batch {
+            orders,
+            seen_at: Utc::now(),
+            finish,
+        })?;
+        self.report.added += applied.added;
+        self.report.changed += applied.changed;
+        self.report.unchanged += applied.unchanged;
+        self.stored += count;
+        if let Some(progress) = &self.progress {
+            progress(self.stored);
+        }
+        Ok(())
+    }
+
+    /// Stores what is left and moves the watermark, in one transaction.
+    pub(crate) fn finish(mut self) -> Result<SyncReport, Error> {
+        let duration = self.started.elapsed();
+        self.apply(Some(SyncFinish {
+            watermark: self.started_at,
+            full: self.report.full,
+            duration_seconds: duration.as_secs_f64(),
+        }))?;
+        self.report.watermark = self.started_at;
+        self.report.duration = duration;
+        Ok(self.report.clone())
+    }
+}
+
+impl<S: Store> Drop for Session<'_, S> {
+    fn drop(&mut self) {
+        self.store.unlock_sync();
+    }
+}
+
+/// Status-change requests that cover `from..=to`, at most.
+fn windows_needed(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+    let seconds = (to - from).num_seconds().max(0);
+    (seconds / SHORTEST_WINDOW_SECONDS + 1).unsigned_abs()
+}
+
+/// Report pages a full pull of `orders` takes (the last one short, perhaps empty).
+fn report_pages(orders: u64) -> u64 {
+    orders / u64::from(MAX_PAGE_SIZE) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_more_than_whole_pages() {
+        assert_eq!(report_pages(0), 1);
+        assert_eq!(report_pages(999), 1);
+        assert_eq!(report_pages(1000), 2);
+        assert_eq!(report_pages(100_000), 101);
+    }
+
+    #[test]
+    fn one_window_per_week() {
+        let now = Utc::now();
+        assert_eq!(windows_needed(now, now), 1);
+        assert_eq!(windows_needed(now - TimeDelta::minutes(10), now), 1);
+        assert_eq!(windows_needed(now - TimeDelta::days(8), now), 2);
+        assert_eq!(windows_needed(now - TimeDelta::days(365), now), 53);
+    }
+}

@@ -1,0 +1,360 @@
+//! The SQLite store on real files: creation, refusal of files that are not inventories,
+//! migrations, the sync lock, and the queries.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
+
+use std::fs;
+use std::path::Path;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use digicert_inventory::{
+    Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION, SqliteStore, Store, SyncFinish,
+};
+
+fn record(order_id: u64, status: &str, names: &[&str], till: &str) -> OrderRecord {
+    OrderRecord {
+        order_id,
+        status: status.to_owned(),
+        common_name: names.first().map(|name| (*name).to_owned()),
+        dns_names: names.iter().map(|name| (*name).to_owned()).collect(),
+        valid_from: Some(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+        valid_till: NaiveDate::parse_from_str(till, "%Y-%m-%d").ok(),
+        product_name_id: Some("ssl_plus".to_owned()),
+        thumbprint: Some(format!("{order_id:040x}")),
+        serial_number: Some(format!("0a{order_id:030x}")),
+        organization: Some("Example, \"Inc\"".to_owned()),
+        certificate_id: Some(order_id * 10),
+        json: OrderJson::Report(format!(
+            r#"{{"order_id":{order_id},"status":"{status}","extra_column":"kept"}}"#
+        )),
+    }
+}
+
+fn batch(orders: Vec<OrderRecord>) -> Batch {
+    Batch {
+        orders,
+        seen_at: Utc::now(),
+        finish: None,
+    }
+}
+
+/// A file's bytes and modification time, to show it was not touched.
+fn snapshot(path: &Path) -> (Vec<u8>, std::time::SystemTime) {
+    (
+        fs::read(path).unwrap(),
+        fs::metadata(path).unwrap().modified().unwrap(),
+    )
+}
+
+#[test]
+fn a_new_inventory_is_created_private_in_wal_mode_at_the_latest_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deeper/still/inventory.sqlite");
+    let inventory = Inventory::open(&path).unwrap();
+    assert_eq!(inventory.len().unwrap(), 0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let mode: String = connection
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn migrates_an_empty_file_to_version_1_and_reopens_without_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.sqlite");
+    fs::write(&path, b"").unwrap();
+    let mut store = SqliteStore::open(&path).unwrap();
+    store
+        .apply(batch(vec![record(
+            1,
+            "issued",
+            &["a.example.com"],
+            "2027-01-01",
+        )]))
+        .unwrap();
+    drop(store);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.order_count().unwrap(), 1);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+}
+
+#[test]
+fn a_text_file_is_refused_named_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    fs::write(&path, "these are my notes, not a database\n".repeat(200)).unwrap();
+    let before = snapshot(&path);
+    let err = Inventory::open(&path).unwrap_err();
+    assert!(matches!(err, Error::NotAnInventory { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("not an SQLite database"), "{message}");
+    assert_eq!(snapshot(&path), before);
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no file beside it"
+    );
+}
+
+#[test]
+fn another_applications_database_is_refused_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.sqlite");
+    {
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        connection
+            .execute_batch("CREATE TABLE orders (id INTEGER); INSERT INTO orders VALUES (7);")
+            .unwrap();
+    }
+    let before = snapshot(&path);
+    let err = Inventory::open(&path).unwrap_err();
+    assert!(matches!(err, Error::NotAnInventory { .. }), "{err:?}");
+    assert!(err.to_string().contains("another application"), "{err}");
+    assert_eq!(snapshot(&path), before);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.sqlite");
+    drop(Inventory::open(&path).unwrap());
+    {
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        connection
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        connection
+            .pragma_update(None, "journal_mode", "DELETE")
+            .unwrap();
+    }
+    let before = snapshot(&path);
+    let err = Inventory::open(&path).unwrap_err();
+    match &err {
+        Error::NewerSchema { found, known, .. } => {
+            assert_eq!((*found, *known), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains(&path.display().to_string()));
+    assert_eq!(snapshot(&path), before);
+}
+
+#[test]
+fn one_sync_lock_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.sqlite");
+    let mut first = SqliteStore::open(&path).unwrap();
+    let mut second = SqliteStore::open(&path).unwrap();
+    first.lock_sync().unwrap();
+    let err = second.lock_sync().unwrap_err();
+    assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
+    assert!(err.to_string().contains("another sync is running"), "{err}");
+    // Reading and writing batches still work while the lock is held.
+    first
+        .apply(batch(vec![record(
+            1,
+            "issued",
+            &["a.example.com"],
+            "2027-01-01",
+        )]))
+        .unwrap();
+    assert_eq!(second.order_count().unwrap(), 1);
+    first.unlock_sync();
+    second.lock_sync().unwrap();
+}
+
+#[test]
+fn the_watermark_moves_with_the_last_batch_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("inventory.sqlite")).unwrap();
+    store
+        .apply(batch(vec![record(
+            1,
+            "issued",
+            &["a.example.com"],
+            "2027-01-01",
+        )]))
+        .unwrap();
+    assert_eq!(store.sync_state().unwrap().watermark, None);
+    let watermark = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    store
+        .apply(Batch {
+            orders: vec![record(2, "issued", &["b.example.com"], "2027-01-01")],
+            seen_at: Utc::now(),
+            finish: Some(SyncFinish {
+                watermark,
+                full: true,
+                duration_seconds: 1.5,
+            }),
+        })
+        .unwrap();
+    let state = store.sync_state().unwrap();
+    assert_eq!(state.watermark, Some(watermark));
+    assert_eq!(state.last_duration_seconds, Some(1.5));
+}
+
+fn filled() -> (tempfile::TempDir, Inventory) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.sqlite");
+    let mut store = SqliteStore::open(&path).unwrap();
+    store
+        .apply(batch(vec![
+            record(
+                101,
+                "issued",
+                &["*.example.com", "example.com"],
+                "2026-12-10",
+            ),
+            record(102, "issued", &["api.example.com"], "2026-12-01"),
+            record(103, "issued", &["deep.api.example.com"], "2026-11-01"),
+            record(104, "revoked", &["www.example.org"], "2026-12-05"),
+            record(105, "issued", &["shop.example.net"], "2027-06-01"),
+        ]))
+        .unwrap();
+    (dir, Inventory::with_store(store))
+}
+
+fn ids(orders: &[digicert_inventory::StoredOrder]) -> Vec<u64> {
+    orders.iter().map(|order| order.order_id).collect()
+}
+
+#[test]
+fn find_by_name_wildcard_and_pattern() {
+    let (_dir, inventory) = filled();
+    // Exact, and through the wildcard that covers it.
+    assert_eq!(ids(&inventory.find("api.example.com").unwrap()), [102, 101]);
+    assert_eq!(
+        ids(&inventory.find("API.Example.COM.").unwrap()),
+        [102, 101]
+    );
+    assert_eq!(ids(&inventory.find("other.example.com").unwrap()), [101]);
+    assert_eq!(ids(&inventory.find("example.com").unwrap()), [101]);
+    // A wildcard covers one label only.
+    assert_eq!(
+        ids(&inventory.find("x.deep.example.com").unwrap()),
+        Vec::<u64>::new()
+    );
+    // A pattern finds every name under it.
+    assert_eq!(
+        ids(&inventory.find("*.example.com").unwrap()),
+        [103, 102, 101]
+    );
+    assert_eq!(ids(&inventory.find("*.api.example.com").unwrap()), [103]);
+    assert!(inventory.find("nowhere.example.io").unwrap().is_empty());
+}
+
+#[test]
+fn find_by_order_id_thumbprint_and_serial_in_any_spelling() {
+    let (_dir, inventory) = filled();
+    assert_eq!(ids(&inventory.find("104").unwrap()), [104]);
+    let thumbprint = format!("{:040X}", 103);
+    assert_eq!(ids(&inventory.find(&thumbprint).unwrap()), [103]);
+    let colons: Vec<String> = thumbprint
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| String::from_utf8(pair.to_vec()).unwrap())
+        .collect();
+    assert_eq!(ids(&inventory.find(&colons.join(":")).unwrap()), [103]);
+    assert_eq!(ids(&inventory.find(&colons.join(" ")).unwrap()), [103]);
+    let serial = format!("0A{:030X}", 105);
+    assert_eq!(ids(&inventory.find(&serial).unwrap()), [105]);
+    assert_eq!(ids(&inventory.find(&serial.to_lowercase()).unwrap()), [105]);
+    assert!(matches!(
+        inventory.find("not a thing"),
+        Err(Error::InvalidQuery(_))
+    ));
+}
+
+#[test]
+fn expiring_lists_issued_orders_soonest_first() {
+    let (_dir, inventory) = filled();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let soon = inventory.expiring_from(today, 30, false).unwrap();
+    assert_eq!(ids(&soon), [102, 101]);
+    assert_eq!(soon[0].days_left, Some(11));
+    let with_expired = inventory.expiring_from(today, 30, true).unwrap();
+    assert_eq!(ids(&with_expired), [103, 102, 101]);
+    assert_eq!(with_expired[0].days_left, Some(-19));
+}
+
+#[test]
+fn history_records_each_new_status_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("inventory.sqlite")).unwrap();
+    let first = store
+        .apply(batch(vec![record(
+            7,
+            "pending",
+            &["a.example.com"],
+            "2027-01-01",
+        )]))
+        .unwrap();
+    assert_eq!((first.added, first.changed, first.unchanged), (1, 0, 0));
+    let again = store
+        .apply(batch(vec![record(
+            7,
+            "pending",
+            &["a.example.com"],
+            "2027-01-01",
+        )]))
+        .unwrap();
+    assert_eq!((again.added, again.changed, again.unchanged), (0, 0, 1));
+    let issued = store
+        .apply(batch(vec![record(
+            7,
+            "issued",
+            &["a.example.com"],
+            "2027-01-01",
+        )]))
+        .unwrap();
+    assert_eq!((issued.added, issued.changed, issued.unchanged), (0, 1, 0));
+    let inventory = Inventory::with_store(store);
+    let history: Vec<String> = inventory
+        .history(7)
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.status)
+        .collect();
+    assert_eq!(history, ["pending", "issued"]);
+    assert!(inventory.history(8).unwrap().is_empty());
+}
+
+#[test]
+fn export_gives_each_order_whole() {
+    let (_dir, inventory) = filled();
+    let mut orders = Vec::new();
+    inventory
+        .export(|order| {
+            orders.push(order);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(ids(&orders), [101, 102, 103, 104, 105]);
+    let json = serde_json::to_value(&orders[0]).unwrap();
+    assert_eq!(json["report"]["extra_column"], "kept");
+    assert_eq!(json["dns_names"][0], "*.example.com");
+    assert_eq!(json["organization"], "Example, \"Inc\"");
+    assert!(json["last_seen"].is_string());
+    assert!(json.get("info").is_none());
+    let counts = inventory.status_counts().unwrap();
+    assert_eq!(
+        counts,
+        [("issued".to_owned(), 4), ("revoked".to_owned(), 1)]
+    );
+}

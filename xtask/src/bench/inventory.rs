@@ -1,0 +1,205 @@
+//! The inventory's figures: a full sync against the whole-report pull in the same run, a
+//! sync right after a sync, `inventory expiring` and `inventory find` as whole processes,
+//! and a `/metrics` scrape of `digicert serve` with the server's peak RSS.
+
+use std::error::Error;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use super::{API_KEY, Bins, CONCURRENCY, Check, Contender, Mock, Row, WorkDir, concurrent};
+
+/// Target: a full sync at most this many times `report --all --format jsonl`'s time.
+const SYNC_TARGET: f64 = 1.3;
+/// Target: `inventory expiring` and `inventory find`, whole process, in seconds.
+const QUERY_TARGET: f64 = 0.05;
+/// Target: one `/metrics` scrape, in seconds.
+const SCRAPE_TARGET: f64 = 0.3;
+/// Target: `digicert serve`'s peak RSS, in MiB.
+const SERVE_MIB_TARGET: f64 = 100.0;
+
+/// `digicert` against the mock with the inventory at `db`, async at 8 pages in flight.
+fn digicert(bins: &Bins, mock: &Mock, db: &Path, label: &str, args: &[&str]) -> Contender {
+    let db = db.to_string_lossy();
+    let mut all = vec![
+        "--base-url",
+        &mock.base_url,
+        "--api-key",
+        API_KEY,
+        "--no-rate-limit",
+    ];
+    all.extend([
+        "--backend",
+        "async",
+        "--concurrency",
+        CONCURRENCY,
+        "--quiet",
+    ]);
+    all.extend(["--db", &db]);
+    all.extend(args);
+    Contender::new(label, &bins.digicert, &all)
+}
+
+/// Runs a contender once, and fails unless it succeeds; its stdout.
+fn once(contender: &Contender) -> Result<String, Box<dyn Error>> {
+    let output = contender.command().stdout(Stdio::piped()).output()?;
+    if !output.status.success() {
+        return Err(format!("{} failed ({})", contender.label, output.status).into());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The inventory section of the table.
+pub(super) fn inventory_rows(
+    bins: &Bins,
+    mock: &Mock,
+    work: &WorkDir,
+    orders: usize,
+    runs: usize,
+) -> Result<Vec<Row>, Box<dyn Error>> {
+    let db = work.0.join("inventory.sqlite");
+    let pull = concurrent(bins, mock).with_format("jsonl");
+    let pull = Contender {
+        label: "F report jsonl x8".to_owned(),
+        ..pull
+    };
+    let full = digicert(bins, mock, &db, "G sync --full x8", &["sync", "--full"]);
+    let again = digicert(bins, mock, &db, "H sync after sync", &["sync"]);
+    once(&full)?;
+    // A name, an order id and a thumbprint the inventory holds, to look for.
+    let sample = once(&digicert(
+        bins,
+        mock,
+        &db,
+        "sample",
+        &[
+            "--format",
+            "jsonl",
+            "inventory",
+            "expiring",
+            "--days",
+            "400",
+        ],
+    ))?;
+    let line = sample.lines().nth(orders / 1000).or(sample.lines().next());
+    let order: serde_json::Value = serde_json::from_str(line.ok_or("no issued order")?)?;
+    let name = order["common_name"].as_str().ok_or("no common name")?;
+    let name = name.trim_start_matches("*.").to_owned();
+    let thumbprint = order["thumbprint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_uppercase();
+    let expiring = digicert(
+        bins,
+        mock,
+        &db,
+        "I inventory expiring 30",
+        &["inventory", "expiring", "--days", "30"],
+    );
+    let find_name = digicert(
+        bins,
+        mock,
+        &db,
+        "J inventory find name",
+        &["inventory", "find", &name],
+    );
+    let find_print = digicert(
+        bins,
+        mock,
+        &db,
+        "K inventory find thumb",
+        &["inventory", "find", &thumbprint],
+    );
+    let contenders = [pull, full, again, expiring, find_name, find_print];
+    let mut rows = super::measure_rounds(&contenders, runs, work)?;
+    if let [pull, full, _, expiring, find_name, find_print] = &mut rows[..] {
+        let ratio = full.seconds() / pull.seconds();
+        full.checks.push(Check::at_most("G/F", ratio, SYNC_TARGET));
+        for query in [expiring, find_name, find_print] {
+            let seconds = query.seconds();
+            query.checks.push(Check {
+                unit: " s",
+                ..Check::at_most("wall", seconds, QUERY_TARGET)
+            });
+        }
+    }
+    rows.extend(scrape_rows(bins, mock, work, &db, runs)?);
+    Ok(rows)
+}
+
+/// `digicert serve` on the inventory, scraped with curl; its peak RSS afterwards.
+fn scrape_rows(
+    bins: &Bins,
+    mock: &Mock,
+    work: &WorkDir,
+    db: &Path,
+    runs: usize,
+) -> Result<Vec<Row>, Box<dyn Error>> {
+    let serve = digicert(
+        bins,
+        mock,
+        db,
+        "serve",
+        &["serve", "--listen", "127.0.0.1:0", "--interval", "1h"],
+    );
+    let mut child = Served(serve.command().stderr(Stdio::piped()).spawn()?);
+    let stderr = child.0.stderr.take().ok_or("serve has no stderr")?;
+    let mut first = String::new();
+    BufReader::new(stderr).read_line(&mut first)?;
+    let url = first
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .map(|url| url.trim_end_matches(','))
+        .ok_or_else(|| format!("serve printed {first:?}"))?
+        .to_owned();
+    let scrape = Contender::new(
+        "L scrape /metrics",
+        "curl",
+        &[
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--output",
+            "/dev/null",
+            &url,
+        ],
+    );
+    // Let the first sync finish (the inventory is current: one request), then warm up.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    once(&scrape)?;
+    let mut rows = super::measure_rounds(&[scrape], runs.max(3), work)?;
+    let peak = peak_mib(child.0.id())?;
+    if let Some(row) = rows.first_mut() {
+        let seconds = row.seconds();
+        row.checks.push(Check {
+            unit: " s",
+            ..Check::at_most("wall", seconds, SCRAPE_TARGET)
+        });
+        row.checks.push(Check {
+            unit: " MiB",
+            ..Check::at_most("serve peak RSS", peak, SERVE_MIB_TARGET)
+        });
+    }
+    Ok(rows)
+}
+
+/// A process's peak RSS (VmHWM), MiB.
+fn peak_mib(pid: u32) -> Result<f64, Box<dyn Error>> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or("no VmHWM")?;
+    Ok(kib / 1024.0)
+}
+
+/// The serve process, stopped when dropped.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

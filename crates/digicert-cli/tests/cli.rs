@@ -18,12 +18,15 @@ const KEY: &str = "cli-test-key-5f1e9c0d7a";
 /// One server for the whole file, with a fixed clock so outputs are stable.
 fn server() -> &'static MockServer {
     static SERVER: OnceLock<MockServer> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let config = MockConfig::default()
-            .with_api_key(KEY)
-            .with_reference_time(Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap());
-        MockServer::start_background(config).unwrap()
-    })
+    SERVER.get_or_init(new_server)
+}
+
+/// A server like the shared one, for a test that counts the requests it gets.
+fn new_server() -> MockServer {
+    let config = MockConfig::default()
+        .with_api_key(KEY)
+        .with_reference_time(Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap());
+    MockServer::start_background(config).unwrap()
 }
 
 fn digicert(args: &[&str]) -> Output {
@@ -38,7 +41,11 @@ fn digicert(args: &[&str]) -> Output {
 
 /// Runs a command against the test server with each backend; asserts they agree.
 fn both(args: &[&str]) -> Output {
-    let server = server();
+    both_on(server(), args)
+}
+
+/// Runs a command against `server` with each backend; asserts they agree.
+fn both_on(server: &MockServer, args: &[&str]) -> Output {
     let mut outputs = ["blocking", "async"].map(|backend| {
         let mut all = vec![
             "--base-url",
@@ -316,25 +323,26 @@ fn status_changes_in_the_last_minutes() {
 
 #[test]
 fn status_changes_over_a_long_range_are_split_and_merged() {
-    let reference = server().dataset().reference_time();
+    // A server of its own: the test counts every request it gets.
+    let server = new_server();
+    let reference = server.dataset().reference_time();
     let from = reference - chrono::Duration::days(20);
-    let before = server().request_count();
-    let merged: Vec<StatusChange> = json(&[
-        "--format",
-        "json",
-        "status-changes",
-        "--from",
-        &from.to_rfc3339(),
-        "--to",
-        &reference.to_rfc3339(),
-    ]);
-    // Other tests share the server: count only the range's windows.
-    let windows = server().requests()[before..]
-        .iter()
-        .filter(|record| record.path_and_query.contains("status_last_updated"))
-        .count();
-    assert_eq!(windows, 6, "3 windows for each backend");
-    let mut expected = server().dataset().status_changes(from, reference).orders;
+    let output = both_on(
+        &server,
+        &[
+            "--format",
+            "json",
+            "status-changes",
+            "--from",
+            &from.to_rfc3339(),
+            "--to",
+            &reference.to_rfc3339(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let merged: Vec<StatusChange> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(server.request_count(), 6, "3 windows for each backend");
+    let mut expected = server.dataset().status_changes(from, reference).orders;
     let mut got = merged.clone();
     expected.sort_by_key(|c| c.order_id);
     got.sort_by_key(|c| c.order_id);

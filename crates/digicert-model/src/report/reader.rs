@@ -533,10 +533,27 @@ impl<'a> RecordFields<'a> {
 
     /// The text of the field at `index` of the record, named `name` in errors.
     fn text_at(&self, index: usize, name: &'static str) -> Result<&'a str, DecodeError> {
-        let range = self.record.range(index).unwrap_or_default();
-        if let Some(text) = self.text.and_then(|text| text.get(range.clone())) {
-            return Ok(text);
+        self.text_in(self.record.range(index).unwrap_or_default(), name)
+    }
+
+    /// The text at `range` of the record (a field's), named `name` in errors. Inlined: it
+    /// runs for every column of every record.
+    #[inline]
+    fn text_in(&self, range: Range<usize>, name: &'static str) -> Result<&'a str, DecodeError> {
+        match self.text.and_then(|text| text.get(range.clone())) {
+            Some(text) => Ok(text),
+            None => self.checked_text(range, name),
         }
+    }
+
+    /// [`text_in`](Self::text_in) where the record as a whole is not UTF-8: this field is
+    /// checked on its own.
+    #[cold]
+    fn checked_text(
+        &self,
+        range: Range<usize>,
+        name: &'static str,
+    ) -> Result<&'a str, DecodeError> {
         let bytes = self.record.as_slice().get(range).unwrap_or_default();
         std::str::from_utf8(bytes).map_err(|_| {
             self.value_error(
@@ -558,7 +575,7 @@ impl<'a> RecordFields<'a> {
             return Ok(None);
         };
         let range = self.record.range(index).unwrap_or_default();
-        let text = self.text_at(index, name)?;
+        let text = self.text_in(range.clone(), name)?;
         Ok(Some(RawField { name, text, range }))
     }
 

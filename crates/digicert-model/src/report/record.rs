@@ -72,6 +72,8 @@ impl Normalized {
 #[derive(Debug, Clone, Copy)]
 pub struct ReportRecord<'r> {
     record: &'r ByteRecord,
+    /// The record's bytes, looked up once rather than for every column.
+    bytes: &'r [u8],
     normalized: &'r Normalized,
     header: &'r Header,
 }
@@ -84,6 +86,7 @@ impl<'r> ReportRecord<'r> {
     ) -> Self {
         Self {
             record,
+            bytes: record.as_slice(),
             normalized,
             header,
         }
@@ -101,6 +104,7 @@ impl<'r> ReportRecord<'r> {
     }
 
     /// The written text of column `column` of [`COLUMNS`].
+    #[inline]
     pub(crate) fn known(&self, column: usize) -> &'r [u8] {
         self.normalized
             .spans
@@ -121,13 +125,14 @@ impl<'r> ReportRecord<'r> {
     /// Whether any column's text may hold a `"` (to be doubled when written): one
     /// search of the whole record costs less than one per column.
     pub(crate) fn may_hold_quotes(&self) -> bool {
-        memchr::memchr(b'"', self.record.as_slice()).is_some()
+        memchr::memchr(b'"', self.bytes).is_some()
             || memchr::memchr(b'"', self.normalized.text.as_bytes()).is_some()
     }
 
+    #[inline]
     fn column(&self, span: &Span) -> &'r [u8] {
         match span {
-            Span::Record(range) => self.record.as_slice().get(range.clone()),
+            Span::Record(range) => self.bytes.get(range.clone()),
             Span::Rewritten(range) => self.normalized.text.as_bytes().get(range.clone()),
         }
         .unwrap_or_default()

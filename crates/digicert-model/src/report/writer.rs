@@ -42,11 +42,22 @@ pub struct ReportWriter<W: Write> {
     layout: Vec<Column>,
     /// Each known column's text of the row being written, reused.
     texts: Vec<String>,
-    /// For [`write_record`](Self::write_record): the header last seen (its id) and, for each
-    /// column of `layout` the model does not know, its position in that header.
-    positions: Option<(u64, Vec<Option<usize>>)>,
+    /// For [`write_record`](Self::write_record): the header last seen (its id) and where each
+    /// column of `layout` is found in that header's records.
+    sources: Option<(u64, Vec<Source>)>,
     /// Whether the header waits for the first row, whose unknown columns it adds.
     header_pending: bool,
+}
+
+/// Where a record read with some header holds one column of a writer's layout.
+#[derive(Clone, Copy)]
+enum Source {
+    /// The `n`th of [`COLUMNS`], as the record writes it.
+    Known(usize),
+    /// The record's `n`th field, as read.
+    Field(usize),
+    /// Nowhere: the record's report lacks this unknown column.
+    Empty,
 }
 
 /// One column a writer writes.
@@ -96,7 +107,7 @@ impl<W: Write> ReportWriter<W> {
             output: BufWriter::with_capacity(BUFFER, output),
             layout,
             texts: Vec::new(),
-            positions: None,
+            sources: None,
             header_pending: false,
         }
     }
@@ -153,30 +164,31 @@ impl<W: Write> ReportWriter<W> {
     pub fn write_record(&mut self, record: &ReportRecord<'_>) -> io::Result<()> {
         let header = record.header();
         self.header_with(header.unknown_names())?;
-        let positions = match &self.positions {
-            Some((id, positions)) if *id == header.id => positions,
+        let sources = match &self.sources {
+            Some((id, sources)) if *id == header.id => sources,
             _ => {
-                let positions = self
+                let sources = self
                     .layout
                     .iter()
                     .map(|column| match column {
-                        Column::Known(_) => None,
-                        Column::Unknown(name) => {
-                            header.names.iter().position(|known| known == name)
-                        }
+                        Column::Known(column) => Source::Known(*column),
+                        Column::Unknown(name) => header
+                            .names
+                            .iter()
+                            .position(|known| known == name)
+                            .map_or(Source::Empty, Source::Field),
                     })
                     .collect();
-                &self.positions.insert((header.id, positions)).1
+                &self.sources.insert((header.id, sources)).1
             }
         };
         let mut fields = Fields::new(&mut self.output, record.may_hold_quotes());
-        for (column, position) in self.layout.iter().zip(positions) {
-            let text = match (column, position) {
-                (Column::Known(column), _) => record.known(*column),
-                (Column::Unknown(_), Some(index)) => record.field(*index),
-                (Column::Unknown(_), None) => &[],
-            };
-            fields.write(text)?;
+        for source in sources {
+            fields.write(match *source {
+                Source::Known(column) => record.known(column),
+                Source::Field(index) => record.field(index),
+                Source::Empty => &[],
+            })?;
         }
         fields.end()
     }

@@ -71,3 +71,21 @@ pub enum Error {
     #[error(transparent)]
     Api(#[from] digicert_api::Error),
 }
+
+impl Error {
+    /// Whether the database was busy: another connection held the lock it needed.
+    pub(crate) fn is_busy(&self) -> bool {
+        match self {
+            Self::Store { source, .. } => source
+                .downcast_ref::<rusqlite::Error>()
+                .and_then(rusqlite::Error::sqlite_error_code)
+                .is_some_and(|code| {
+                    matches!(
+                        code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    )
+                }),
+            _ => false,
+        }
+    }
+}

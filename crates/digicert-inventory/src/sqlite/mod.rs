@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, params};
@@ -54,21 +54,20 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|err| schema::store_error(&path, err))?;
-        let version = schema::check(&connection, &path, fresh)?;
+        // Before the check: another process may be creating the same inventory.
         connection
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|err| schema::store_error(&path, err))?;
-        let mode: String = connection
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(|err| schema::store_error(&path, err))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!(path = %path.display(), mode, "the inventory is not in WAL mode");
-        }
-        connection
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|err| schema::store_error(&path, err))?;
-        if version < schema::LATEST {
-            schema::migrate(&mut connection, &path)?;
+        // Switching to WAL and migrating need the whole file for a moment; SQLite answers
+        // "busy" at once, without waiting, when another process is doing the same.
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match prepare(&mut connection, &path, fresh) {
+                Err(err) if err.is_busy() && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                result => break result?,
+            }
         }
         Ok(Self {
             path,
@@ -126,6 +125,24 @@ impl SqliteStore {
 
 /// Creates the file (mode 0600) and its directory if missing; true if the file is empty,
 /// as a file just created is.
+/// Checks the file is an inventory, switches it to WAL and brings its schema up to date.
+fn prepare(connection: &mut Connection, path: &Path, fresh: bool) -> Result<(), Error> {
+    let version = schema::check(connection, path, fresh)?;
+    let mode: String = connection
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(|err| schema::store_error(path, err))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(path = %path.display(), mode, "the inventory is not in WAL mode");
+    }
+    connection
+        .pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|err| schema::store_error(path, err))?;
+    if version < schema::LATEST {
+        schema::migrate(connection, path)?;
+    }
+    Ok(())
+}
+
 fn create_if_missing(path: &Path) -> Result<bool, Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),

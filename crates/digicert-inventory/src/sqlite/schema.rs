@@ -69,7 +69,9 @@ INSERT INTO sync_state (id) VALUES (1);
 
 /// Refuses a file that is not an inventory or is of a newer schema, reading only.
 ///
-/// `fresh` is true for a file that was empty when opened: it becomes an inventory.
+/// `fresh` is true for a file that was empty when opened: it becomes an inventory. So does a
+/// database that holds nothing at all (no table, no application id, version 0): another
+/// process that is creating the same inventory leaves one until its migration commits.
 pub(crate) fn check(connection: &Connection, path: &Path, fresh: bool) -> Result<i64, Error> {
     let read = |pragma: &str| -> Result<i64, Error> {
         connection
@@ -84,7 +86,7 @@ pub(crate) fn check(connection: &Connection, path: &Path, fresh: bool) -> Result
     };
     let application_id = read("application_id")?;
     let version = read("user_version")?;
-    if fresh && application_id == 0 && version == 0 {
+    if application_id == 0 && version == 0 && (fresh || holds_nothing(connection, path)?) {
         return Ok(0);
     }
     if application_id != i64::from(APPLICATION_ID) {
@@ -101,6 +103,16 @@ pub(crate) fn check(connection: &Connection, path: &Path, fresh: bool) -> Result
         });
     }
     Ok(version)
+}
+
+/// Whether the database has no schema object at all.
+fn holds_nothing(connection: &Connection, path: &Path) -> Result<bool, Error> {
+    connection
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |row| {
+            row.get::<_, i64>(0)
+        })
+        .map(|objects| objects == 0)
+        .map_err(|err| store_error(path, err))
 }
 
 /// Runs the migrations from the file's version to [`LATEST`] in one transaction.

@@ -188,3 +188,22 @@ proptest! {
         prop_assert_eq!(String::from_utf8(out.into_inner().unwrap()).unwrap(), input);
     }
 }
+
+/// A report row with an odd value and an unknown column reads back from its own JSON equal,
+/// the odd value still kept as sent.
+#[test]
+fn a_report_row_reads_back_from_its_json() {
+    let csv = "order_id,date_created,status,valid_till,x_new\n\
+               \"1\",\"2018-10-26 10:15:33\",\"issued\",\"31/12/2025\",\"kept\"\n";
+    let row = ReportReader::new(csv.as_bytes())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let json = serde_json::to_value(&row).unwrap();
+    assert_eq!(json["valid_till"], "31/12/2025");
+    assert_eq!(json["x_new"], "kept");
+    let again: ReportRow = serde_json::from_value(json).unwrap();
+    assert_eq!(again, row);
+    assert_eq!(again.extra.kept("valid_till"), Some("31/12/2025"));
+}

@@ -117,7 +117,7 @@ macro_rules! report_row {
                 let mut extra = ReportExtra::default();
                 $(
                     let $field: $ty = match map.remove(stringify!($field)) {
-                        Some(value) => match serde_json::from_value(value.clone()) {
+                        Some(value) => match <$ty as serde::Deserialize>::deserialize(&value) {
                             Ok(typed) => typed,
                             Err(err) => match <$ty as ColumnValue>::absent() {
                                 Some(absent) => {

@@ -30,10 +30,13 @@
 //! # Ok(()) }
 //! ```
 
+mod any;
 mod error;
 mod extract;
 mod find;
 mod order;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 mod store;
 mod sync;
@@ -44,9 +47,12 @@ use chrono::{Days, NaiveDate, Utc};
 use digicert_api::transport::{AsyncTransport, BlockingTransport};
 use digicert_api::{Client, blocking};
 
+pub use any::AnyStore;
 pub use error::Error;
 pub use find::{Find, name_key, normalize_hex};
 pub use order::{HistoryEntry, StoredOrder};
+#[cfg(feature = "postgres")]
+pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore, redact};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{
     Applied, Batch, Known, Listing, OrderJson, OrderRecord, Store, SyncFinish, SyncState,
@@ -82,6 +88,15 @@ impl Inventory<SqliteStore> {
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         Ok(Self::with_store(SqliteStore::open(path)?))
+    }
+}
+
+impl Inventory<AnyStore> {
+    /// Opens the inventory `location` names: a PostgreSQL database for a `postgres://` URL
+    /// (with the `postgres` feature: `PostgresStore::open`), else an SQLite file (see
+    /// [`Inventory::open`]).
+    pub fn open_any(location: &str) -> Result<Self, Error> {
+        Ok(Self::with_store(AnyStore::open(location)?))
     }
 }
 

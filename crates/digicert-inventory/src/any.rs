@@ -1,0 +1,128 @@
+//! A store chosen at run time from where it is: a `postgres://` URL names a PostgreSQL
+//! database, anything else an SQLite file.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::error::Error;
+use crate::find::Find;
+use crate::order::{HistoryEntry, StoredOrder};
+#[cfg(feature = "postgres")]
+use crate::postgres::PostgresStore;
+use crate::sqlite::SqliteStore;
+use crate::store::{Applied, Batch, Known, Listing, Store, SyncState};
+
+/// Either store, as `--db` names it.
+#[derive(Debug)]
+pub enum AnyStore {
+    /// An SQLite file.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database (the `postgres` feature).
+    #[cfg(feature = "postgres")]
+    Postgres(PostgresStore),
+}
+
+impl AnyStore {
+    /// Opens the store `location` names: a PostgreSQL database for a `postgres://` or
+    /// `postgresql://` URL, else the SQLite file at that path.
+    pub fn open(location: &str) -> Result<Self, Error> {
+        if is_url(location) {
+            return open_postgres(location);
+        }
+        Ok(Self::Sqlite(SqliteStore::open(Path::new(location))?))
+    }
+
+    /// Whether `location` names a database server rather than a file.
+    pub fn is_url(location: &str) -> bool {
+        is_url(location)
+    }
+}
+
+fn is_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str) -> Result<AnyStore, Error> {
+    Ok(AnyStore::Postgres(PostgresStore::open(url)?))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(url: &str) -> Result<AnyStore, Error> {
+    Err(Error::Store {
+        location: url.split('@').next_back().unwrap_or_default().to_owned(),
+        source: "this build has no PostgreSQL support (the `postgres` feature)".into(),
+    })
+}
+
+/// Calls `$call` on whichever store there is.
+macro_rules! each_store {
+    ($self:expr, $store:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sqlite($store) => $call,
+            #[cfg(feature = "postgres")]
+            AnyStore::Postgres($store) => $call,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    fn location(&self) -> String {
+        each_store!(self, store => store.location())
+    }
+
+    fn lock_sync(&mut self) -> Result<(), Error> {
+        each_store!(self, store => store.lock_sync())
+    }
+
+    fn unlock_sync(&mut self) {
+        each_store!(self, store => store.unlock_sync())
+    }
+
+    fn sync_state(&self) -> Result<SyncState, Error> {
+        each_store!(self, store => store.sync_state())
+    }
+
+    fn order_count(&self) -> Result<u64, Error> {
+        each_store!(self, store => store.order_count())
+    }
+
+    fn known(&self, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
+        each_store!(self, store => store.known(order_ids))
+    }
+
+    fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
+        each_store!(self, store => store.apply(batch))
+    }
+
+    fn expiring(
+        &self,
+        today: NaiveDate,
+        until: NaiveDate,
+        include_expired: bool,
+    ) -> Result<Vec<StoredOrder>, Error> {
+        each_store!(self, store => store.expiring(today, until, include_expired))
+    }
+
+    fn find(&self, query: &Find) -> Result<Vec<StoredOrder>, Error> {
+        each_store!(self, store => store.find(query))
+    }
+
+    fn history(&self, order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
+        each_store!(self, store => store.history(order_id))
+    }
+
+    fn list(
+        &self,
+        listing: Listing,
+        each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        each_store!(self, store => store.list(listing, each))
+    }
+
+    fn status_counts(&self) -> Result<Vec<(String, u64)>, Error> {
+        each_store!(self, store => store.status_counts())
+    }
+}

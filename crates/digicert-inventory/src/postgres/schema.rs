@@ -1,0 +1,197 @@
+//! The PostgreSQL schema: the same tables as the SQLite file in PostgreSQL's dialect, as
+//! numbered migrations, and a marker table that says a schema is an inventory and of which
+//! version.
+//!
+//! A database is checked before anything is written to it: one whose schema holds other
+//! tables and no marker, or an inventory of a newer version, is refused and left as it was.
+//! Migrations run in one transaction under an advisory lock, so that hosts creating the same
+//! inventory at once all succeed: the first creates it, the others find it done.
+
+use std::path::PathBuf;
+
+use postgres::Client;
+
+use super::url::store_error;
+use crate::error::Error;
+
+/// The marker table's `application`.
+const APPLICATION: &str = "digicert-inventory";
+
+/// The migrations, oldest first; the schema version is how many have run.
+pub(crate) const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// The marker: which application owns the schema, and its version.
+const MARKER: &str = "
+CREATE TABLE digicert_inventory (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    application    TEXT NOT NULL,
+    schema_version BIGINT NOT NULL
+);
+";
+
+/// Version 1, as SQLite's: orders with their indexed columns and whole JSON (as text, kept
+/// byte for byte), the names for `find` (byte order, `C`, so prefix ranges hold), the status
+/// history, and the sync state.
+const V1: &str = r#"
+CREATE TABLE orders (
+    order_id        BIGINT PRIMARY KEY,
+    status          TEXT NOT NULL,
+    common_name     TEXT,
+    dns_names       TEXT NOT NULL DEFAULT '[]',
+    valid_from      DATE,
+    valid_till      DATE,
+    product_name_id TEXT,
+    thumbprint      TEXT COLLATE "C",
+    serial_number   TEXT COLLATE "C",
+    organization    TEXT,
+    certificate_id  BIGINT,
+    last_seen       TIMESTAMPTZ NOT NULL,
+    report_json     TEXT,
+    info_json       TEXT
+);
+CREATE INDEX orders_expiring ON orders (status, valid_till);
+CREATE INDEX orders_thumbprint ON orders (thumbprint);
+CREATE INDEX orders_serial_number ON orders (serial_number);
+
+CREATE TABLE order_names (
+    name_key TEXT COLLATE "C" NOT NULL,
+    order_id BIGINT NOT NULL,
+    PRIMARY KEY (name_key, order_id)
+);
+CREATE INDEX order_names_order ON order_names (order_id);
+
+CREATE TABLE status_history (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id       BIGINT NOT NULL,
+    status         TEXT NOT NULL,
+    certificate_id BIGINT,
+    seen_at        TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX status_history_order ON status_history (order_id, seen_at);
+
+CREATE TABLE sync_state (
+    id                    INTEGER PRIMARY KEY CHECK (id = 1),
+    watermark             TIMESTAMPTZ,
+    last_success          TIMESTAMPTZ,
+    last_duration_seconds DOUBLE PRECISION,
+    last_full             TIMESTAMPTZ
+);
+INSERT INTO sync_state (id) VALUES (1);
+"#;
+
+/// What the connection's schema holds.
+enum Found {
+    /// No table at all: it becomes an inventory.
+    Empty,
+    /// An inventory of this version.
+    Inventory(i64),
+}
+
+/// Refuses a schema that is not an inventory or is of a newer version (reading only), and
+/// brings an older or empty one up to date.
+pub(crate) fn prepare(client: &mut Client, location: &str) -> Result<(), Error> {
+    if let Found::Inventory(LATEST) = check(client, location)? {
+        return Ok(());
+    }
+    migrate(client, location)
+}
+
+/// Reads what the schema holds, refusing what must be left alone.
+fn check(client: &mut impl postgres::GenericClient, location: &str) -> Result<Found, Error> {
+    let db = |err| store_error(location, err);
+    let tables: Vec<String> = client
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() \
+             ORDER BY tablename",
+            &[],
+        )
+        .map_err(db)?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    if tables.is_empty() {
+        return Ok(Found::Empty);
+    }
+    if !tables.iter().any(|table| table == "digicert_inventory") {
+        let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+        return Err(Error::NotAnInventory {
+            path: PathBuf::from(location),
+            detail: format!(
+                "a PostgreSQL schema with other tables ({}) and no inventory marker",
+                shown.join(", ")
+            ),
+        });
+    }
+    let row = client
+        .query_opt(
+            "SELECT application, schema_version FROM digicert_inventory WHERE id = 1",
+            &[],
+        )
+        .map_err(db)?;
+    let Some(row) = row else {
+        return Err(Error::NotAnInventory {
+            path: PathBuf::from(location),
+            detail: "its inventory marker is empty".to_owned(),
+        });
+    };
+    let application: String = row.try_get(0).map_err(db)?;
+    let version: i64 = row.try_get(1).map_err(db)?;
+    if application != APPLICATION {
+        return Err(Error::NotAnInventory {
+            path: PathBuf::from(location),
+            detail: format!("a schema of another application ({application})"),
+        });
+    }
+    if version > LATEST {
+        return Err(Error::NewerSchema {
+            path: PathBuf::from(location),
+            found: version,
+            known: LATEST,
+        });
+    }
+    Ok(Found::Inventory(version))
+}
+
+/// Runs the migrations from the schema's version to [`LATEST`] in one transaction, under
+/// an advisory lock that other hosts migrating the same schema wait for.
+fn migrate(client: &mut Client, location: &str) -> Result<(), Error> {
+    let db = |err| store_error(location, err);
+    let mut transaction = client.transaction().map_err(db)?;
+    transaction
+        .execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(\
+             'digicert-inventory migrate ' || current_schema(), 0))",
+            &[],
+        )
+        .map_err(db)?;
+    // Read again under the lock: another host may have migrated meanwhile.
+    let version = match check(&mut transaction, location)? {
+        Found::Empty => {
+            transaction.batch_execute(MARKER).map_err(db)?;
+            transaction
+                .execute(
+                    "INSERT INTO digicert_inventory (id, application, schema_version) \
+                     VALUES (1, $1, 0)",
+                    &[&APPLICATION],
+                )
+                .map_err(db)?;
+            0
+        }
+        Found::Inventory(version) => version,
+    };
+    let done = usize::try_from(version).unwrap_or(usize::MAX);
+    for migration in MIGRATIONS.iter().skip(done) {
+        transaction.batch_execute(migration).map_err(db)?;
+    }
+    transaction
+        .execute(
+            "UPDATE digicert_inventory SET schema_version = $1 WHERE id = 1",
+            &[&LATEST],
+        )
+        .map_err(db)?;
+    transaction.commit().map_err(db)
+}

@@ -85,9 +85,7 @@ impl PgDatabase {
     /// A new database, or `None` (with a notice) when no server is configured; a failure
     /// under `CI=true`.
     pub fn create() -> Option<PgDatabase> {
-        let Some(admin_url) = server() else {
-            return None;
-        };
+        let admin_url = server()?;
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "digicert_test_{}_{}_{}",

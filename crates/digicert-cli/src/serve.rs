@@ -189,7 +189,11 @@ impl Snapshot {
         })?;
         Ok(Self {
             certificates,
-            statuses: inventory.status_counts()?,
+            statuses: inventory
+                .status_counts()?
+                .into_iter()
+                .map(|count| (count.status, count.count))
+                .collect(),
             state: inventory.sync_state()?,
             requests: counts.snapshot().into_iter().collect(),
         })

@@ -357,7 +357,7 @@ fn concurrent_syncs_one_runs_the_other_says_so() {
         match exit_code(output) {
             0 => succeeded += 1,
             1 => assert!(
-                text(&output.stderr).contains("another sync is running on"),
+                text(&output.stderr).contains("another sync of account `default` is running on"),
                 "{}",
                 text(&output.stderr)
             ),

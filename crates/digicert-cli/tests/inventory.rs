@@ -141,12 +141,12 @@ fn demo_sync_then_the_queries() {
     let output = offline(&db, &["inventory", "expiring", "--days", "30"]);
     assert_eq!(exit_code(&output), 0);
     let table = text(&output.stdout);
-    assert!(table.starts_with("order_id"), "{table}");
+    assert!(table.starts_with("account"), "{table}");
     assert!(table.lines().next().unwrap().contains("days_left"));
     let days: Vec<i64> = table
         .lines()
         .skip(1)
-        .map(|line| line.split_whitespace().nth(3).unwrap().parse().unwrap())
+        .map(|line| line.split_whitespace().nth(4).unwrap().parse().unwrap())
         .collect();
     assert!(!days.is_empty());
     assert!(
@@ -357,7 +357,7 @@ fn concurrent_syncs_one_runs_the_other_says_so() {
         match exit_code(output) {
             0 => succeeded += 1,
             1 => assert!(
-                text(&output.stderr).contains("another sync is running on"),
+                text(&output.stderr).contains("another sync of account `default` is running on"),
                 "{}",
                 text(&output.stderr)
             ),

@@ -94,7 +94,11 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
         .count();
     let samples = metrics
         .lines()
-        .filter(|line| line.starts_with("digicert_certificate_not_after_timestamp_seconds{"))
+        .filter(|line| {
+            line.starts_with(
+                "digicert_certificate_not_after_timestamp_seconds{account=\"default\",",
+            )
+        })
         .count();
     assert_eq!(samples, issued);
     let orders: u64 = metrics
@@ -104,9 +108,9 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
         .sum();
     assert_eq!(orders, 2_000);
     for name in [
-        "digicert_sync_last_success_timestamp_seconds ",
-        "digicert_sync_duration_seconds ",
-        "digicert_api_requests_total{endpoint=\"order_report\",code=\"200\"} ",
+        "digicert_sync_last_success_timestamp_seconds{account=\"default\"} ",
+        "digicert_sync_duration_seconds{account=\"default\"} ",
+        "digicert_api_requests_total{account=\"default\",endpoint=\"order_report\",code=\"200\"} ",
     ] {
         assert!(metrics.contains(name), "{name} missing");
     }

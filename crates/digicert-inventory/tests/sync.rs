@@ -97,6 +97,7 @@ fn set_watermark_back(path: &Path, ago: TimeDelta) {
     let mut store = SqliteStore::open(path).unwrap();
     store
         .apply(Batch {
+            account: "default".to_owned(),
             orders: Vec::new(),
             seen_at: Utc::now(),
             finish: Some(SyncFinish {
@@ -130,6 +131,7 @@ fn tamper(path: &Path, order_ids: &[u64]) {
         .collect();
     store
         .apply(Batch {
+            account: "default".to_owned(),
             orders,
             seen_at: Utc::now(),
             finish: None,
@@ -302,7 +304,7 @@ fn a_second_sync_while_one_runs_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inventory.sqlite");
     let mut holder = SqliteStore::open(&path).unwrap();
-    holder.lock_sync().unwrap();
+    holder.lock_sync("default").unwrap();
     let mut inventory = Inventory::open(&path).unwrap();
     for backend in BOTH {
         let err = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap_err();
@@ -313,7 +315,7 @@ fn a_second_sync_while_one_runs_says_so() {
         0,
         "no request while another sync runs"
     );
-    holder.unlock_sync();
+    holder.unlock_sync("default");
     sync(
         &mut inventory,
         &server,
@@ -480,6 +482,7 @@ fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
                 .collect();
             store
                 .apply(Batch {
+                    account: "default".to_owned(),
                     orders,
                     seen_at: Utc::now(),
                     finish: None,

@@ -18,6 +18,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use digicert_api::MAX_PAGE_SIZE;
 use digicert_api::model::{OrderInfo, ReportRow, StatusChanges};
 
+use crate::DEFAULT_ACCOUNT;
 use crate::error::Error;
 use crate::extract::{change_key, from_order_info, from_report_row};
 use crate::store::{Batch, OrderRecord, Store, SyncFinish};
@@ -37,11 +38,16 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 /// use std::time::Duration;
 /// use digicert_inventory::SyncOptions;
 ///
-/// let options = SyncOptions::new().full(true).overlap(Duration::from_secs(600));
+/// let options = SyncOptions::new()
+///     .account("eu")
+///     .full(true)
+///     .overlap(Duration::from_secs(600));
 /// assert!(options.is_full());
+/// assert_eq!(options.account_name(), "eu");
 /// ```
 #[derive(Clone)]
 pub struct SyncOptions {
+    account: String,
     full: bool,
     overlap: Duration,
     progress: Option<Progress>,
@@ -50,6 +56,7 @@ pub struct SyncOptions {
 impl Default for SyncOptions {
     fn default() -> Self {
         Self {
+            account: DEFAULT_ACCOUNT.to_owned(),
             full: false,
             overlap: Duration::from_secs(5 * 60),
             progress: None,
@@ -60,6 +67,7 @@ impl Default for SyncOptions {
 impl fmt::Debug for SyncOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SyncOptions")
+            .field("account", &self.account)
             .field("full", &self.full)
             .field("overlap", &self.overlap)
             .field("progress", &self.progress.is_some())
@@ -68,9 +76,22 @@ impl fmt::Debug for SyncOptions {
 }
 
 impl SyncOptions {
-    /// Incremental where possible, 5 minutes of overlap, no progress.
+    /// The `default` account, incremental where possible, 5 minutes of overlap, no
+    /// progress.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The account the client's key belongs to (a config profile's name): the orders are
+    /// stored under it, with its own watermark and sync lock.
+    pub fn account(mut self, account: impl Into<String>) -> Self {
+        self.account = account.into();
+        self
+    }
+
+    /// The account synced.
+    pub fn account_name(&self) -> &str {
+        &self.account
     }
 
     /// Pull the whole report even if an incremental sync is possible.
@@ -147,6 +168,7 @@ pub(crate) enum Next {
 /// the counts. Dropped without [`Session::finish`], it leaves the watermark where it was.
 pub(crate) struct Session<'s, S: Store> {
     store: &'s mut S,
+    account: String,
     started_at: DateTime<Utc>,
     started: Instant,
     pending: Vec<OrderRecord>,
@@ -158,10 +180,11 @@ pub(crate) struct Session<'s, S: Store> {
 impl<'s, S: Store> Session<'s, S> {
     /// Takes the sync lock and plans the sync.
     pub(crate) fn begin(store: &'s mut S, options: &SyncOptions) -> Result<(Self, Plan), Error> {
-        store.lock_sync()?;
+        store.lock_sync(&options.account)?;
         let now = Utc::now();
         let mut session = Self {
             store,
+            account: options.account.clone(),
             started_at: now,
             started: Instant::now(),
             pending: Vec::new(),
@@ -188,13 +211,13 @@ impl<'s, S: Store> Session<'s, S> {
         if options.full {
             return Ok(Plan::Full);
         }
-        let Some(watermark) = self.store.sync_state()?.watermark else {
+        let Some(watermark) = self.store.sync_state(&self.account)?.watermark else {
             return Ok(Plan::Full);
         };
         let overlap = TimeDelta::from_std(options.overlap).unwrap_or(TimeDelta::minutes(5));
         let from = (watermark - overlap).min(now);
         let windows = windows_needed(from, now);
-        let pages = report_pages(self.store.order_count()?);
+        let pages = report_pages(self.own_orders()?);
         if windows > pages {
             self.report.full_reason = Some(format!(
                 "the last sync was at {watermark}: {windows} status-change windows take more \
@@ -216,7 +239,7 @@ impl<'s, S: Store> Session<'s, S> {
             .collect();
         self.report.status_changes = keys.len() as u64;
         let ids: Vec<u64> = keys.iter().map(|(order_id, _, _)| *order_id).collect();
-        let known = self.store.known(&ids)?;
+        let known = self.store.known(&self.account, &ids)?;
         let wanted: Vec<u64> = keys
             .iter()
             .filter(|(order_id, status, certificate_id)| {
@@ -227,7 +250,7 @@ impl<'s, S: Store> Session<'s, S> {
             .map(|(order_id, _, _)| *order_id)
             .collect();
         self.report.unchanged += (keys.len() - wanted.len()) as u64;
-        let pages = report_pages(self.store.order_count()?);
+        let pages = report_pages(self.own_orders()?);
         if wanted.len() as u64 > pages {
             self.report.full = true;
             self.report.unchanged = 0;
@@ -264,6 +287,11 @@ impl<'s, S: Store> Session<'s, S> {
         tracing::warn!(order_id, "a changed order was not found; left as stored");
     }
 
+    /// Orders the account holds.
+    fn own_orders(&self) -> Result<u64, Error> {
+        self.store.order_count(std::slice::from_ref(&self.account))
+    }
+
     fn flush(&mut self) -> Result<(), Error> {
         self.apply(None)
     }
@@ -272,6 +300,7 @@ impl<'s, S: Store> Session<'s, S> {
         let orders = std::mem::take(&mut self.pending);
         let count = orders.len() as u64;
         let applied = self.store.apply(Batch {
+            account: self.account.clone(),
             orders,
             seen_at: Utc::now(),
             finish,
@@ -302,7 +331,7 @@ impl<'s, S: Store> Session<'s, S> {
 
 impl<S: Store> Drop for Session<'_, S> {
     fn drop(&mut self) {
-        self.store.unlock_sync();
+        self.store.unlock_sync(&self.account);
     }
 }
 

@@ -12,7 +12,7 @@ use crate::order::{HistoryEntry, StoredOrder};
 #[cfg(feature = "postgres")]
 use crate::postgres::PostgresStore;
 use crate::sqlite::SqliteStore;
-use crate::store::{Applied, Batch, Known, Listing, Store, SyncState};
+use crate::store::{Applied, Batch, Known, Listing, StatusCount, Store, SyncState};
 
 /// Either store, as `--db` names it.
 #[derive(Debug)]
@@ -73,24 +73,28 @@ impl Store for AnyStore {
         each_store!(self, store => store.location())
     }
 
-    fn lock_sync(&mut self) -> Result<(), Error> {
-        each_store!(self, store => store.lock_sync())
+    fn lock_sync(&mut self, account: &str) -> Result<(), Error> {
+        each_store!(self, store => store.lock_sync(account))
     }
 
-    fn unlock_sync(&mut self) {
-        each_store!(self, store => store.unlock_sync())
+    fn unlock_sync(&mut self, account: &str) {
+        each_store!(self, store => store.unlock_sync(account))
     }
 
-    fn sync_state(&self) -> Result<SyncState, Error> {
-        each_store!(self, store => store.sync_state())
+    fn sync_state(&self, account: &str) -> Result<SyncState, Error> {
+        each_store!(self, store => store.sync_state(account))
     }
 
-    fn order_count(&self) -> Result<u64, Error> {
-        each_store!(self, store => store.order_count())
+    fn sync_states(&self) -> Result<Vec<(String, SyncState)>, Error> {
+        each_store!(self, store => store.sync_states())
     }
 
-    fn known(&self, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
-        each_store!(self, store => store.known(order_ids))
+    fn order_count(&self, accounts: &[String]) -> Result<u64, Error> {
+        each_store!(self, store => store.order_count(accounts))
+    }
+
+    fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
+        each_store!(self, store => store.known(account, order_ids))
     }
 
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
@@ -99,30 +103,32 @@ impl Store for AnyStore {
 
     fn expiring(
         &self,
+        accounts: &[String],
         today: NaiveDate,
         until: NaiveDate,
         include_expired: bool,
     ) -> Result<Vec<StoredOrder>, Error> {
-        each_store!(self, store => store.expiring(today, until, include_expired))
+        each_store!(self, store => store.expiring(accounts, today, until, include_expired))
     }
 
-    fn find(&self, query: &Find) -> Result<Vec<StoredOrder>, Error> {
-        each_store!(self, store => store.find(query))
+    fn find(&self, accounts: &[String], query: &Find) -> Result<Vec<StoredOrder>, Error> {
+        each_store!(self, store => store.find(accounts, query))
     }
 
-    fn history(&self, order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
-        each_store!(self, store => store.history(order_id))
+    fn history(&self, accounts: &[String], order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
+        each_store!(self, store => store.history(accounts, order_id))
     }
 
     fn list(
         &self,
+        accounts: &[String],
         listing: Listing,
         each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        each_store!(self, store => store.list(listing, each))
+        each_store!(self, store => store.list(accounts, listing, each))
     }
 
-    fn status_counts(&self) -> Result<Vec<(String, u64)>, Error> {
-        each_store!(self, store => store.status_counts())
+    fn status_counts(&self, accounts: &[String]) -> Result<Vec<StatusCount>, Error> {
+        each_store!(self, store => store.status_counts(accounts))
     }
 }

@@ -35,6 +35,7 @@ fn record(order_id: u64, status: &str, name: &str) -> OrderRecord {
 
 fn batch(orders: Vec<OrderRecord>) -> Batch {
     Batch {
+        account: "default".to_owned(),
         orders,
         seen_at: Utc::now(),
         finish: None,
@@ -66,7 +67,7 @@ fn an_empty_database_becomes_an_inventory_and_reopens_unchanged() {
         .unwrap();
     drop(store);
     let store = PostgresStore::open(&database.url).unwrap();
-    assert_eq!(store.order_count().unwrap(), 1);
+    assert_eq!(store.order_count(&[]).unwrap(), 1);
     let version: i64 = database
         .client()
         .query_one("SELECT schema_version FROM digicert_inventory", &[])
@@ -162,29 +163,34 @@ fn one_sync_lock_across_connections_ending_with_the_holder() {
     };
     let mut first = PostgresStore::open(&database.url).unwrap();
     let mut second = PostgresStore::open(&database.url).unwrap();
-    first.lock_sync().unwrap();
-    let err = second.lock_sync().unwrap_err();
+    first.lock_sync("us").unwrap();
+    let err = second.lock_sync("us").unwrap_err();
     assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
-    assert!(err.to_string().contains("another sync is running"), "{err}");
+    assert!(err.to_string().contains("another sync of account `us`"), "{err}");
+    // Another account's lock is another lock.
+    second.lock_sync("eu").unwrap();
     // Reading and writing still work while the lock is held.
     first
         .apply(batch(vec![record(1, "issued", "a.example.com")]))
         .unwrap();
-    assert_eq!(second.order_count().unwrap(), 1);
+    assert_eq!(second.order_count(&[]).unwrap(), 1);
     // Given back, it can be taken again.
-    first.unlock_sync();
-    second.lock_sync().unwrap();
-    assert!(matches!(first.lock_sync(), Err(Error::SyncRunning { .. })));
-    // A holder that goes away (its connection closed) loses it.
+    first.unlock_sync("us");
+    second.lock_sync("us").unwrap();
+    assert!(matches!(first.lock_sync("us"), Err(Error::SyncRunning { .. })));
+    assert!(matches!(first.lock_sync("eu"), Err(Error::SyncRunning { .. })));
+    // A holder that goes away (its connection closed) loses them.
     drop(second);
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match first.lock_sync() {
-            Ok(()) => break,
-            Err(Error::SyncRunning { .. }) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(50));
+    for account in ["us", "eu"] {
+        loop {
+            match first.lock_sync(account) {
+                Ok(()) => break,
+                Err(Error::SyncRunning { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(err) => panic!("{err:?}"),
             }
-            Err(err) => panic!("{err:?}"),
         }
     }
 }

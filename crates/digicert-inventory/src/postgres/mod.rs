@@ -9,7 +9,7 @@
 mod schema;
 mod url;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
@@ -22,20 +22,24 @@ use serde_json::value::RawValue;
 use crate::error::Error;
 use crate::find::{Find, name_key};
 use crate::order::{HistoryEntry, StoredOrder, days_left};
-use crate::store::{Applied, Batch, Known, Listing, OrderJson, OrderRecord, Store, SyncState};
+use crate::store::{
+    Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
+};
 
 pub use schema::LATEST as POSTGRES_SCHEMA_VERSION;
 pub use url::redact;
 
 /// The columns a query reads, in [`stored_order`]'s order; the last two are the JSON.
-const COLUMNS: &str = "order_id, status, common_name, dns_names, valid_from, valid_till, \
+const COLUMNS: &str = "account, order_id, status, common_name, dns_names, valid_from, valid_till, \
      product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen";
 
 /// Rows a listing holds in flight between the connection's thread and the caller.
 const LISTING_BUFFER: usize = 256;
 
-/// The advisory lock key of the sync: the same on every host for one schema.
-const SYNC_LOCK_KEY: &str = "hashtextextended('digicert-inventory sync ' || current_schema(), 0)";
+/// The advisory lock key of an account's sync (`$1`): the same on every host for one schema
+/// and account.
+const SYNC_LOCK_KEY: &str =
+    "hashtextextended('digicert-inventory sync ' || current_schema() || ' ' || $1::text, 0)";
 
 /// One piece of work for the connection's thread.
 type Job = Box<dyn FnOnce(&mut Client) + Send>;
@@ -55,7 +59,8 @@ pub struct PostgresStore {
     location: String,
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
-    locked: bool,
+    /// The accounts whose sync lock this handle holds.
+    locked: HashSet<String>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -115,7 +120,7 @@ impl PostgresStore {
             location: location.clone(),
             jobs: Some(jobs),
             thread: Some(thread),
-            locked: false,
+            locked: HashSet::new(),
         };
         match connected.recv() {
             Ok(Ok(())) => {
@@ -227,6 +232,7 @@ impl Drop for PostgresStore {
 #[derive(Debug, Clone)]
 enum Value {
     Text(String),
+    Texts(Vec<String>),
     Id(i64),
     Date(Option<NaiveDate>),
 }
@@ -235,6 +241,7 @@ impl Value {
     fn as_sql(&self) -> &(dyn ToSql + Sync) {
         match self {
             Self::Text(text) => text,
+            Self::Texts(texts) => texts,
             Self::Id(id) => id,
             Self::Date(date) => date,
         }
@@ -267,28 +274,29 @@ fn json_column(row: &Row, index: usize, location: &str) -> Result<Option<Box<Raw
 /// One row of [`COLUMNS`] (and the two JSON columns) as a stored order.
 fn stored_order(row: &Row, today: NaiveDate, location: &str) -> Result<StoredOrder, Error> {
     let db = |err| url::store_error(location, err);
-    let dns_names: String = row.try_get(3).map_err(db)?;
-    let valid_till: Option<NaiveDate> = row.try_get(5).map_err(db)?;
-    let certificate_id: Option<i64> = row.try_get(10).map_err(db)?;
+    let dns_names: String = row.try_get(4).map_err(db)?;
+    let valid_till: Option<NaiveDate> = row.try_get(6).map_err(db)?;
+    let certificate_id: Option<i64> = row.try_get(11).map_err(db)?;
     Ok(StoredOrder {
-        order_id: unsigned(row.try_get(0).map_err(db)?, location)?,
-        status: row.try_get(1).map_err(db)?,
-        common_name: row.try_get(2).map_err(db)?,
+        account: row.try_get(0).map_err(db)?,
+        order_id: unsigned(row.try_get(1).map_err(db)?, location)?,
+        status: row.try_get(2).map_err(db)?,
+        common_name: row.try_get(3).map_err(db)?,
         dns_names: serde_json::from_str(&dns_names)
             .map_err(|err| url::store_error(location, format!("stored name list: {err}")))?,
-        valid_from: row.try_get(4).map_err(db)?,
+        valid_from: row.try_get(5).map_err(db)?,
         valid_till,
         days_left: days_left(valid_till, today),
-        product_name_id: row.try_get(6).map_err(db)?,
-        thumbprint: row.try_get(7).map_err(db)?,
-        serial_number: row.try_get(8).map_err(db)?,
-        organization: row.try_get(9).map_err(db)?,
+        product_name_id: row.try_get(7).map_err(db)?,
+        thumbprint: row.try_get(8).map_err(db)?,
+        serial_number: row.try_get(9).map_err(db)?,
+        organization: row.try_get(10).map_err(db)?,
         certificate_id: certificate_id
             .map(|value| unsigned(value, location))
             .transpose()?,
-        last_seen: row.try_get(11).map_err(db)?,
-        report: json_column(row, 12, location)?,
-        info: json_column(row, 13, location)?,
+        last_seen: row.try_get(12).map_err(db)?,
+        report: json_column(row, 13, location)?,
+        info: json_column(row, 14, location)?,
     })
 }
 
@@ -301,20 +309,43 @@ fn json_columns(whole: bool) -> &'static str {
     }
 }
 
+/// ` AND account = ANY($n)` for a non-empty list of accounts; nothing for every account.
+fn accounts_filter(values: &mut Vec<Value>, accounts: &[String]) -> String {
+    if accounts.is_empty() {
+        return String::new();
+    }
+    values.push(Value::Texts(accounts.to_vec()));
+    format!(" AND account = ANY(${})", values.len())
+}
+
+/// A sync state from `account, watermark, last_success, last_duration_seconds`.
+fn sync_state_row(row: &Row, location: &str) -> Result<(String, SyncState), Error> {
+    let db = |err| url::store_error(location, err);
+    Ok((
+        row.try_get(0).map_err(db)?,
+        SyncState {
+            watermark: row.try_get(1).map_err(db)?,
+            last_success: row.try_get(2).map_err(db)?,
+            last_duration_seconds: row.try_get(3).map_err(db)?,
+        },
+    ))
+}
+
 impl Store for PostgresStore {
     fn location(&self) -> String {
         self.location.clone()
     }
 
-    fn lock_sync(&mut self) -> Result<(), Error> {
-        if self.locked {
+    fn lock_sync(&mut self, account: &str) -> Result<(), Error> {
+        if self.locked.contains(account) {
             return Ok(());
         }
-        let taken = self.call(|client, location| {
+        let name = account.to_owned();
+        let taken = self.call(move |client, location| {
             client
                 .query_one(
                     &format!("SELECT pg_try_advisory_lock({SYNC_LOCK_KEY})"),
-                    &[],
+                    &[&name],
                 )
                 .and_then(|row| row.try_get::<_, bool>(0))
                 .map_err(|err| url::store_error(location, err))
@@ -322,69 +353,95 @@ impl Store for PostgresStore {
         if !taken {
             return Err(Error::SyncRunning {
                 location: self.location(),
+                account: account.to_owned(),
             });
         }
-        self.locked = true;
+        self.locked.insert(account.to_owned());
         Ok(())
     }
 
-    fn unlock_sync(&mut self) {
-        if !std::mem::take(&mut self.locked) {
+    fn unlock_sync(&mut self, account: &str) {
+        if !self.locked.remove(account) {
             return;
         }
-        let unlocked = self.call(|client, location| {
+        let name = account.to_owned();
+        let unlocked = self.call(move |client, location| {
             client
-                .execute(&format!("SELECT pg_advisory_unlock({SYNC_LOCK_KEY})"), &[])
+                .execute(
+                    &format!("SELECT pg_advisory_unlock({SYNC_LOCK_KEY})"),
+                    &[&name],
+                )
                 .map_err(|err| url::store_error(location, err))
         });
         if let Err(err) = unlocked {
-            tracing::warn!(error = %err, "the sync lock could not be given back; it ends with the connection");
+            tracing::warn!(
+                error = %err,
+                "the sync lock could not be given back; it ends with the connection"
+            );
         }
     }
 
-    fn sync_state(&self) -> Result<SyncState, Error> {
-        self.call(|client, location| {
-            let db = |err| url::store_error(location, err);
+    fn sync_state(&self, account: &str) -> Result<SyncState, Error> {
+        let account = account.to_owned();
+        self.call(move |client, location| {
             let row = client
                 .query_opt(
-                    "SELECT watermark, last_success, last_duration_seconds FROM sync_state \
-                     WHERE id = 1",
-                    &[],
+                    "SELECT account, watermark, last_success, last_duration_seconds \
+                     FROM sync_state WHERE account = $1",
+                    &[&account],
                 )
-                .map_err(db)?;
-            let Some(row) = row else {
-                return Ok(SyncState::default());
-            };
-            Ok(SyncState {
-                watermark: row.try_get(0).map_err(db)?,
-                last_success: row.try_get(1).map_err(db)?,
-                last_duration_seconds: row.try_get(2).map_err(db)?,
-            })
+                .map_err(|err| url::store_error(location, err))?;
+            match row {
+                Some(row) => Ok(sync_state_row(&row, location)?.1),
+                None => Ok(SyncState::default()),
+            }
         })
     }
 
-    fn order_count(&self) -> Result<u64, Error> {
+    fn sync_states(&self) -> Result<Vec<(String, SyncState)>, Error> {
         self.call(|client, location| {
+            client
+                .query(
+                    "SELECT account, watermark, last_success, last_duration_seconds \
+                     FROM sync_state ORDER BY account",
+                    &[],
+                )
+                .map_err(|err| url::store_error(location, err))?
+                .iter()
+                .map(|row| sync_state_row(row, location))
+                .collect()
+        })
+    }
+
+    fn order_count(&self, accounts: &[String]) -> Result<u64, Error> {
+        let mut values = Vec::new();
+        let sql = format!(
+            "SELECT COUNT(*) FROM orders WHERE TRUE{}",
+            accounts_filter(&mut values, accounts)
+        );
+        self.call(move |client, location| {
+            let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::as_sql).collect();
             let count: i64 = client
-                .query_one("SELECT COUNT(*) FROM orders", &[])
+                .query_one(sql.as_str(), &params)
                 .and_then(|row| row.try_get(0))
                 .map_err(|err| url::store_error(location, err))?;
             unsigned(count, location)
         })
     }
 
-    fn known(&self, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
+    fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
         let ids = order_ids
             .iter()
             .map(|&order_id| id(order_id, &self.location))
             .collect::<Result<Vec<i64>, _>>()?;
+        let account = account.to_owned();
         self.call(move |client, location| {
             let db = |err| url::store_error(location, err);
             let rows = client
                 .query(
                     "SELECT order_id, status, certificate_id FROM orders \
-                     WHERE order_id = ANY($1)",
-                    &[&ids],
+                     WHERE account = $1 AND order_id = ANY($2)",
+                    &[&account, &ids],
                 )
                 .map_err(db)?;
             let mut known = HashMap::new();
@@ -410,36 +467,33 @@ impl Store for PostgresStore {
 
     fn expiring(
         &self,
+        accounts: &[String],
         today: NaiveDate,
         until: NaiveDate,
         include_expired: bool,
     ) -> Result<Vec<StoredOrder>, Error> {
-        let from = if include_expired {
-            "$1::date IS NULL"
-        } else {
-            "valid_till >= $1"
-        };
-        let sql = format!(
+        let mut values = vec![Value::Date(Some(until))];
+        let mut sql = format!(
             "SELECT {COLUMNS}, {} FROM orders \
-             WHERE status = 'issued' AND {from} AND valid_till <= $2 \
-             ORDER BY valid_till, order_id",
+             WHERE status = 'issued' AND valid_till <= $1",
             json_columns(false)
         );
-        let from = (!include_expired).then_some(today);
-        self.collect(
-            sql,
-            vec![Value::Date(from), Value::Date(Some(until))],
-            today,
-        )
+        if !include_expired {
+            values.push(Value::Date(Some(today)));
+            sql.push_str(&format!(" AND valid_till >= ${}", values.len()));
+        }
+        sql.push_str(&accounts_filter(&mut values, accounts));
+        sql.push_str(" ORDER BY valid_till, order_id, account");
+        self.collect(sql, values, today)
     }
 
-    fn find(&self, query: &Find) -> Result<Vec<StoredOrder>, Error> {
+    fn find(&self, accounts: &[String], query: &Find) -> Result<Vec<StoredOrder>, Error> {
         let mut parts = Vec::new();
         let mut values = Vec::new();
         for key in query.exact_keys() {
             values.push(Value::Text(key));
             parts.push(format!(
-                "SELECT order_id FROM order_names WHERE name_key = ${}",
+                "SELECT account, order_id FROM order_names WHERE name_key = ${}",
                 values.len()
             ));
         }
@@ -450,7 +504,8 @@ impl Store for PostgresStore {
             values.push(Value::Text(prefix));
             values.push(Value::Text(end));
             parts.push(format!(
-                "SELECT order_id FROM order_names WHERE name_key >= ${} AND name_key < ${}",
+                "SELECT account, order_id FROM order_names \
+                 WHERE name_key >= ${} AND name_key < ${}",
                 values.len() - 1,
                 values.len()
             ));
@@ -459,51 +514,57 @@ impl Store for PostgresStore {
             values.push(Value::Text(hex.to_owned()));
             let at = values.len();
             parts.push(format!(
-                "SELECT order_id FROM orders WHERE thumbprint = ${at}"
+                "SELECT account, order_id FROM orders WHERE thumbprint = ${at}"
             ));
             parts.push(format!(
-                "SELECT order_id FROM orders WHERE serial_number = ${at}"
+                "SELECT account, order_id FROM orders WHERE serial_number = ${at}"
             ));
         }
         if let Some(order_id) = query.order_id() {
             // An id past BIGINT cannot be stored, so cannot be found.
             if let Ok(order_id) = i64::try_from(order_id) {
                 values.push(Value::Id(order_id));
-                parts.push(format!("SELECT ${}::bigint", values.len()));
+                parts.push(format!(
+                    "SELECT account, order_id FROM orders WHERE order_id = ${}",
+                    values.len()
+                ));
             }
         }
         if parts.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT {COLUMNS}, {} FROM orders WHERE order_id IN ({}) ORDER BY order_id DESC",
+        let mut sql = format!(
+            "SELECT {COLUMNS}, {} FROM orders WHERE (account, order_id) IN ({})",
             json_columns(false),
             parts.join(" UNION ")
         );
+        sql.push_str(&accounts_filter(&mut values, accounts));
+        sql.push_str(" ORDER BY order_id DESC, account");
         self.collect(sql, values, Utc::now().date_naive())
     }
 
-    fn history(&self, order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
-        let key = id(order_id, &self.location)?;
+    fn history(&self, accounts: &[String], order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
+        let mut values = vec![Value::Id(id(order_id, &self.location)?)];
+        let sql = format!(
+            "SELECT account, status, certificate_id, seen_at FROM status_history \
+             WHERE order_id = $1{} ORDER BY account, seen_at, id",
+            accounts_filter(&mut values, accounts)
+        );
         self.call(move |client, location| {
             let db = |err| url::store_error(location, err);
-            let rows = client
-                .query(
-                    "SELECT status, certificate_id, seen_at FROM status_history \
-                     WHERE order_id = $1 ORDER BY seen_at, id",
-                    &[&key],
-                )
-                .map_err(db)?;
+            let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::as_sql).collect();
+            let rows = client.query(sql.as_str(), &params).map_err(db)?;
             rows.iter()
                 .map(|row| {
-                    let certificate_id: Option<i64> = row.try_get(1).map_err(db)?;
+                    let certificate_id: Option<i64> = row.try_get(2).map_err(db)?;
                     Ok(HistoryEntry {
+                        account: row.try_get(0).map_err(db)?,
                         order_id,
-                        status: row.try_get(0).map_err(db)?,
+                        status: row.try_get(1).map_err(db)?,
                         certificate_id: certificate_id
                             .map(|value| unsigned(value, location))
                             .transpose()?,
-                        seen_at: row.try_get(2).map_err(db)?,
+                        seen_at: row.try_get(3).map_err(db)?,
                     })
                 })
                 .collect()
@@ -512,34 +573,44 @@ impl Store for PostgresStore {
 
     fn list(
         &self,
+        accounts: &[String],
         listing: Listing,
         each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let filter = if listing.issued_only {
-            "WHERE status = 'issued'"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT {COLUMNS}, {} FROM orders {filter} ORDER BY order_id",
+        let mut values = Vec::new();
+        let mut sql = format!(
+            "SELECT {COLUMNS}, {} FROM orders WHERE TRUE",
             json_columns(listing.whole)
         );
-        self.orders(sql, Vec::new(), Utc::now().date_naive(), each)
+        if listing.issued_only {
+            sql.push_str(" AND status = 'issued'");
+        }
+        sql.push_str(&accounts_filter(&mut values, accounts));
+        sql.push_str(" ORDER BY account, order_id");
+        self.orders(sql, values, Utc::now().date_naive(), each)
     }
 
-    fn status_counts(&self) -> Result<Vec<(String, u64)>, Error> {
-        self.call(|client, location| {
+    fn status_counts(&self, accounts: &[String]) -> Result<Vec<StatusCount>, Error> {
+        let mut values = Vec::new();
+        let sql = format!(
+            "SELECT account, status, COUNT(*) FROM orders WHERE TRUE{} \
+             GROUP BY account, status ORDER BY account, status",
+            accounts_filter(&mut values, accounts)
+        );
+        self.call(move |client, location| {
             let db = |err| url::store_error(location, err);
+            let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::as_sql).collect();
             client
-                .query(
-                    "SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status",
-                    &[],
-                )
+                .query(sql.as_str(), &params)
                 .map_err(db)?
                 .iter()
                 .map(|row| {
-                    let count: i64 = row.try_get(1).map_err(db)?;
-                    Ok((row.try_get(0).map_err(db)?, unsigned(count, location)?))
+                    let count: i64 = row.try_get(2).map_err(db)?;
+                    Ok(StatusCount {
+                        account: row.try_get(0).map_err(db)?,
+                        status: row.try_get(1).map_err(db)?,
+                        count: unsigned(count, location)?,
+                    })
                 })
                 .collect()
         })
@@ -550,11 +621,11 @@ impl Store for PostgresStore {
 const UPSERT: &str = "
 INSERT INTO orders (order_id, status, common_name, dns_names, valid_from, valid_till,
     product_name_id, thumbprint, serial_number, organization, certificate_id, report_json,
-    info_json, last_seen)
-SELECT t.*, $14::timestamptz FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[],
+    info_json, last_seen, account)
+SELECT t.*, $14::timestamptz, $15::text FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[],
     $5::date[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[],
     $12::text[], $13::text[]) AS t
-ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status,
+ON CONFLICT (account, order_id) DO UPDATE SET status = EXCLUDED.status,
     common_name = EXCLUDED.common_name, dns_names = EXCLUDED.dns_names,
     valid_from = EXCLUDED.valid_from, valid_till = EXCLUDED.valid_till,
     product_name_id = EXCLUDED.product_name_id, thumbprint = EXCLUDED.thumbprint,
@@ -567,6 +638,7 @@ ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status,
 /// the names each in one statement, and the sync's end.
 fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<Applied, Error> {
     let db = |err| url::store_error(location, err);
+    let account = &batch.account;
     let mut transaction = client.transaction().map_err(db)?;
     let ids = batch
         .orders
@@ -576,8 +648,9 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
     let mut current: HashMap<i64, (String, Option<i64>)> = HashMap::new();
     for row in transaction
         .query(
-            "SELECT order_id, status, certificate_id FROM orders WHERE order_id = ANY($1)",
-            &[&ids],
+            "SELECT order_id, status, certificate_id FROM orders \
+             WHERE account = $1 AND order_id = ANY($2)",
+            &[account, &ids],
         )
         .map_err(db)?
     {
@@ -650,20 +723,22 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
                 &orders.reports,
                 &orders.infos,
                 &seen_at,
+                account,
             ],
         )
         .map_err(db)?;
     if !history.order_ids.is_empty() {
         transaction
             .execute(
-                "INSERT INTO status_history (order_id, status, certificate_id, seen_at) \
-                 SELECT t.*, $4::timestamptz \
+                "INSERT INTO status_history (order_id, status, certificate_id, seen_at, account) \
+                 SELECT t.*, $4::timestamptz, $5::text \
                  FROM UNNEST($1::bigint[], $2::text[], $3::bigint[]) AS t",
                 &[
                     &history.order_ids,
                     &history.statuses,
                     &history.certificate_ids,
                     &seen_at,
+                    account,
                 ],
             )
             .map_err(db)?;
@@ -671,31 +746,37 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
     if !stored_before.is_empty() {
         transaction
             .execute(
-                "DELETE FROM order_names WHERE order_id = ANY($1)",
-                &[&stored_before],
+                "DELETE FROM order_names WHERE account = $1 AND order_id = ANY($2)",
+                &[account, &stored_before],
             )
             .map_err(db)?;
     }
     if !names.keys.is_empty() {
         transaction
             .execute(
-                "INSERT INTO order_names (name_key, order_id) \
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
-                &[&names.keys, &names.order_ids],
+                "INSERT INTO order_names (name_key, order_id, account) \
+                 SELECT t.*, $3::text FROM UNNEST($1::text[], $2::bigint[]) AS t \
+                 ON CONFLICT DO NOTHING",
+                &[&names.keys, &names.order_ids, account],
             )
             .map_err(db)?;
     }
     if let Some(finish) = &batch.finish {
         transaction
             .execute(
-                "UPDATE sync_state SET watermark = $1, last_success = $2, \
-                 last_duration_seconds = $3, \
-                 last_full = CASE WHEN $4 THEN $2 ELSE last_full END WHERE id = 1",
+                "INSERT INTO sync_state (account, watermark, last_success, \
+                 last_duration_seconds, last_full) \
+                 VALUES ($5, $1, $2, $3, CASE WHEN $4 THEN $2::timestamptz END) \
+                 ON CONFLICT (account) DO UPDATE SET watermark = EXCLUDED.watermark, \
+                 last_success = EXCLUDED.last_success, \
+                 last_duration_seconds = EXCLUDED.last_duration_seconds, \
+                 last_full = COALESCE(EXCLUDED.last_full, sync_state.last_full)",
                 &[
                     &finish.watermark,
                     &seen_at,
                     &finish.duration_seconds,
                     &finish.full,
+                    account,
                 ],
             )
             .map_err(db)?;

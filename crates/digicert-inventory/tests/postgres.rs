@@ -166,7 +166,10 @@ fn one_sync_lock_across_connections_ending_with_the_holder() {
     first.lock_sync("us").unwrap();
     let err = second.lock_sync("us").unwrap_err();
     assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
-    assert!(err.to_string().contains("another sync of account `us`"), "{err}");
+    assert!(
+        err.to_string().contains("another sync of account `us`"),
+        "{err}"
+    );
     // Another account's lock is another lock.
     second.lock_sync("eu").unwrap();
     // Reading and writing still work while the lock is held.
@@ -177,8 +180,14 @@ fn one_sync_lock_across_connections_ending_with_the_holder() {
     // Given back, it can be taken again.
     first.unlock_sync("us");
     second.lock_sync("us").unwrap();
-    assert!(matches!(first.lock_sync("us"), Err(Error::SyncRunning { .. })));
-    assert!(matches!(first.lock_sync("eu"), Err(Error::SyncRunning { .. })));
+    assert!(matches!(
+        first.lock_sync("us"),
+        Err(Error::SyncRunning { .. })
+    ));
+    assert!(matches!(
+        first.lock_sync("eu"),
+        Err(Error::SyncRunning { .. })
+    ));
     // A holder that goes away (its connection closed) loses them.
     drop(second);
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -1,14 +1,20 @@
-//! The SQLite store on real files: creation, refusal of files that are not inventories,
-//! migrations, the sync lock, and the queries.
+//! The stores on real files and a real PostgreSQL server (each test on both, see
+//! `common/`): creation, refusal of files that are not inventories, migrations, the sync lock,
+//! and the queries.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
+
+mod common;
+
+use common::TestDb;
 
 use std::fs;
 use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use digicert_inventory::{
-    Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION, SqliteStore, Store, SyncFinish,
+    AnyStore, Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION, SqliteStore, Store,
+    SyncFinish,
 };
 
 fn record(order_id: u64, status: &str, names: &[&str], till: &str) -> OrderRecord {
@@ -158,67 +164,67 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
 
 #[test]
 fn one_sync_lock_at_a_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inventory.sqlite");
-    let mut first = SqliteStore::open(&path).unwrap();
-    let mut second = SqliteStore::open(&path).unwrap();
-    first.lock_sync("default").unwrap();
-    let err = second.lock_sync("default").unwrap_err();
-    assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
-    assert!(
-        err.to_string()
-            .contains("another sync of account `default` is running"),
-        "{err}"
-    );
-    // Reading and writing batches still work while the lock is held.
-    first
-        .apply(batch(vec![record(
-            1,
-            "issued",
-            &["a.example.com"],
-            "2027-01-01",
-        )]))
-        .unwrap();
-    assert_eq!(second.order_count(&[]).unwrap(), 1);
-    first.unlock_sync("default");
-    second.lock_sync("default").unwrap();
+    for db in TestDb::all() {
+        let mut first = db.open();
+        let mut second = db.open();
+        first.lock_sync("default").unwrap();
+        let err = second.lock_sync("default").unwrap_err();
+        assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("another sync of account `default` is running"),
+            "{err}"
+        );
+        // Reading and writing batches still work while the lock is held.
+        first
+            .apply(batch(vec![record(
+                1,
+                "issued",
+                &["a.example.com"],
+                "2027-01-01",
+            )]))
+            .unwrap();
+        assert_eq!(second.order_count(&[]).unwrap(), 1);
+        first.unlock_sync("default");
+        second.lock_sync("default").unwrap();
+    }
 }
 
 #[test]
 fn the_watermark_moves_with_the_last_batch_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path().join("inventory.sqlite")).unwrap();
-    store
-        .apply(batch(vec![record(
-            1,
-            "issued",
-            &["a.example.com"],
-            "2027-01-01",
-        )]))
-        .unwrap();
-    assert_eq!(store.sync_state("default").unwrap().watermark, None);
-    let watermark = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
-    store
-        .apply(Batch {
-            account: "default".to_owned(),
-            orders: vec![record(2, "issued", &["b.example.com"], "2027-01-01")],
-            seen_at: Utc::now(),
-            finish: Some(SyncFinish {
-                watermark,
-                full: true,
-                duration_seconds: 1.5,
-            }),
-        })
-        .unwrap();
-    let state = store.sync_state("default").unwrap();
-    assert_eq!(state.watermark, Some(watermark));
-    assert_eq!(state.last_duration_seconds, Some(1.5));
+    for db in TestDb::all() {
+        let mut store = db.open();
+        store
+            .apply(batch(vec![record(
+                1,
+                "issued",
+                &["a.example.com"],
+                "2027-01-01",
+            )]))
+            .unwrap();
+        assert_eq!(store.sync_state("default").unwrap().watermark, None);
+        let watermark = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        store
+            .apply(Batch {
+                account: "default".to_owned(),
+                orders: vec![record(2, "issued", &["b.example.com"], "2027-01-01")],
+                seen_at: Utc::now(),
+                finish: Some(SyncFinish {
+                    watermark,
+                    full: true,
+                    duration_seconds: 1.5,
+                }),
+            })
+            .unwrap();
+        let state = store.sync_state("default").unwrap();
+        assert_eq!(state.watermark, Some(watermark));
+        assert_eq!(state.last_duration_seconds, Some(1.5));
+    }
 }
 
-fn filled() -> (tempfile::TempDir, Inventory) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inventory.sqlite");
-    let mut store = SqliteStore::open(&path).unwrap();
+/// A store of `db`'s kind holding five orders.
+fn filled(db: &TestDb) -> Inventory<AnyStore> {
+    let mut store = db.open();
     store
         .apply(batch(vec![
             record(
@@ -233,7 +239,7 @@ fn filled() -> (tempfile::TempDir, Inventory) {
             record(105, "issued", &["shop.example.net"], "2027-06-01"),
         ]))
         .unwrap();
-    (dir, Inventory::with_store(store))
+    Inventory::with_store(store)
 }
 
 fn ids(orders: &[digicert_inventory::StoredOrder]) -> Vec<u64> {
@@ -242,136 +248,145 @@ fn ids(orders: &[digicert_inventory::StoredOrder]) -> Vec<u64> {
 
 #[test]
 fn find_by_name_wildcard_and_pattern() {
-    let (_dir, inventory) = filled();
-    // Exact, and through the wildcard that covers it.
-    assert_eq!(ids(&inventory.find("api.example.com").unwrap()), [102, 101]);
-    assert_eq!(
-        ids(&inventory.find("API.Example.COM.").unwrap()),
-        [102, 101]
-    );
-    assert_eq!(ids(&inventory.find("other.example.com").unwrap()), [101]);
-    assert_eq!(ids(&inventory.find("example.com").unwrap()), [101]);
-    // A wildcard covers one label only.
-    assert_eq!(
-        ids(&inventory.find("x.deep.example.com").unwrap()),
-        Vec::<u64>::new()
-    );
-    // A pattern finds every name under it.
-    assert_eq!(
-        ids(&inventory.find("*.example.com").unwrap()),
-        [103, 102, 101]
-    );
-    assert_eq!(ids(&inventory.find("*.api.example.com").unwrap()), [103]);
-    assert!(inventory.find("nowhere.example.io").unwrap().is_empty());
+    for db in TestDb::all() {
+        let inventory = filled(&db);
+        // Exact, and through the wildcard that covers it.
+        assert_eq!(ids(&inventory.find("api.example.com").unwrap()), [102, 101]);
+        assert_eq!(
+            ids(&inventory.find("API.Example.COM.").unwrap()),
+            [102, 101]
+        );
+        assert_eq!(ids(&inventory.find("other.example.com").unwrap()), [101]);
+        assert_eq!(ids(&inventory.find("example.com").unwrap()), [101]);
+        // A wildcard covers one label only.
+        assert_eq!(
+            ids(&inventory.find("x.deep.example.com").unwrap()),
+            Vec::<u64>::new()
+        );
+        // A pattern finds every name under it.
+        assert_eq!(
+            ids(&inventory.find("*.example.com").unwrap()),
+            [103, 102, 101]
+        );
+        assert_eq!(ids(&inventory.find("*.api.example.com").unwrap()), [103]);
+        assert!(inventory.find("nowhere.example.io").unwrap().is_empty());
+    }
 }
 
 #[test]
 fn find_by_order_id_thumbprint_and_serial_in_any_spelling() {
-    let (_dir, inventory) = filled();
-    assert_eq!(ids(&inventory.find("104").unwrap()), [104]);
-    let thumbprint = format!("{:040X}", 103);
-    assert_eq!(ids(&inventory.find(&thumbprint).unwrap()), [103]);
-    let colons: Vec<String> = thumbprint
-        .as_bytes()
-        .chunks(2)
-        .map(|pair| String::from_utf8(pair.to_vec()).unwrap())
-        .collect();
-    assert_eq!(ids(&inventory.find(&colons.join(":")).unwrap()), [103]);
-    assert_eq!(ids(&inventory.find(&colons.join(" ")).unwrap()), [103]);
-    let serial = format!("0A{:030X}", 105);
-    assert_eq!(ids(&inventory.find(&serial).unwrap()), [105]);
-    assert_eq!(ids(&inventory.find(&serial.to_lowercase()).unwrap()), [105]);
-    assert!(matches!(
-        inventory.find("not a thing"),
-        Err(Error::InvalidQuery(_))
-    ));
+    for db in TestDb::all() {
+        let inventory = filled(&db);
+        assert_eq!(ids(&inventory.find("104").unwrap()), [104]);
+        let thumbprint = format!("{:040X}", 103);
+        assert_eq!(ids(&inventory.find(&thumbprint).unwrap()), [103]);
+        let colons: Vec<String> = thumbprint
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| String::from_utf8(pair.to_vec()).unwrap())
+            .collect();
+        assert_eq!(ids(&inventory.find(&colons.join(":")).unwrap()), [103]);
+        assert_eq!(ids(&inventory.find(&colons.join(" ")).unwrap()), [103]);
+        let serial = format!("0A{:030X}", 105);
+        assert_eq!(ids(&inventory.find(&serial).unwrap()), [105]);
+        assert_eq!(ids(&inventory.find(&serial.to_lowercase()).unwrap()), [105]);
+        assert!(matches!(
+            inventory.find("not a thing"),
+            Err(Error::InvalidQuery(_))
+        ));
+    }
 }
 
 #[test]
 fn expiring_lists_issued_orders_soonest_first() {
-    let (_dir, inventory) = filled();
-    let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-    let soon = inventory.expiring_from(today, 30, false).unwrap();
-    assert_eq!(ids(&soon), [102, 101]);
-    assert_eq!(soon[0].days_left, Some(11));
-    let with_expired = inventory.expiring_from(today, 30, true).unwrap();
-    assert_eq!(ids(&with_expired), [103, 102, 101]);
-    assert_eq!(with_expired[0].days_left, Some(-19));
+    for db in TestDb::all() {
+        let inventory = filled(&db);
+        let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let soon = inventory.expiring_from(today, 30, false).unwrap();
+        assert_eq!(ids(&soon), [102, 101]);
+        assert_eq!(soon[0].days_left, Some(11));
+        let with_expired = inventory.expiring_from(today, 30, true).unwrap();
+        assert_eq!(ids(&with_expired), [103, 102, 101]);
+        assert_eq!(with_expired[0].days_left, Some(-19));
+    }
 }
 
 #[test]
 fn history_records_each_new_status_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path().join("inventory.sqlite")).unwrap();
-    let first = store
-        .apply(batch(vec![record(
-            7,
-            "pending",
-            &["a.example.com"],
-            "2027-01-01",
-        )]))
-        .unwrap();
-    assert_eq!((first.added, first.changed, first.unchanged), (1, 0, 0));
-    let again = store
-        .apply(batch(vec![record(
-            7,
-            "pending",
-            &["a.example.com"],
-            "2027-01-01",
-        )]))
-        .unwrap();
-    assert_eq!((again.added, again.changed, again.unchanged), (0, 0, 1));
-    let issued = store
-        .apply(batch(vec![record(
-            7,
-            "issued",
-            &["a.example.com"],
-            "2027-01-01",
-        )]))
-        .unwrap();
-    assert_eq!((issued.added, issued.changed, issued.unchanged), (0, 1, 0));
-    let inventory = Inventory::with_store(store);
-    let history: Vec<String> = inventory
-        .history(7)
-        .unwrap()
-        .into_iter()
-        .map(|entry| entry.status)
-        .collect();
-    assert_eq!(history, ["pending", "issued"]);
-    assert!(inventory.history(8).unwrap().is_empty());
+    for db in TestDb::all() {
+        let mut store = db.open();
+        let first = store
+            .apply(batch(vec![record(
+                7,
+                "pending",
+                &["a.example.com"],
+                "2027-01-01",
+            )]))
+            .unwrap();
+        assert_eq!((first.added, first.changed, first.unchanged), (1, 0, 0));
+        let again = store
+            .apply(batch(vec![record(
+                7,
+                "pending",
+                &["a.example.com"],
+                "2027-01-01",
+            )]))
+            .unwrap();
+        assert_eq!((again.added, again.changed, again.unchanged), (0, 0, 1));
+        let issued = store
+            .apply(batch(vec![record(
+                7,
+                "issued",
+                &["a.example.com"],
+                "2027-01-01",
+            )]))
+            .unwrap();
+        assert_eq!((issued.added, issued.changed, issued.unchanged), (0, 1, 0));
+        let inventory = Inventory::with_store(store);
+        let history: Vec<String> = inventory
+            .history(7)
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.status)
+            .collect();
+        assert_eq!(history, ["pending", "issued"]);
+        assert!(inventory.history(8).unwrap().is_empty());
+    }
 }
 
 #[test]
 fn export_gives_each_order_whole() {
-    let (_dir, inventory) = filled();
-    let mut orders = Vec::new();
-    inventory
-        .export(|order| {
-            orders.push(order);
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(ids(&orders), [101, 102, 103, 104, 105]);
-    let json = serde_json::to_value(&orders[0]).unwrap();
-    assert_eq!(json["report"]["extra_column"], "kept");
-    assert_eq!(json["dns_names"][0], "*.example.com");
-    assert_eq!(json["organization"], "Example, \"Inc\"");
-    assert!(json["last_seen"].is_string());
-    assert!(json.get("info").is_none());
-    assert_eq!(json["account"], "default");
-    let counts: Vec<_> = inventory
-        .status_counts()
-        .unwrap()
-        .into_iter()
-        .map(|count| (count.account, count.status, count.count))
-        .collect();
-    assert_eq!(
-        counts,
-        [
-            ("default".to_owned(), "issued".to_owned(), 4),
-            ("default".to_owned(), "revoked".to_owned(), 1)
-        ]
-    );
+    for db in TestDb::all() {
+        let inventory = filled(&db);
+        let mut orders = Vec::new();
+        inventory
+            .export(|order| {
+                orders.push(order);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(ids(&orders), [101, 102, 103, 104, 105]);
+        let json = serde_json::to_value(&orders[0]).unwrap();
+        assert_eq!(json["report"]["extra_column"], "kept");
+        assert_eq!(json["dns_names"][0], "*.example.com");
+        assert_eq!(json["organization"], "Example, \"Inc\"");
+        assert!(json["last_seen"].is_string());
+        assert!(json.get("info").is_none());
+        assert_eq!(json["account"], "default");
+        let counts: Vec<_> = inventory
+            .status_counts()
+            .unwrap()
+            .into_iter()
+            .map(|count| (count.account, count.status, count.count))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("default".to_owned(), "issued".to_owned(), 4),
+                ("default".to_owned(), "revoked".to_owned(), 1)
+            ]
+        );
+    }
 }
 
 fn account_batch(account: &str, orders: Vec<OrderRecord>, watermark: Option<i64>) -> Batch {
@@ -391,86 +406,89 @@ fn account_batch(account: &str, orders: Vec<OrderRecord>, watermark: Option<i64>
 
 #[test]
 fn the_same_order_id_in_two_accounts_is_two_orders() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path().join("inventory.sqlite")).unwrap();
-    let us = record(7, "issued", &["us.example.com"], "2027-01-01");
-    let mut eu = record(7, "revoked", &["eu.example.com"], "2027-02-01");
-    eu.certificate_id = Some(99);
-    store
-        .apply(account_batch("us", vec![us], Some(10)))
-        .unwrap();
-    store
-        .apply(account_batch("eu", vec![eu], Some(11)))
-        .unwrap();
-    // Seen again in one account: the other's order is not touched.
-    let applied = store
-        .apply(account_batch(
-            "us",
-            vec![record(7, "issued", &["us.example.com"], "2027-01-01")],
-            None,
-        ))
-        .unwrap();
-    assert_eq!(
-        (applied.added, applied.changed, applied.unchanged),
-        (0, 0, 1)
-    );
+    for db in TestDb::all() {
+        let mut store = db.open();
+        let us = record(7, "issued", &["us.example.com"], "2027-01-01");
+        let mut eu = record(7, "revoked", &["eu.example.com"], "2027-02-01");
+        eu.certificate_id = Some(99);
+        store
+            .apply(account_batch("us", vec![us], Some(10)))
+            .unwrap();
+        store
+            .apply(account_batch("eu", vec![eu], Some(11)))
+            .unwrap();
+        // Seen again in one account: the other's order is not touched.
+        let applied = store
+            .apply(account_batch(
+                "us",
+                vec![record(7, "issued", &["us.example.com"], "2027-01-01")],
+                None,
+            ))
+            .unwrap();
+        assert_eq!(
+            (applied.added, applied.changed, applied.unchanged),
+            (0, 0, 1)
+        );
 
-    assert_eq!(store.order_count(&[]).unwrap(), 2);
-    assert_eq!(store.order_count(&["eu".to_owned()]).unwrap(), 1);
-    assert_eq!(store.known("eu", &[7]).unwrap()[&7].status, "revoked");
-    assert_eq!(store.known("us", &[7]).unwrap()[&7].status, "issued");
-    assert!(store.known("default", &[7]).unwrap().is_empty());
+        assert_eq!(store.order_count(&[]).unwrap(), 2);
+        assert_eq!(store.order_count(&["eu".to_owned()]).unwrap(), 1);
+        assert_eq!(store.known("eu", &[7]).unwrap()[&7].status, "revoked");
+        assert_eq!(store.known("us", &[7]).unwrap()[&7].status, "issued");
+        assert!(store.known("default", &[7]).unwrap().is_empty());
 
-    // Each account has its own watermark; one that never synced has none.
-    let states = store.sync_states().unwrap();
-    let accounts: Vec<_> = states.iter().map(|(account, _)| account.as_str()).collect();
-    assert_eq!(accounts, ["eu", "us"]);
-    assert_eq!(
-        store.sync_state("eu").unwrap().watermark,
-        Some(Utc.with_ymd_and_hms(2026, 11, 1, 11, 0, 0).unwrap())
-    );
-    assert_eq!(store.sync_state("default").unwrap().watermark, None);
+        // Each account has its own watermark; one that never synced has none.
+        let states = store.sync_states().unwrap();
+        let accounts: Vec<_> = states.iter().map(|(account, _)| account.as_str()).collect();
+        assert_eq!(accounts, ["eu", "us"]);
+        assert_eq!(
+            store.sync_state("eu").unwrap().watermark,
+            Some(Utc.with_ymd_and_hms(2026, 11, 1, 11, 0, 0).unwrap())
+        );
+        assert_eq!(store.sync_state("default").unwrap().watermark, None);
 
-    let mut inventory = Inventory::with_store(store);
-    let found = inventory.find("7").unwrap();
-    let accounts: Vec<_> = found.iter().map(|o| o.account.as_str()).collect();
-    assert_eq!(accounts, ["eu", "us"]);
-    assert_eq!(inventory.history(7).unwrap().len(), 2);
-    inventory.select_accounts(["us"]);
-    let found = inventory.find("eu.example.com").unwrap();
-    assert!(found.is_empty(), "{found:?}");
-    let found = inventory.find("us.example.com").unwrap();
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].account, "us");
-    let history = inventory.history(7).unwrap();
-    assert_eq!(history.len(), 1);
-    assert_eq!(history[0].account, "us");
-    assert_eq!(inventory.len().unwrap(), 1);
-    let expiring = inventory
-        .expiring_from(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(), 365, false)
-        .unwrap();
-    assert_eq!(expiring.len(), 1);
-    assert_eq!(expiring[0].account, "us");
-    let states = inventory.sync_states().unwrap();
-    assert_eq!(states.len(), 1);
-    assert_eq!(states[0].0, "us");
+        let mut inventory = Inventory::with_store(store);
+        let found = inventory.find("7").unwrap();
+        let accounts: Vec<_> = found.iter().map(|o| o.account.as_str()).collect();
+        assert_eq!(accounts, ["eu", "us"]);
+        assert_eq!(inventory.history(7).unwrap().len(), 2);
+        inventory.select_accounts(["us"]);
+        let found = inventory.find("eu.example.com").unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        let found = inventory.find("us.example.com").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].account, "us");
+        let history = inventory.history(7).unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].account, "us");
+        assert_eq!(inventory.len().unwrap(), 1);
+        let expiring = inventory
+            .expiring_from(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(), 365, false)
+            .unwrap();
+        assert_eq!(expiring.len(), 1);
+        assert_eq!(expiring[0].account, "us");
+        let states = inventory.sync_states().unwrap();
+        assert_eq!(states.len(), 1);
+        assert_eq!(states[0].0, "us");
+    }
 }
 
 #[test]
 fn sync_locks_are_per_account() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inventory.sqlite");
-    let mut first = SqliteStore::open(&path).unwrap();
-    let mut second = SqliteStore::open(&path).unwrap();
-    first.lock_sync("us").unwrap();
-    // Another account, even one whose name needs escaping in a file name, is free.
-    second.lock_sync("eu/../division \"b\"").unwrap();
-    let err = second.lock_sync("us").unwrap_err();
-    assert!(err.to_string().contains("account `us`"), "{err}");
-    first.unlock_sync("us");
-    second.lock_sync("us").unwrap();
-    for entry in fs::read_dir(dir.path()).unwrap() {
-        let name = entry.unwrap().file_name();
-        assert!(!name.to_string_lossy().contains('/'));
+    for db in TestDb::all() {
+        let mut first = db.open();
+        let mut second = db.open();
+        first.lock_sync("us").unwrap();
+        // Another account, even one whose name needs escaping in a file name, is free.
+        second.lock_sync("eu/../division \"b\"").unwrap();
+        let err = second.lock_sync("us").unwrap_err();
+        assert!(err.to_string().contains("account `us`"), "{err}");
+        first.unlock_sync("us");
+        second.lock_sync("us").unwrap();
+        if let TestDb::Sqlite(dir, _) = &db {
+            for entry in fs::read_dir(dir.path()).unwrap() {
+                let name = entry.unwrap().file_name();
+                assert!(!name.to_string_lossy().contains('/'));
+            }
+        }
     }
 }

@@ -4,14 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
+mod common;
+
+use common::TestDb;
+
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use digicert_api::{Client, Config, blocking};
 use digicert_inventory::{
-    Batch, Error, Inventory, OrderJson, OrderRecord, SqliteStore, Store, SyncFinish, SyncOptions,
+    AnyStore, Batch, Error, Inventory, OrderJson, OrderRecord, Store, SyncFinish, SyncOptions,
     SyncReport,
 };
 use digicert_mock::{FaultPlan, MockConfig, MockServer};
@@ -23,6 +26,13 @@ enum Backend {
 }
 
 const BOTH: [Backend; 2] = [Backend::Blocking, Backend::Async];
+
+/// Every client on every store, each pair on a fresh store.
+fn cases() -> Vec<(TestDb, Backend)> {
+    BOTH.iter()
+        .flat_map(|&backend| TestDb::all().into_iter().map(move |db| (db, backend)))
+        .collect()
+}
 
 fn server(orders: usize, latency: Duration) -> MockServer {
     MockServer::start_background(
@@ -44,7 +54,7 @@ fn config(server: &MockServer) -> Config {
 }
 
 fn sync(
-    inventory: &mut Inventory,
+    inventory: &mut Inventory<AnyStore>,
     server: &MockServer,
     backend: Backend,
     options: &SyncOptions,
@@ -93,8 +103,8 @@ fn settle_and_clear(server: &MockServer) {
 }
 
 /// Moves the watermark back, as if the last sync had been `ago` earlier.
-fn set_watermark_back(path: &Path, ago: TimeDelta) {
-    let mut store = SqliteStore::open(path).unwrap();
+fn set_watermark_back(db: &TestDb, ago: TimeDelta) {
+    let mut store = db.open();
     store
         .apply(Batch {
             account: "default".to_owned(),
@@ -110,8 +120,8 @@ fn set_watermark_back(path: &Path, ago: TimeDelta) {
 }
 
 /// Stores another status for some orders, as if they had changed since the last sync.
-fn tamper(path: &Path, order_ids: &[u64]) {
-    let mut store = SqliteStore::open(path).unwrap();
+fn tamper(db: &TestDb, order_ids: &[u64]) {
+    let mut store = db.open();
     let orders = order_ids
         .iter()
         .map(|&order_id| OrderRecord {
@@ -153,13 +163,12 @@ fn changed_recently(server: &MockServer, ago: TimeDelta) -> Vec<u64> {
 
 #[test]
 fn the_first_sync_stores_every_order_whole() {
-    for backend in BOTH {
+    for (db, backend) in cases() {
         let server = server(2_500, Duration::ZERO);
-        let dir = tempfile::tempdir().unwrap();
-        let mut inventory = Inventory::open(dir.path().join("inventory.sqlite")).unwrap();
+        let mut inventory = db.inventory();
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
-        assert!(report.full, "{backend:?}");
-        assert_eq!(report.added, 2_500, "{backend:?}");
+        assert!(report.full, "{backend:?} {}", db.kind());
+        assert_eq!(report.added, 2_500, "{backend:?} {}", db.kind());
         assert_eq!(inventory.len().unwrap(), 2_500);
         let mut seen = HashSet::new();
         inventory
@@ -181,37 +190,35 @@ fn the_first_sync_stores_every_order_whole() {
 
 #[test]
 fn a_sync_right_after_a_sync_makes_one_request() {
-    for backend in BOTH {
+    for (db, backend) in cases() {
         let server = server(2_500, Duration::ZERO);
-        let dir = tempfile::tempdir().unwrap();
-        let mut inventory = Inventory::open(dir.path().join("inventory.sqlite")).unwrap();
+        let mut inventory = db.inventory();
         sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
-        assert!(!report.full, "{backend:?}");
+        assert!(!report.full, "{backend:?} {}", db.kind());
         assert_eq!((report.added, report.changed, report.fetched), (0, 0, 0));
         assert_eq!(
             paths(&server),
             ["/services/v2/order/certificate/status-changes"],
-            "{backend:?}"
+            "{backend:?} {}",
+            db.kind()
         );
     }
 }
 
 #[test]
 fn changed_orders_are_fetched_and_nothing_else() {
-    for backend in BOTH {
+    for (db, backend) in cases() {
         let server = server(5_000, Duration::ZERO);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("inventory.sqlite");
-        let mut inventory = Inventory::open(&path).unwrap();
+        let mut inventory = db.inventory();
         sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         // The last sync was two days ago, and three orders changed since then.
         let recent = changed_recently(&server, TimeDelta::days(2));
         assert!(recent.len() > 3, "{} changes", recent.len());
         let changed = &recent[..3];
-        set_watermark_back(&path, TimeDelta::days(2));
-        tamper(&path, changed);
+        set_watermark_back(&db, TimeDelta::days(2));
+        tamper(&db, changed);
         settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         assert!(!report.full, "{backend:?}: {report:?}");
@@ -230,7 +237,7 @@ fn changed_orders_are_fetched_and_nothing_else() {
             .map(|id| format!("/services/v2/order/certificate/{id}"))
             .collect();
         expected.sort();
-        assert_eq!(fetched, expected, "{backend:?}");
+        assert_eq!(fetched, expected, "{backend:?} {}", db.kind());
         for &order_id in changed {
             let order = inventory.find(&order_id.to_string()).unwrap().remove(0);
             let status = server.dataset().report_row(order_id).unwrap().status;
@@ -252,19 +259,17 @@ fn changed_orders_are_fetched_and_nothing_else() {
 
 #[test]
 fn many_changes_take_a_full_pull_instead() {
-    for backend in BOTH {
+    for (db, backend) in cases() {
         let server = server(2_500, Duration::ZERO);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("inventory.sqlite");
-        let mut inventory = Inventory::open(&path).unwrap();
+        let mut inventory = db.inventory();
         sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         let recent = changed_recently(&server, TimeDelta::days(2));
         assert!(recent.len() > 4, "{} changes", recent.len());
-        set_watermark_back(&path, TimeDelta::days(2));
-        tamper(&path, &recent[..4]);
+        set_watermark_back(&db, TimeDelta::days(2));
+        tamper(&db, &recent[..4]);
         settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
-        assert!(report.full, "{backend:?}");
+        assert!(report.full, "{backend:?} {}", db.kind());
         assert!(report.full_reason.unwrap().contains("4 changed orders"));
         assert_eq!(report.changed, 4);
         // One status-change window, then report pages, and no order details.
@@ -280,93 +285,92 @@ fn many_changes_take_a_full_pull_instead() {
 
 #[test]
 fn a_long_gap_takes_a_full_pull_without_asking_changes() {
-    for backend in BOTH {
+    for (db, backend) in cases() {
         let server = server(2_500, Duration::ZERO);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("inventory.sqlite");
-        let mut inventory = Inventory::open(&path).unwrap();
+        let mut inventory = db.inventory();
         sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
-        set_watermark_back(&path, TimeDelta::days(365));
+        set_watermark_back(&db, TimeDelta::days(365));
         settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         assert!(report.full);
         assert_eq!(report.unchanged, 2_500);
         assert!(
             paths(&server).iter().all(|p| p.ends_with("/report/order")),
-            "{backend:?}"
+            "{backend:?} {}",
+            db.kind()
         );
     }
 }
 
 #[test]
 fn a_second_sync_while_one_runs_says_so() {
-    let server = server(100, Duration::ZERO);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inventory.sqlite");
-    let mut holder = SqliteStore::open(&path).unwrap();
-    holder.lock_sync("default").unwrap();
-    let mut inventory = Inventory::open(&path).unwrap();
-    for backend in BOTH {
-        let err = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap_err();
-        assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
+    for db in TestDb::all() {
+        let server = server(100, Duration::ZERO);
+        let mut holder = db.open();
+        holder.lock_sync("default").unwrap();
+        let mut inventory = db.inventory();
+        for backend in BOTH {
+            let err = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap_err();
+            assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
+        }
+        assert_eq!(
+            server.request_count(),
+            0,
+            "no request while another sync runs"
+        );
+        holder.unlock_sync("default");
+        sync(
+            &mut inventory,
+            &server,
+            Backend::Blocking,
+            &SyncOptions::new(),
+        )
+        .unwrap();
+        assert_eq!(inventory.len().unwrap(), 100);
     }
-    assert_eq!(
-        server.request_count(),
-        0,
-        "no request while another sync runs"
-    );
-    holder.unlock_sync("default");
-    sync(
-        &mut inventory,
-        &server,
-        Backend::Blocking,
-        &SyncOptions::new(),
-    )
-    .unwrap();
-    assert_eq!(inventory.len().unwrap(), 100);
 }
 
 #[test]
 fn concurrent_syncs_leave_a_correct_inventory_and_queries_keep_working() {
-    let server = server(5_000, Duration::from_millis(60));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inventory.sqlite");
-    drop(Inventory::open(&path).unwrap());
-    let outcomes = std::thread::scope(|scope| {
-        let syncs: Vec<_> = BOTH
-            .iter()
-            .map(|&backend| {
-                let (server, path) = (&server, &path);
-                scope.spawn(move || {
-                    let mut inventory = Inventory::open(path).unwrap();
-                    sync(&mut inventory, server, backend, &SyncOptions::new())
+    for db in TestDb::all() {
+        let server = server(5_000, Duration::from_millis(60));
+        drop(db.inventory());
+        let outcomes = std::thread::scope(|scope| {
+            let syncs: Vec<_> = BOTH
+                .iter()
+                .map(|&backend| {
+                    let (server, db) = (&server, &db);
+                    scope.spawn(move || {
+                        let mut inventory = db.inventory();
+                        sync(&mut inventory, server, backend, &SyncOptions::new())
+                    })
                 })
-            })
-            .collect();
-        // Queries answer while the syncs write.
-        let reader = Inventory::open(&path).unwrap();
-        let mut reads = 0;
-        while !syncs.iter().all(|sync| sync.is_finished()) {
-            reader.len().unwrap();
-            reader.expiring(30, false).unwrap();
-            reads += 1;
-            std::thread::sleep(Duration::from_millis(5));
+                .collect();
+            // Queries answer while the syncs write.
+            let reader = db.inventory();
+            let mut reads = 0;
+            while !syncs.iter().all(|sync| sync.is_finished()) {
+                reader.len().unwrap();
+                reader.expiring(30, false).unwrap();
+                reads += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert!(reads > 0);
+            syncs
+                .into_iter()
+                .map(|sync| sync.join().unwrap())
+                .collect::<Vec<_>>()
+        });
+        let succeeded = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+        assert!(succeeded >= 1, "{outcomes:?}");
+        for outcome in &outcomes {
+            if let Err(err) = outcome {
+                assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
+            }
         }
-        assert!(reads > 0);
-        syncs
-            .into_iter()
-            .map(|sync| sync.join().unwrap())
-            .collect::<Vec<_>>()
-    });
-    let succeeded = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
-    assert!(succeeded >= 1, "{outcomes:?}");
-    for outcome in &outcomes {
-        if let Err(err) = outcome {
-            assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
-        }
+        let inventory = db.inventory();
+        assert_eq!(inventory.len().unwrap(), 5_000);
     }
-    let inventory = Inventory::open(&path).unwrap();
-    assert_eq!(inventory.len().unwrap(), 5_000);
 }
 
 /// Revokes and reissues the first orders that allow it; returns (revoked, reissued).
@@ -380,10 +384,9 @@ fn revoke_and_reissue(server: &MockServer) -> (u64, u64) {
 
 #[test]
 fn an_incremental_sync_follows_the_mocks_changes() {
-    for backend in BOTH {
+    for (db, backend) in cases() {
         let server = server(3_000, Duration::ZERO);
-        let dir = tempfile::tempdir().unwrap();
-        let mut inventory = Inventory::open(dir.path().join("inventory.sqlite")).unwrap();
+        let mut inventory = db.inventory();
         sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         let (revoked, reissued) = revoke_and_reissue(&server);
         let added = server.add_orders(2);
@@ -421,9 +424,10 @@ fn an_incremental_sync_follows_the_mocks_changes() {
             );
         }
         // Everything the inventory holds agrees with a fresh full pull.
-        let mut fresh = Inventory::open(dir.path().join("fresh.sqlite")).unwrap();
+        let fresh_db = db.fresh();
+        let mut fresh = fresh_db.inventory();
         sync(&mut fresh, &server, backend, &SyncOptions::new()).unwrap();
-        let statuses = |inventory: &Inventory| {
+        let statuses = |inventory: &Inventory<AnyStore>| {
             let mut all = Vec::new();
             inventory
                 .export(|order| {
@@ -438,7 +442,12 @@ fn an_incremental_sync_follows_the_mocks_changes() {
                 .unwrap();
             all
         };
-        assert_eq!(statuses(&inventory), statuses(&fresh), "{backend:?}");
+        assert_eq!(
+            statuses(&inventory),
+            statuses(&fresh),
+            "{backend:?} {}",
+            db.kind()
+        );
         // And a sync right after finds nothing to fetch.
         settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
@@ -452,79 +461,79 @@ fn an_incremental_sync_follows_the_mocks_changes() {
 /// from the mock's own rows (as a full sync would leave it) to keep the test quick.
 #[test]
 fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
-    let server = server(100_000, Duration::ZERO);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inventory.sqlite");
-    {
-        let mut store = SqliteStore::open(&path).unwrap();
-        let dataset = server.dataset();
-        let ids: Vec<u64> = dataset.order_ids().collect();
-        for chunk in ids.chunks(10_000) {
-            let orders = chunk
-                .iter()
-                .map(|&id| {
-                    let row = dataset.report_row(id).unwrap();
-                    OrderRecord {
-                        order_id: id,
-                        status: row.status.as_str().to_owned(),
-                        common_name: row.common_name.clone(),
-                        dns_names: row.dns_names.clone(),
-                        valid_from: row.valid_from,
-                        valid_till: row.valid_till,
-                        product_name_id: row.product_name_id.clone(),
-                        thumbprint: None,
-                        serial_number: None,
-                        organization: row.organization_name.clone(),
-                        certificate_id: row.certificate_tracker_id,
-                        json: OrderJson::Report("{}".to_owned()),
-                    }
-                })
-                .collect();
-            store
-                .apply(Batch {
-                    account: "default".to_owned(),
-                    orders,
-                    seen_at: Utc::now(),
-                    finish: None,
-                })
-                .unwrap();
-        }
-    }
-    set_watermark_back(&path, TimeDelta::zero());
-    let revoked: Vec<u64> = server
-        .dataset()
-        .order_ids()
-        .filter(|&id| server.revoke(id))
-        .take(50)
-        .collect();
-    assert_eq!(revoked.len(), 50);
-    let mut inventory = Inventory::open(&path).unwrap();
-    for backend in BOTH {
-        settle_and_clear(&server);
-        let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
-        let paths = paths(&server);
-        let windows = paths
-            .iter()
-            .filter(|p| p.ends_with("/status-changes"))
-            .count();
-        let pages = paths
-            .iter()
-            .filter(|p| p.ends_with("/report/order"))
-            .count();
-        match backend {
-            // The first sync fetches the 50 revoked orders.
-            Backend::Blocking => {
-                assert_eq!((windows, pages, paths.len()), (1, 0, 51), "{paths:?}");
-                assert_eq!((report.changed, report.fetched), (50, 50));
+    for db in TestDb::all() {
+        let server = server(100_000, Duration::ZERO);
+        {
+            let mut store = db.open();
+            let dataset = server.dataset();
+            let ids: Vec<u64> = dataset.order_ids().collect();
+            for chunk in ids.chunks(10_000) {
+                let orders = chunk
+                    .iter()
+                    .map(|&id| {
+                        let row = dataset.report_row(id).unwrap();
+                        OrderRecord {
+                            order_id: id,
+                            status: row.status.as_str().to_owned(),
+                            common_name: row.common_name.clone(),
+                            dns_names: row.dns_names.clone(),
+                            valid_from: row.valid_from,
+                            valid_till: row.valid_till,
+                            product_name_id: row.product_name_id.clone(),
+                            thumbprint: None,
+                            serial_number: None,
+                            organization: row.organization_name.clone(),
+                            certificate_id: row.certificate_tracker_id,
+                            json: OrderJson::Report("{}".to_owned()),
+                        }
+                    })
+                    .collect();
+                store
+                    .apply(Batch {
+                        account: "default".to_owned(),
+                        orders,
+                        seen_at: Utc::now(),
+                        finish: None,
+                    })
+                    .unwrap();
             }
-            // The next one, right after, finds them stored as they are.
-            Backend::Async => assert_eq!((windows, pages, paths.len()), (1, 0, 1)),
         }
-    }
-    for id in revoked {
-        assert_eq!(
-            inventory.find(&id.to_string()).unwrap()[0].status,
-            "revoked"
-        );
+        set_watermark_back(&db, TimeDelta::zero());
+        let revoked: Vec<u64> = server
+            .dataset()
+            .order_ids()
+            .filter(|&id| server.revoke(id))
+            .take(50)
+            .collect();
+        assert_eq!(revoked.len(), 50);
+        let mut inventory = db.inventory();
+        for backend in BOTH {
+            settle_and_clear(&server);
+            let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
+            let paths = paths(&server);
+            let windows = paths
+                .iter()
+                .filter(|p| p.ends_with("/status-changes"))
+                .count();
+            let pages = paths
+                .iter()
+                .filter(|p| p.ends_with("/report/order"))
+                .count();
+            match backend {
+                // The first sync fetches the 50 revoked orders.
+                Backend::Blocking => {
+                    assert_eq!((windows, pages, paths.len()), (1, 0, 51), "{paths:?}");
+                    assert_eq!((report.changed, report.fetched), (50, 50));
+                }
+                // The next one, right after, finds them stored as they are.
+                Backend::Async => assert_eq!((windows, pages, paths.len()), (1, 0, 1)),
+            }
+        }
+        for id in revoked {
+            assert_eq!(
+                inventory.find(&id.to_string()).unwrap()[0].status,
+                "revoked"
+            );
+        }
     }
 }

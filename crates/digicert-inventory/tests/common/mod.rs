@@ -41,6 +41,15 @@ impl TestDb {
         TestDb::Sqlite(dir, path)
     }
 
+    /// Another fresh store of the same kind.
+    pub fn fresh(&self) -> TestDb {
+        match self {
+            TestDb::Sqlite(..) => Self::sqlite(),
+            #[cfg(feature = "postgres")]
+            TestDb::Postgres(_) => TestDb::Postgres(PgDatabase::create().unwrap()),
+        }
+    }
+
     /// Where the store is, as `--db` takes it.
     pub fn location(&self) -> String {
         match self {

@@ -484,6 +484,7 @@ fn sync_locks_are_per_account() {
         assert!(err.to_string().contains("account `us`"), "{err}");
         first.unlock_sync("us");
         second.lock_sync("us").unwrap();
+        #[allow(irrefutable_let_patterns)] // Without the `postgres` feature, SQLite only.
         if let TestDb::Sqlite(dir, _) = &db {
             for entry in fs::read_dir(dir.path()).unwrap() {
                 let name = entry.unwrap().file_name();

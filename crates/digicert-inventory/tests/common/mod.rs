@@ -7,7 +7,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use digicert_inventory::{AnyStore, Inventory};
 
@@ -26,6 +25,7 @@ pub enum TestDb {
 impl TestDb {
     /// A fresh SQLite file and, if configured, a fresh PostgreSQL database.
     pub fn all() -> Vec<TestDb> {
+        #[allow(unused_mut)] // Without the `postgres` feature, SQLite only.
         let mut all = vec![Self::sqlite()];
         #[cfg(feature = "postgres")]
         if let Some(database) = PgDatabase::create() {
@@ -95,6 +95,7 @@ impl PgDatabase {
     /// under `CI=true`.
     pub fn create() -> Option<PgDatabase> {
         let admin_url = server()?;
+        use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "digicert_test_{}_{}_{}",

@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use digicert_inventory::{HistoryEntry, Inventory, StoredOrder, SyncOptions, SyncReport};
+use digicert_inventory::{
+    AnyStore, HistoryEntry, Inventory, SqliteStore, StoredOrder, SyncOptions, SyncReport,
+};
 
 use crate::accounts::{self, Account};
 use crate::api::Api;
@@ -14,7 +16,27 @@ use crate::error::CliError;
 use crate::output::{Column, ListWriter, Listed, write_list};
 use crate::progress;
 
-/// The inventory file: `--db`/`DIGICERT_DB`, or the platform data directory
+/// An inventory in either store.
+pub type Db = Inventory<AnyStore>;
+
+/// Opens the inventory `--db` names: a PostgreSQL database for a `postgres://` or
+/// `postgresql://` URL, else an SQLite file (see [`db_path`]).
+pub fn open_db(global: &Global) -> Result<Db, CliError> {
+    let path = db_path(global)?;
+    if let Some(url) = path.to_str().filter(|text| AnyStore::is_url(text)) {
+        return Ok(Inventory::open_any(url)?);
+    }
+    Ok(Inventory::with_store(AnyStore::Sqlite(SqliteStore::open(
+        &path,
+    )?)))
+}
+
+/// Whether `--db` names a database server rather than a file.
+fn is_url(path: &std::path::Path) -> bool {
+    path.to_str().is_some_and(AnyStore::is_url)
+}
+
+/// The inventory file: `--db`/`DIGICERT_DB` (a file, or a PostgreSQL URL), or the platform data directory
 /// (`$XDG_DATA_HOME/digicert/`, else `~/.local/share/digicert/`), `demo.sqlite` with `--demo`.
 pub fn db_path(global: &Global) -> Result<PathBuf, CliError> {
     if let Some(path) = &global.db {
@@ -50,7 +72,7 @@ pub fn db_path(global: &Global) -> Result<PathBuf, CliError> {
 pub fn sync(global: &Global, full: bool) -> Result<(), CliError> {
     let accounts = accounts::to_sync(global)?;
     // The file is checked before anything goes over the network.
-    let mut inventory = Inventory::open(db_path(global)?)?;
+    let mut inventory = open_db(global)?;
     if let [account] = &accounts[..] {
         return sync_account(&mut inventory, account, full, false);
     }
@@ -75,7 +97,7 @@ pub fn sync(global: &Global, full: bool) -> Result<(), CliError> {
 
 /// Syncs one account through a client of its own (its own key and rate limiter).
 fn sync_account(
-    inventory: &mut Inventory,
+    inventory: &mut Db,
     account: &Account,
     full: bool,
     named: bool,
@@ -107,7 +129,7 @@ fn sync_account(
 
 /// Runs one sync on whichever client there is.
 pub fn run_sync(
-    inventory: &mut Inventory,
+    inventory: &mut Db,
     api: &Api,
     options: &SyncOptions,
 ) -> Result<SyncReport, CliError> {
@@ -136,13 +158,13 @@ fn summary(report: &SyncReport, requests: u64, elapsed: std::time::Duration) -> 
 /// `digicert inventory ...`: a query, from the inventory alone.
 pub fn query(global: &Global, command: InventoryCommand, out: impl Write) -> Result<(), CliError> {
     let path = db_path(global)?;
-    if !path.exists() {
+    if !is_url(&path) && !path.exists() {
         return Err(CliError::Usage(format!(
             "no inventory at {}: run `digicert sync` first (or pass --db)",
             path.display()
         )));
     }
-    let mut inventory = Inventory::open(&path)?;
+    let mut inventory = open_db(global)?;
     inventory.select_accounts(global.account.iter().cloned());
     let format = global.format;
     match command {

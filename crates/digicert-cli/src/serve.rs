@@ -5,7 +5,6 @@
 //! served or logged carries the API key.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
-use digicert_inventory::{Inventory, StatusCount, StoredOrder, SyncOptions, SyncState};
+use digicert_inventory::{StatusCount, StoredOrder, SyncOptions, SyncState};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -27,7 +26,7 @@ use crate::args::Global;
 use crate::connect::{Connection, connect};
 use crate::counting::RequestCounts;
 use crate::error::CliError;
-use crate::inventory::{db_path, run_sync};
+use crate::inventory::{Db, open_db, run_sync};
 
 /// The content type of Prometheus' text format.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -36,7 +35,7 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 struct Shared {
     /// A second handle on the inventory, for reading while the sync writes; it reads the
     /// served accounts only.
-    reader: Mutex<Inventory>,
+    reader: Mutex<Db>,
     /// Requests sent, per served account.
     counts: Vec<(String, RequestCounts)>,
     interval: Duration,
@@ -72,9 +71,9 @@ impl Shared {
 /// Runs `digicert serve` until the process is stopped.
 pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<(), CliError> {
     let accounts = accounts::to_sync(global)?;
-    let path: PathBuf = db_path(global)?;
-    let mut inventory = Inventory::open(&path)?;
-    let mut reader = Inventory::open(&path)?;
+    // Two handles: the sync writes through one while scrapes read through the other.
+    let mut inventory = open_db(global)?;
+    let mut reader = open_db(global)?;
     reader.select_accounts(accounts.iter().map(|account| account.name.clone()));
     // Each account keeps one client, and so its own rate limiter, across rounds.
     let connections = accounts
@@ -123,7 +122,7 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
 /// One account's sync of one round. Another process (another host, on a shared database)
 /// syncing the account already is no failure: it is that round's syncer, and this one
 /// skips the round.
-fn sync_round(inventory: &mut Inventory, account: &str, connection: &Connection) {
+fn sync_round(inventory: &mut Db, account: &str, connection: &Connection) {
     let options = SyncOptions::new().account(account);
     match run_sync(inventory, &connection.api, &options) {
         Ok(report) => tracing::info!(
@@ -148,7 +147,7 @@ fn sync_round(inventory: &mut Inventory, account: &str, connection: &Connection)
 /// Reads the inventory on a blocking thread.
 async fn read<T: Send + 'static>(
     shared: &Arc<Shared>,
-    read: impl FnOnce(&Inventory) -> Result<T, digicert_inventory::Error> + Send + 'static,
+    read: impl FnOnce(&Db) -> Result<T, digicert_inventory::Error> + Send + 'static,
 ) -> Result<T, String> {
     let shared = Arc::clone(shared);
     tokio::task::spawn_blocking(move || {
@@ -162,7 +161,7 @@ async fn read<T: Send + 'static>(
 /// Each served account's last sync; an account that never synced has a default state.
 fn sync_states(
     shared: &Shared,
-    inventory: &Inventory,
+    inventory: &Db,
 ) -> Result<Vec<(String, SyncState)>, digicert_inventory::Error> {
     let mut states = inventory.sync_states()?;
     for account in shared.accounts() {
@@ -258,7 +257,7 @@ struct Snapshot {
 
 impl Snapshot {
     fn read(
-        inventory: &Inventory,
+        inventory: &Db,
         states: Vec<(String, SyncState)>,
         requests: Requests,
     ) -> Result<Self, digicert_inventory::Error> {

@@ -245,9 +245,25 @@ pub(crate) fn store_error(
     location: &str,
     err: impl Into<Box<dyn std::error::Error + Send + Sync>>,
 ) -> Error {
+    let source: Box<dyn std::error::Error + Send + Sync> = err.into();
+    // The client's own message is short ("db error", "error connecting to server"): the
+    // server's words are in its source.
+    let source = match source.downcast_ref::<postgres::Error>() {
+        Some(err) => {
+            let mut text = err.to_string();
+            let mut next = std::error::Error::source(err);
+            while let Some(cause) = next {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                next = cause.source();
+            }
+            text.into()
+        }
+        None => source,
+    };
     Error::Store {
         location: location.to_owned(),
-        source: err.into(),
+        source,
     }
 }
 

@@ -324,6 +324,83 @@ fn a_sync_killed_mid_way_leaves_whole_pages_and_the_next_sync_completes() {
 }
 
 #[test]
+fn an_incremental_sync_killed_mid_way_changes_nothing_and_the_next_one_completes() {
+    for backend in BACKENDS {
+        let server = server(3_000, Duration::ZERO);
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("inventory.sqlite");
+        let output = digicert(&server, backend, &db, &["sync"]);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        let before = exported(&db);
+        // Four revocations: fewer than the report's pages, so the sync fetches each.
+        let revoked: Vec<u64> = server
+            .dataset()
+            .order_ids()
+            .filter(|&id| server.revoke(id))
+            .take(4)
+            .collect();
+        server.faults().set_latency(Duration::from_millis(400));
+        server.clear_requests();
+        let mut child = command()
+            .args([
+                "--base-url",
+                server.base_url(),
+                "--api-key",
+                KEY,
+                "--no-rate-limit",
+            ])
+            .args(["--backend", backend, "--concurrency", "2", "--db"])
+            .arg(&db)
+            .arg("sync")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Killed once the status changes and one order's details have been answered.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server
+            .requests()
+            .iter()
+            .filter(|r| r.status.is_some())
+            .count()
+            < 2
+        {
+            assert!(Instant::now() < deadline, "the sync did not get going");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the sync ended too soon"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert!(
+            server
+                .requests()
+                .iter()
+                .any(|r| r.path_and_query.contains("/status-changes")),
+            "{backend}: killed during the order details"
+        );
+        // The changes go in one transaction with the watermark: nothing of them is stored.
+        assert_eq!(exported(&db), before, "{backend}");
+
+        server.faults().set_latency(Duration::ZERO);
+        let output = digicert(&server, backend, &db, &["sync"]);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.starts_with("sync incremental: 0 added, 4 changed"),
+            "{backend}: {stderr}"
+        );
+        let orders = exported(&db);
+        for id in &revoked {
+            assert_eq!(orders[id], "revoked");
+        }
+        assert_eq!(orders, expected(&server), "{backend}");
+    }
+}
+
+#[test]
 fn concurrent_syncs_one_runs_the_other_says_so() {
     let server = server(5_000, Duration::from_millis(100));
     let dir = tempfile::tempdir().unwrap();

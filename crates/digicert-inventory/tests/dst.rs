@@ -129,8 +129,8 @@ fn changes_around_denvers_last_clock_change_all_reach_the_inventory() {
         edge + TimeDelta::hours(1),
     ];
     for blocking_client in [true, false] {
-        let server = MockServer::start_background(MockConfig::default().with_orders(ORDERS))
-            .unwrap();
+        let server =
+            MockServer::start_background(MockConfig::default().with_orders(ORDERS)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut inventory = filled(&dir, &server, edge - TimeDelta::days(2));
         // Orders issued now whose latest change becomes the revocation (an order that

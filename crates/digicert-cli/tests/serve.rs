@@ -126,3 +126,126 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
         "the key was logged"
     );
 }
+
+/// A `digicert serve` process, stopped when dropped.
+struct Serve {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Serve {
+    /// Starts `digicert serve` on a free loopback port against `server`, on the inventory
+    /// `db` (a file, or a database URL).
+    fn start(server: &MockServer, db: &str, interval: &str) -> Self {
+        let mut child = command()
+            .args([
+                "--base-url",
+                server.base_url(),
+                "--api-key",
+                KEY,
+                "--no-rate-limit",
+                "--db",
+                db,
+            ])
+            .args(["serve", "--listen", "127.0.0.1:0", "--interval", interval])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        // Keep reading the log so the process never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap()
+            .to_owned();
+        Self { child, addr }
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while get(&self.addr, "/healthz").0 != 200 {
+            assert!(Instant::now() < deadline, "no successful sync");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The certificate samples of one scrape, sorted.
+    fn certificates(&self) -> Vec<String> {
+        let (status, metrics) = get(&self.addr, "/metrics");
+        assert_eq!(status, 200);
+        let mut samples: Vec<String> = metrics
+            .lines()
+            .filter(|line| line.starts_with("digicert_certificate_not_after_timestamp_seconds{"))
+            .map(str::to_owned)
+            .collect();
+        samples.sort();
+        samples
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Two `serve` processes on one inventory, as two hosts on one database: both serve the same
+/// metrics, and CertCentral sees one sync per interval: one full pull in all, and no more
+/// status-change requests than intervals passed.
+fn two_hosts_share_the_syncs(db: &str) {
+    let server =
+        MockServer::start_background(MockConfig::default().with_api_key(KEY).with_orders(2_000))
+            .unwrap();
+    let interval = Duration::from_secs(4);
+    let started = Instant::now();
+    let first = Serve::start(&server, db, "4s");
+    first.wait_healthy();
+    // The second host comes up a second into the first's interval.
+    std::thread::sleep(Duration::from_secs(1));
+    let second = Serve::start(&server, db, "4s");
+    second.wait_healthy();
+    std::thread::sleep(Duration::from_secs(9));
+    let elapsed = started.elapsed();
+    let samples = first.certificates();
+    assert!(samples.len() > 1_000, "{}", samples.len());
+    assert_eq!(
+        samples,
+        second.certificates(),
+        "both hosts serve the same orders"
+    );
+    drop((first, second));
+
+    let requests = server.requests();
+    let full_pulls = requests
+        .iter()
+        .filter(|request| {
+            request
+                .path_and_query
+                .contains("/report/order?limit=1000&offset=0")
+        })
+        .count();
+    let changes = requests
+        .iter()
+        .filter(|request| request.path_and_query.contains("/status-changes"))
+        .count();
+    // One full sync, by one host: the report's first page was asked once.
+    assert_eq!(full_pulls, 1, "{requests:?}");
+    let intervals = (elapsed.as_secs_f64() / interval.as_secs_f64()).ceil() as usize;
+    assert!(
+        (1..=intervals).contains(&changes),
+        "{changes} status-change requests in {elapsed:?} ({intervals} intervals)"
+    );
+}
+
+#[test]
+fn two_serve_processes_on_one_sqlite_file_share_the_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inventory.sqlite");
+    two_hosts_share_the_syncs(db.to_str().unwrap());
+}

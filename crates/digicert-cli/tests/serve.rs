@@ -8,6 +8,7 @@ mod support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use digicert_mock::{FaultPlan, MockConfig, MockServer};
@@ -48,39 +49,14 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command()
-        .args([
-            "--base-url",
-            server.base_url(),
-            "--api-key",
-            KEY,
-            "--no-rate-limit",
-        ])
-        .arg("--db")
-        .arg(dir.path().join("inventory.sqlite"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--interval", "1h"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap()
-        .to_owned();
-    assert!(addr.starts_with("127.0.0.1:"), "{first}");
+    let db = dir.path().join("inventory.sqlite");
+    let serve = Serve::start(&server, db.to_str().unwrap(), "1h");
+    let addr = serve.addr.clone();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
 
     // The first sync is still pulling (300 ms a page): not healthy yet.
     assert_eq!(get(&addr, "/healthz").0, 503);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while get(&addr, "/healthz").0 != 200 {
-        assert!(Instant::now() < deadline, "no successful sync");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    serve.wait_healthy();
 
     let (status, metrics) = get(&addr, "/metrics");
     assert_eq!(status, 200);
@@ -117,20 +93,17 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
     assert!(!metrics.contains(KEY));
     assert_eq!(get(&addr, "/nothing").0, 404);
 
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert!(
-        !rest.contains(KEY) && !first.contains(KEY),
-        "the key was logged"
-    );
+    let log = serve.stop();
+    assert!(log.contains("serving http://127.0.0.1:"), "{log}");
+    assert!(!log.contains(KEY), "the key was logged");
 }
 
 /// A `digicert serve` process, stopped when dropped.
 struct Serve {
     child: std::process::Child,
     addr: String,
+    /// Everything it wrote on stderr so far.
+    log: Arc<Mutex<String>>,
 }
 
 impl Serve {
@@ -146,6 +119,7 @@ impl Serve {
                 "--no-rate-limit",
                 "--db",
                 db,
+                "-v",
             ])
             .args(["serve", "--listen", "127.0.0.1:0", "--interval", interval])
             .stdout(Stdio::null())
@@ -155,15 +129,33 @@ impl Serve {
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut first = String::new();
         stderr.read_line(&mut first).unwrap();
-        // Keep reading the log so the process never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
         let addr = first
             .split("http://")
             .nth(1)
             .and_then(|rest| rest.split('/').next())
             .unwrap()
             .to_owned();
-        Self { child, addr }
+        // Keep reading the log, so the process never blocks on a full pipe.
+        let log = Arc::new(Mutex::new(first));
+        let reader = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in stderr.lines() {
+                let line = line.unwrap_or_default();
+                let mut log = reader.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Self { child, addr, log }
+    }
+
+    /// Stops the process; its whole log.
+    fn stop(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        // The reader ends with the pipe; give it a moment to take the last lines.
+        std::thread::sleep(Duration::from_millis(100));
+        self.log.lock().unwrap().clone()
     }
 
     fn wait_healthy(&self) {

@@ -211,28 +211,39 @@ fn two_hosts_share_the_syncs(db: &str) {
         second.certificates(),
         "both hosts serve the same orders"
     );
-    drop((first, second));
-
     let requests = server.requests();
-    let full_pulls = requests
-        .iter()
-        .filter(|request| {
-            request
-                .path_and_query
-                .contains("/report/order?limit=1000&offset=0")
-        })
-        .count();
-    let changes = requests
-        .iter()
-        .filter(|request| request.path_and_query.contains("/status-changes"))
-        .count();
+    let count = |path: &str| {
+        requests
+            .iter()
+            .filter(|request| request.path_and_query.contains(path))
+            .count()
+    };
     // One full sync, by one host: the report's first page was asked once.
-    assert_eq!(full_pulls, 1, "{requests:?}");
+    assert_eq!(
+        count("/report/order?limit=1000&offset=0"),
+        1,
+        "{requests:?}"
+    );
+    let changes = count("/status-changes");
     let intervals = (elapsed.as_secs_f64() / interval.as_secs_f64()).ceil() as usize;
     assert!(
         (1..=intervals).contains(&changes),
         "{changes} status-change requests in {elapsed:?} ({intervals} intervals)"
     );
+
+    // The syncing host goes away: the other takes over within an interval and stays healthy.
+    first.stop();
+    server.clear_requests();
+    std::thread::sleep(interval + interval / 2);
+    let taken_over = server
+        .requests()
+        .iter()
+        .filter(|request| request.path_and_query.contains("/status-changes"))
+        .count();
+    assert!(taken_over >= 1, "no sync after the first host stopped");
+    assert_eq!(get(&second.addr, "/healthz").0, 200);
+    let log = second.stop();
+    assert!(log.contains("skipping this round"), "{log}");
 }
 
 #[test]

@@ -94,7 +94,7 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
         .spawn(move || {
             loop {
                 for (account, connection) in &connections {
-                    sync_round(&mut inventory, account, connection);
+                    sync_round(&mut inventory, account, connection, interval);
                 }
                 std::thread::sleep(interval);
             }
@@ -119,12 +119,27 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
     Ok(())
 }
 
-/// One account's sync of one round. Another process (another host, on a shared database)
-/// syncing the account already is no failure: it is that round's syncer, and this one
-/// skips the round.
-fn sync_round(inventory: &mut Db, account: &str, connection: &Connection) {
-    let options = SyncOptions::new().account(account);
+/// One account's sync of one round.
+///
+/// Several `serve` processes (hosts on one shared database) share the rounds: a process
+/// skips the round when another is syncing the account right now, or synced it within the
+/// last half interval, so the API sees about one sync per interval per account, whichever
+/// process makes it.
+fn sync_round(
+    inventory: &mut Db,
+    account: &str,
+    connection: &Connection,
+    interval: Duration,
+) {
+    let options = SyncOptions::new()
+        .account(account)
+        .skip_if_synced_within(interval / 2);
     match run_sync(inventory, &connection.api, &options) {
+        Ok(report) if report.skipped.is_some() => tracing::info!(
+            account,
+            last_success = %report.skipped.map(|at| at.to_rfc3339()).unwrap_or_default(),
+            "the account was synced within half an interval (by another process); skipping this round"
+        ),
         Ok(report) => tracing::info!(
             account,
             added = report.added,

@@ -537,3 +537,34 @@ fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
         }
     }
 }
+
+/// Several processes syncing one account on a schedule: a round within the window of the
+/// last success (whoever made it) does nothing, sends nothing, and says so.
+#[test]
+fn a_sync_skips_when_the_account_was_synced_within_the_window() {
+    for backend in BOTH {
+        let server = server(500, Duration::ZERO);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inventory.sqlite");
+        let scheduled = SyncOptions::new().skip_if_synced_within(Duration::from_secs(3_600));
+        // Nothing synced yet: the first scheduled round syncs.
+        let mut first = Inventory::open(&path).unwrap();
+        let report = sync(&mut first, &server, backend, &scheduled).unwrap();
+        assert_eq!((report.skipped, report.added), (None, 500));
+        // Another process's round, within the hour: skipped, no request.
+        settle_and_clear(&server);
+        let mut second = Inventory::open(&path).unwrap();
+        let report = sync(&mut second, &server, backend, &scheduled).unwrap();
+        let last = first.sync_state().unwrap().last_success;
+        assert_eq!(report.skipped, last, "{report:?}");
+        assert_eq!(server.request_count(), 0);
+        // Without the option, or once the window has passed, it syncs.
+        let report = sync(&mut second, &server, backend, &SyncOptions::new()).unwrap();
+        assert_eq!(report.skipped, None);
+        assert_eq!(server.request_count(), 1);
+        let soon = SyncOptions::new().skip_if_synced_within(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
+        let report = sync(&mut second, &server, backend, &soon).unwrap();
+        assert_eq!(report.skipped, None);
+    }
+}

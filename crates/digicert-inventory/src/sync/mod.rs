@@ -49,6 +49,7 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 pub struct SyncOptions {
     account: String,
     full: bool,
+    skip_if_synced_within: Option<Duration>,
     overlap: Duration,
     progress: Option<Progress>,
 }
@@ -58,6 +59,7 @@ impl Default for SyncOptions {
         Self {
             account: DEFAULT_ACCOUNT.to_owned(),
             full: false,
+            skip_if_synced_within: None,
             overlap: Duration::from_secs(5 * 60),
             progress: None,
         }
@@ -69,6 +71,7 @@ impl fmt::Debug for SyncOptions {
         f.debug_struct("SyncOptions")
             .field("account", &self.account)
             .field("full", &self.full)
+            .field("skip_if_synced_within", &self.skip_if_synced_within)
             .field("overlap", &self.overlap)
             .field("progress", &self.progress.is_some())
             .finish()
@@ -97,6 +100,15 @@ impl SyncOptions {
     /// Pull the whole report even if an incremental sync is possible.
     pub fn full(mut self, full: bool) -> Self {
         self.full = full;
+        self
+    }
+
+    /// For several processes (hosts on one database) that each sync an account on a
+    /// schedule: do nothing when the account's last successful sync, by any of them, finished
+    /// less than `within` ago ([`SyncReport::skipped`]). Checked under the account's sync
+    /// lock, so of processes that start a round at the same moment one syncs.
+    pub fn skip_if_synced_within(mut self, within: Duration) -> Self {
+        self.skip_if_synced_within = Some(within);
         self
     }
 
@@ -139,6 +151,9 @@ pub struct SyncReport {
     pub fetched: u64,
     /// Every change up to this instant is now stored.
     pub watermark: DateTime<Utc>,
+    /// The sync did nothing: the account's last sync (by this process or another) finished
+    /// at this instant, within [`SyncOptions::skip_if_synced_within`].
+    pub skipped: Option<DateTime<Utc>>,
     /// How long the sync took.
     pub duration: Duration,
 }
@@ -146,6 +161,8 @@ pub struct SyncReport {
 /// What the core asks a driver to do first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Plan {
+    /// Nothing to do: the account was synced at this instant, recently enough.
+    Skip(DateTime<Utc>),
     /// Pull every report page.
     Full,
     /// Ask the status changes between these instants.
@@ -199,6 +216,7 @@ impl<'s, S: Store> Session<'s, S> {
                 status_changes: 0,
                 fetched: 0,
                 watermark: now,
+                skipped: None,
                 duration: Duration::ZERO,
             },
         };
@@ -208,10 +226,17 @@ impl<'s, S: Store> Session<'s, S> {
     }
 
     fn plan(&mut self, options: &SyncOptions, now: DateTime<Utc>) -> Result<Plan, Error> {
+        let state = self.store.sync_state(&self.account)?;
+        if let (Some(within), Some(last_success)) =
+            (options.skip_if_synced_within, state.last_success)
+            && TimeDelta::from_std(within).is_ok_and(|within| now - last_success < within)
+        {
+            return Ok(Plan::Skip(last_success));
+        }
         if options.full {
             return Ok(Plan::Full);
         }
-        let Some(watermark) = self.store.sync_state(&self.account)?.watermark else {
+        let Some(watermark) = state.watermark else {
             return Ok(Plan::Full);
         };
         let overlap = TimeDelta::from_std(options.overlap).unwrap_or(TimeDelta::minutes(5));
@@ -313,6 +338,16 @@ impl<'s, S: Store> Session<'s, S> {
             progress(self.stored);
         }
         Ok(())
+    }
+
+    /// The report of a sync that did nothing (the lock is given back as the session ends).
+    pub(crate) fn skipped(mut self, last_success: DateTime<Utc>) -> Result<SyncReport, Error> {
+        let state = self.store.sync_state(&self.account)?;
+        self.report.full = false;
+        self.report.skipped = Some(last_success);
+        self.report.watermark = state.watermark.unwrap_or(last_success);
+        self.report.duration = self.started.elapsed();
+        Ok(self.report.clone())
     }
 
     /// Stores what is left and moves the watermark, in one transaction.

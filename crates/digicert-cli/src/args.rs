@@ -46,7 +46,13 @@ pub struct Global {
     /// The inventory: a file, or a PostgreSQL database shared by a team
     /// (postgres://user@host/db; the password from PGPASSWORD or ~/.pgpass) [default:
     /// $XDG_DATA_HOME/digicert/inventory.sqlite, or demo.sqlite beside it with --demo]
-    #[arg(long, env = "DIGICERT_DB", hide_env_values = true, value_name = "PATH|URL", global = true)]
+    #[arg(
+        long,
+        env = "DIGICERT_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL",
+        global = true
+    )]
     pub db: Option<PathBuf>,
     /// Start the built-in fake CertCentral on loopback and use it; no key needed.
     #[arg(long, global = true, conflicts_with_all = ["base_url", "region"])]

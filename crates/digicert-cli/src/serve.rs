@@ -125,12 +125,7 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
 /// skips the round when another is syncing the account right now, or synced it within the
 /// last half interval, so the API sees about one sync per interval per account, whichever
 /// process makes it.
-fn sync_round(
-    inventory: &mut Db,
-    account: &str,
-    connection: &Connection,
-    interval: Duration,
-) {
+fn sync_round(inventory: &mut Db, account: &str, connection: &Connection, interval: Duration) {
     let options = SyncOptions::new()
         .account(account)
         .skip_if_synced_within(interval / 2);

@@ -12,9 +12,18 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use digicert_mock::{FaultPlan, MockConfig, MockServer};
+use support::db::TestDb;
 use support::{KEY, command, exit_code, text};
 
 const BACKENDS: [&str; 2] = ["blocking", "async"];
+
+/// Every backend on every store (PostgreSQL when configured), each pair on a fresh one.
+fn cases() -> Vec<(TestDb, &'static str)> {
+    BACKENDS
+        .iter()
+        .flat_map(|&backend| TestDb::all().into_iter().map(move |db| (db, backend)))
+        .collect()
+}
 
 fn server(orders: usize, latency: Duration) -> MockServer {
     MockServer::start_background(
@@ -292,10 +301,9 @@ fn kill_sync_after_answers(server: &MockServer, backend: &str, db: &Path, answer
 
 #[test]
 fn a_sync_killed_mid_way_leaves_whole_pages_and_the_next_sync_completes() {
-    for backend in BACKENDS {
+    for (store, backend) in cases() {
         let server = server(10_000, Duration::from_millis(150));
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("inventory.sqlite");
+        let db = store.path();
         kill_sync_after_answers(&server, backend, &db, 4);
 
         // Whole pages, no watermark: the next sync starts over.
@@ -320,16 +328,15 @@ fn a_sync_killed_mid_way_leaves_whole_pages_and_the_next_sync_completes() {
         assert!(text(&output.stderr).contains("sync full"));
         let orders = exported(&db);
         assert_eq!(orders[&revoked], "revoked");
-        assert_eq!(orders, expected(&server), "{backend}");
+        assert_eq!(orders, expected(&server), "{backend} {}", store.kind());
     }
 }
 
 #[test]
 fn an_incremental_sync_killed_mid_way_changes_nothing_and_the_next_one_completes() {
-    for backend in BACKENDS {
+    for (store, backend) in cases() {
         let server = server(3_000, Duration::ZERO);
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("inventory.sqlite");
+        let db = store.path();
         let output = digicert(&server, backend, &db, &["sync"]);
         assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
         let before = exported(&db);
@@ -352,7 +359,7 @@ fn an_incremental_sync_killed_mid_way_changes_nothing_and_the_next_one_completes
             "{backend}: killed during the order details"
         );
         // The changes go in one transaction with the watermark: nothing of them is stored.
-        assert_eq!(exported(&db), before, "{backend}");
+        assert_eq!(exported(&db), before, "{backend} {}", store.kind());
 
         server.faults().set_latency(Duration::ZERO);
         let output = digicert(&server, backend, &db, &["sync"]);
@@ -366,44 +373,46 @@ fn an_incremental_sync_killed_mid_way_changes_nothing_and_the_next_one_completes
         for id in &revoked {
             assert_eq!(orders[id], "revoked");
         }
-        assert_eq!(orders, expected(&server), "{backend}");
+        assert_eq!(orders, expected(&server), "{backend} {}", store.kind());
     }
 }
 
 #[test]
 fn concurrent_syncs_one_runs_the_other_says_so() {
-    let server = server(5_000, Duration::from_millis(100));
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inventory.sqlite");
-    let children: Vec<_> = BACKENDS
-        .iter()
-        .map(|backend| {
-            against(&server, backend, &db)
-                .arg("sync")
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|child| child.wait_with_output().unwrap())
-        .collect();
-    let mut succeeded = 0;
-    for output in &outputs {
-        match exit_code(output) {
-            0 => succeeded += 1,
-            1 => assert!(
-                text(&output.stderr).contains("another sync of account `default` is running on"),
-                "{}",
-                text(&output.stderr)
-            ),
-            code => panic!("exit {code}"),
+    for store in TestDb::all() {
+        let server = server(5_000, Duration::from_millis(100));
+        let db = store.path();
+        let children: Vec<_> = BACKENDS
+            .iter()
+            .map(|backend| {
+                against(&server, backend, &db)
+                    .arg("sync")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outputs: Vec<Output> = children
+            .into_iter()
+            .map(|child| child.wait_with_output().unwrap())
+            .collect();
+        let mut succeeded = 0;
+        for output in &outputs {
+            match exit_code(output) {
+                0 => succeeded += 1,
+                1 => assert!(
+                    text(&output.stderr)
+                        .contains("another sync of account `default` is running on"),
+                    "{}",
+                    text(&output.stderr)
+                ),
+                code => panic!("exit {code}"),
+            }
         }
+        assert!(succeeded >= 1);
+        assert_eq!(exported(&db), expected(&server));
     }
-    assert!(succeeded >= 1);
-    assert_eq!(exported(&db), expected(&server));
 }
 
 #[test]

@@ -127,11 +127,14 @@ impl Serve {
             .spawn()
             .unwrap();
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        // The sync thread may log before the listener says where it is (with `-v`).
         let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
+        while !first.contains("serving http://") {
+            assert_ne!(stderr.read_line(&mut first).unwrap(), 0, "{first}");
+        }
         let addr = first
-            .split("http://")
-            .nth(1)
+            .rsplit("serving http://")
+            .next()
             .and_then(|rest| rest.split('/').next())
             .unwrap()
             .to_owned();
@@ -251,4 +254,12 @@ fn two_serve_processes_on_one_sqlite_file_share_the_syncs() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("inventory.sqlite");
     two_hosts_share_the_syncs(db.to_str().unwrap());
+}
+
+#[test]
+fn two_serve_processes_on_one_postgres_database_share_the_syncs() {
+    let Some(database) = support::db::PgDatabase::create() else {
+        return;
+    };
+    two_hosts_share_the_syncs(&database.url);
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod db;
+
 use std::process::{Command, Output};
 
 /// The key every test configures; no output may ever contain it.

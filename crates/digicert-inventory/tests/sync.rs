@@ -542,18 +542,16 @@ fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
 /// last success (whoever made it) does nothing, sends nothing, and says so.
 #[test]
 fn a_sync_skips_when_the_account_was_synced_within_the_window() {
-    for backend in BOTH {
+    for (db, backend) in cases() {
         let server = server(500, Duration::ZERO);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("inventory.sqlite");
         let scheduled = SyncOptions::new().skip_if_synced_within(Duration::from_secs(3_600));
         // Nothing synced yet: the first scheduled round syncs.
-        let mut first = Inventory::open(&path).unwrap();
+        let mut first = db.inventory();
         let report = sync(&mut first, &server, backend, &scheduled).unwrap();
         assert_eq!((report.skipped, report.added), (None, 500));
         // Another process's round, within the hour: skipped, no request.
         settle_and_clear(&server);
-        let mut second = Inventory::open(&path).unwrap();
+        let mut second = db.inventory();
         let report = sync(&mut second, &server, backend, &scheduled).unwrap();
         let last = first.sync_state().unwrap().last_success;
         assert_eq!(report.skipped, last, "{report:?}");

@@ -37,6 +37,7 @@ start_postgres() {
     cat "$DIGICERT_PG_DIR/initdb.log" >&2
     return 1
   }
+  export DIGICERT_PG_DIR
   DIGICERT_PG_CTL="$bin/pg_ctl"
   for attempt in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
@@ -54,9 +55,16 @@ start_postgres() {
 }
 
 stop_postgres() {
-  if [ -n "${DIGICERT_PG_DIR:-}" ] && [ -d "$DIGICERT_PG_DIR/data" ]; then
-    "${DIGICERT_PG_RUN[@]}" "$DIGICERT_PG_CTL" -D "$DIGICERT_PG_DIR/data" -m immediate \
-      stop >/dev/null 2>&1 || true
-    rm -rf "$DIGICERT_PG_DIR"
+  local dir=${DIGICERT_PG_DIR:-} bin owner
+  if [ -z "$dir" ] || [ ! -d "$dir/data" ]; then
+    return 0
   fi
+  bin=$(postgres_bin)
+  owner=$(stat -c %U "$dir")
+  if [ "$(id -u)" = 0 ] && [ "$owner" != root ]; then
+    runuser -u "$owner" -- "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  else
+    "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
 }

@@ -18,6 +18,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 mod inventory;
+mod postgres;
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]

@@ -11,6 +11,8 @@ use super::{API_KEY, Bins, CONCURRENCY, Check, Contender, Mock, Row, WorkDir, co
 
 /// Target: a full sync at most this many times `report --all --format jsonl`'s time.
 const SYNC_TARGET: f64 = 1.3;
+/// Target: a full sync into PostgreSQL at most this many times the same sync into SQLite.
+const POSTGRES_TARGET: f64 = 1.5;
 /// Target: `inventory expiring` and `inventory find`, whole process, in seconds.
 const QUERY_TARGET: f64 = 0.05;
 /// Target: one `/metrics` scrape, in seconds.
@@ -18,7 +20,8 @@ const SCRAPE_TARGET: f64 = 0.3;
 /// Target: `digicert serve`'s peak RSS, in MiB.
 const SERVE_MIB_TARGET: f64 = 100.0;
 
-/// `digicert` against the mock with the inventory at `db`, async at 8 pages in flight.
+/// `digicert` against the mock with the inventory at `db` (a file or a database URL), async
+/// at 8 pages in flight.
 fn digicert(bins: &Bins, mock: &Mock, db: &Path, label: &str, args: &[&str]) -> Contender {
     let db = db.to_string_lossy();
     let mut all = vec![
@@ -66,6 +69,16 @@ pub(super) fn inventory_rows(
     let full = digicert(bins, mock, &db, "G sync --full x8", &["sync", "--full"]);
     let again = digicert(bins, mock, &db, "H sync after sync", &["sync"]);
     once(&full)?;
+    // The same full sync into PostgreSQL, measured in the same rounds.
+    let postgres = super::postgres::Postgres::start()?;
+    let full_pg = digicert(
+        bins,
+        mock,
+        Path::new(&postgres.url),
+        "G2 sync --full postgres",
+        &["sync", "--full"],
+    );
+    once(&full_pg)?;
     // A name, an order id and a thumbprint the inventory holds, to look for.
     let sample = once(&digicert(
         bins,
@@ -110,11 +123,16 @@ pub(super) fn inventory_rows(
         "K inventory find thumb",
         &["inventory", "find", &thumbprint],
     );
-    let contenders = [pull, full, again, expiring, find_name, find_print];
+    let contenders = [pull, full, full_pg, again, expiring, find_name, find_print];
     let mut rows = super::measure_rounds(&contenders, runs, work)?;
-    if let [pull, full, _, expiring, find_name, find_print] = &mut rows[..] {
+    drop(postgres);
+    if let [pull, full, full_pg, _, expiring, find_name, find_print] = &mut rows[..] {
         let ratio = full.seconds() / pull.seconds();
         full.checks.push(Check::at_most("G/F", ratio, SYNC_TARGET));
+        let ratio = full_pg.seconds() / full.seconds();
+        full_pg
+            .checks
+            .push(Check::at_most("G2/G", ratio, POSTGRES_TARGET));
         for query in [expiring, find_name, find_print] {
             let seconds = query.seconds();
             query.checks.push(Check {

@@ -228,3 +228,110 @@ fn migrate(client: &mut Client, location: &str) -> Result<(), Error> {
         .map_err(db)?;
     transaction.commit().map_err(db)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)] // Tests fail loudly by design.
+
+    use super::*;
+    use crate::PostgresStore;
+
+    /// A fresh database on the test server (`DIGICERT_TEST_POSTGRES`), its URL, and a
+    /// client on it; `None` with a notice without a server (a failure under `CI=true`).
+    fn database(label: &str) -> Option<(String, Client)> {
+        let Ok(admin_url) = std::env::var("DIGICERT_TEST_POSTGRES") else {
+            if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+                panic!("DIGICERT_TEST_POSTGRES is not set, and CI=true");
+            }
+            eprintln!("skipping: DIGICERT_TEST_POSTGRES is not set");
+            return None;
+        };
+        let name = format!("digicert_schema_{label}_{}", std::process::id());
+        let mut admin = Client::connect(&admin_url, postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
+            ))
+            .unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        let client = Client::connect(&url, postgres::NoTls).unwrap();
+        Some((url, client))
+    }
+
+    /// The database at `version`, as that version's build left it.
+    fn at_version(client: &mut Client, version: usize) {
+        if version == 0 {
+            return;
+        }
+        client.batch_execute(MARKER).unwrap();
+        for migration in &MIGRATIONS[..version] {
+            client.batch_execute(migration).unwrap();
+        }
+        client
+            .execute(
+                "INSERT INTO digicert_inventory VALUES (1, $1, $2)",
+                &[&APPLICATION, &(version as i64)],
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn every_earlier_version_migrates_to_the_latest() {
+        for version in 0..MIGRATIONS.len() {
+            let Some((url, mut client)) = database(&format!("v{version}")) else {
+                return;
+            };
+            at_version(&mut client, version);
+            drop(PostgresStore::open(&url).unwrap());
+            let found: i64 = client
+                .query_one("SELECT schema_version FROM digicert_inventory", &[])
+                .unwrap()
+                .get(0);
+            assert_eq!(found, LATEST, "from version {version}");
+            // Opening again changes nothing.
+            drop(PostgresStore::open(&url).unwrap());
+        }
+    }
+
+    #[test]
+    fn version_1_orders_become_the_default_accounts() {
+        let Some((url, mut client)) = database("v1_orders") else {
+            return;
+        };
+        at_version(&mut client, 1);
+        client
+            .batch_execute(
+                "INSERT INTO orders (order_id, status, common_name, dns_names, last_seen, \
+                 report_json) VALUES (7, 'issued', 'a.example.com', '[\"a.example.com\"]', \
+                 '2026-11-01T00:00:00Z', '{\"order_id\":7,\"x\":1}');
+                 INSERT INTO order_names VALUES ('com.example.a', 7);
+                 INSERT INTO status_history (order_id, status, certificate_id, seen_at) \
+                 VALUES (7, 'issued', 70, '2026-11-01T00:00:00Z');
+                 UPDATE sync_state SET watermark = '2026-11-01T00:00:00Z', \
+                 last_success = '2026-11-01T00:01:00Z', last_duration_seconds = 2.5;",
+            )
+            .unwrap();
+        drop(PostgresStore::open(&url).unwrap());
+        let order = client
+            .query_one("SELECT account, order_id, report_json FROM orders", &[])
+            .unwrap();
+        assert_eq!(order.get::<_, String>(0), "default");
+        assert_eq!(order.get::<_, i64>(1), 7);
+        assert_eq!(order.get::<_, String>(2), "{\"order_id\":7,\"x\":1}");
+        let name = client
+            .query_one("SELECT account, name_key FROM order_names", &[])
+            .unwrap();
+        assert_eq!(name.get::<_, String>(0), "default");
+        let history: String = client
+            .query_one("SELECT account FROM status_history", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(history, "default");
+        let state = client
+            .query_one("SELECT account, last_duration_seconds FROM sync_state", &[])
+            .unwrap();
+        assert_eq!(state.get::<_, String>(0), "default");
+        assert_eq!(state.get::<_, f64>(1), 2.5);
+    }
+}

@@ -248,10 +248,12 @@ mod tests {
         };
         let name = format!("digicert_schema_{label}_{}", std::process::id());
         let mut admin = Client::connect(&admin_url, postgres::NoTls).unwrap();
+        // Two statements: neither may run in the transaction a batch of them makes.
         admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap();
         let (base, _) = admin_url.rsplit_once('/').unwrap();
         let url = format!("{base}/{name}");

@@ -7,7 +7,8 @@
 # DIGICERT_TEST_POSTGRES. The package's own cluster, if it started one, is left alone.
 
 postgres_bin() {
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  # Nothing found is an empty answer, not a failure (callers run under `set -e -o pipefail`).
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true
 }
 
 start_postgres() {

@@ -57,7 +57,7 @@ pub use error::Error;
 pub use find::{Find, name_key, normalize_hex};
 pub use order::{HistoryEntry, StoredOrder};
 #[cfg(feature = "postgres")]
-pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore, redact};
+pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{
     Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncFinish,

@@ -274,3 +274,25 @@ fn an_order_twice_in_one_batch_is_stored_once_as_its_last_copy() {
         .collect();
     assert_eq!(history, ["pending", "issued"]);
 }
+
+#[test]
+fn sslmode_require_refuses_a_server_without_tls() {
+    let Some(database) = PgDatabase::create() else {
+        return;
+    };
+    // The test server has no TLS: `require` must not fall back to a plain connection, and
+    // `disable` connects.
+    let secret = "n0t-pr1nted";
+    let url = database
+        .url
+        .replacen("://postgres@", &format!("://postgres:{secret}@"), 1);
+    let err = PostgresStore::open(&format!("{url}?sslmode=require")).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("TLS"), "{message}");
+    assert!(message.contains("sslmode=require"), "{message}");
+    assert!(!message.contains(secret), "{message}");
+    PostgresStore::open(&format!("{url}?sslmode=disable")).unwrap();
+    // A CA file that is not there is named.
+    let err = PostgresStore::open(&format!("{url}?sslrootcert=/nonexistent/ca.pem")).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+}

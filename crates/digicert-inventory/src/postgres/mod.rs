@@ -27,7 +27,7 @@ use crate::store::{
 };
 
 pub use schema::LATEST as POSTGRES_SCHEMA_VERSION;
-pub use url::redact;
+use url::redact;
 
 /// The columns a query reads, in [`stored_order`]'s order; the last two are the JSON.
 const COLUMNS: &str = "account, order_id, status, common_name, dns_names, valid_from, valid_till, \
@@ -88,6 +88,7 @@ impl PostgresStore {
     pub fn open(url: &str) -> Result<Self, Error> {
         let location = redact(url);
         let target = url::target(url, &location)?;
+        let sslmode = url::tls_mode(&target.config);
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::sync_channel(1);
         let thread_location = location.clone();
@@ -124,11 +125,7 @@ impl PostgresStore {
         };
         match connected.recv() {
             Ok(Ok(())) => {
-                tracing::debug!(
-                    database = %location,
-                    sslmode = url::tls_mode(&target_mode(url)),
-                    "inventory opened"
-                );
+                tracing::debug!(database = %location, sslmode, "inventory opened");
                 Ok(store)
             }
             Ok(Err(err)) => Err(err),
@@ -211,11 +208,6 @@ impl PostgresStore {
         })?;
         Ok(found)
     }
-}
-
-/// The `sslmode` of a URL, for the log line.
-fn target_mode(url: &str) -> postgres::Config {
-    url.parse().unwrap_or_default()
 }
 
 impl Drop for PostgresStore {

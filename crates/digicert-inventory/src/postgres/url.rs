@@ -15,7 +15,7 @@ use crate::error::Error;
 
 /// The URL as it may be printed: without the password (in the user part or a `password=`
 /// parameter).
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);

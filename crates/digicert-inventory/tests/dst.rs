@@ -5,13 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
+mod common;
+
 use chrono::{DateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::America::Denver;
+use common::TestDb;
 use digicert_api::model::OrderStatus;
 use digicert_api::{Client, Config, blocking};
 use digicert_inventory::{
-    Batch, Inventory, OrderJson, OrderRecord, SqliteStore, Store, SyncFinish, SyncOptions,
-    SyncReport,
+    AnyStore, Batch, Inventory, OrderJson, OrderRecord, Store, SyncFinish, SyncOptions, SyncReport,
 };
 use digicert_mock::{MockConfig, MockServer};
 
@@ -55,13 +57,8 @@ fn stand_in(order_id: u64) -> OrderRecord {
 /// An inventory holding the server's orders as a full sync leaves them, padded with orders
 /// of no interest so that a status-change window per week stays cheaper than the report
 /// (the sync would pull the report instead), and last synced at `watermark`.
-fn filled(
-    dir: &tempfile::TempDir,
-    server: &MockServer,
-    watermark: DateTime<Utc>,
-) -> Inventory<SqliteStore> {
-    let path = dir.path().join("inventory.sqlite");
-    let mut store = SqliteStore::open(&path).unwrap();
+fn filled(db: &TestDb, server: &MockServer, watermark: DateTime<Utc>) -> Inventory<AnyStore> {
+    let mut store = db.open();
     let dataset = server.dataset();
     let mut orders: Vec<OrderRecord> = dataset
         .order_ids()
@@ -92,7 +89,11 @@ fn filled(
     Inventory::with_store(store)
 }
 
-fn sync(inventory: &mut Inventory, server: &MockServer, blocking_client: bool) -> SyncReport {
+fn sync(
+    inventory: &mut Inventory<AnyStore>,
+    server: &MockServer,
+    blocking_client: bool,
+) -> SyncReport {
     let config = Config::new(server.api_key())
         .with_base_url(server.base_url())
         .unwrap()
@@ -128,11 +129,15 @@ fn changes_around_denvers_last_clock_change_all_reach_the_inventory() {
         edge + TimeDelta::minutes(59) + TimeDelta::seconds(59),
         edge + TimeDelta::hours(1),
     ];
-    for blocking_client in [true, false] {
+    let cases = [true, false].into_iter().flat_map(|blocking_client| {
+        TestDb::all()
+            .into_iter()
+            .map(move |db| (db, blocking_client))
+    });
+    for (db, blocking_client) in cases {
         let server =
             MockServer::start_background(MockConfig::default().with_orders(ORDERS)).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut inventory = filled(&dir, &server, edge - TimeDelta::days(2));
+        let mut inventory = filled(&db, &server, edge - TimeDelta::days(2));
         // Orders issued now whose latest change becomes the revocation (an order that
         // changes again later keeps its later status).
         let status = |id: u64| server.dataset().report_row(id).unwrap().status;

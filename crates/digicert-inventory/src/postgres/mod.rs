@@ -54,7 +54,9 @@ type Job = Box<dyn FnOnce(&mut Client) + Send>;
 /// ([`crate::Inventory::sync`]) and `digicert serve` call the store from inside tokio. So the
 /// store owns a thread that owns the connection: each method sends it a job and waits for
 /// the answer, and a listing streams its rows back through a bounded channel. Dropping the
-/// store ends the thread and closes the connection (and with it the sync lock).
+/// store ends the thread and closes the connection (and with it the sync lock). So a
+/// listing's callback must not call the same store again (it would wait for the thread that
+/// is waiting for it): collect first, or use a second handle, as `digicert serve` does.
 pub struct PostgresStore {
     location: String,
     jobs: Option<mpsc::Sender<Job>>,

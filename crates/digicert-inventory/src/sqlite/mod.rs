@@ -31,6 +31,18 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "order_id, status, common_name, dns_names, valid_from, valid_till, \
      product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen";
 
+/// A sync's writer connection ([`Store::writer`]): a page cache that holds the indexes being
+/// written (32 MiB at most, taken only as pages are touched; SQLite's default is 2 MiB, and a
+/// full sync then reads back and rewrites index pages all the time), and a checkpoint every
+/// 8,192 pages of WAL (64 MiB), not every 1,000.
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192; \
+     PRAGMA temp_store = MEMORY;";
+
+/// The page size of a new inventory. An order's row (its whole JSON: about 2.2 KiB from the
+/// report) does not fit twice in SQLite's default 4 KiB page, so each took a page of its own,
+/// half of it empty; at 16 KiB seven share one, and a full sync writes 40% fewer bytes.
+const PAGE_SIZE: u32 = 16_384;
+
 /// An inventory in an SQLite file.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -128,6 +140,13 @@ impl SqliteStore {
 /// Checks the file is an inventory, switches it to WAL and brings its schema up to date.
 fn prepare(connection: &mut Connection, path: &Path, fresh: bool) -> Result<(), Error> {
     let version = schema::check(connection, path, fresh)?;
+    if version == 0 {
+        // Only a database without pages takes it (and only before WAL); on any other it
+        // does nothing.
+        connection
+            .pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(|err| schema::store_error(path, err))?;
+    }
     let mode: String = connection
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
         .map_err(|err| schema::store_error(path, err))?;
@@ -272,6 +291,15 @@ impl Store for SqliteStore {
     fn unlock_sync(&mut self) {
         // Closing the connection ends its transaction and the lock with it.
         self.sync_lock = None;
+    }
+
+    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
+        let writer = Self::open(&self.path)?;
+        writer
+            .connection
+            .execute_batch(WRITER_PRAGMAS)
+            .map_err(|e| writer.error(e))?;
+        Ok(Some(Box::new(writer)))
     }
 
     fn sync_state(&self) -> Result<SyncState, Error> {
@@ -502,7 +530,12 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     let mut add_name = connection
         .prepare("INSERT OR IGNORE INTO order_names (name_key, order_id) VALUES (?1, ?2)")?;
     let mut applied = Applied::default();
-    for order in &batch.orders {
+    // By order id: the report lists the newest (highest id) first, and rows inserted before
+    // the rows already stored leave pages half empty; ascending, each page fills up. The
+    // sort is stable, so an order listed twice is still stored as listed last.
+    let mut orders: Vec<&OrderRecord> = batch.orders.iter().collect();
+    orders.sort_by_key(|order| order.order_id);
+    for order in orders {
         let before: Option<(String, Option<u64>)> = select
             .query_row([order.order_id], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;

@@ -60,19 +60,27 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
         interval,
         cached: Mutex::new(None),
     });
+    let syncing = Arc::clone(&shared);
     std::thread::Builder::new()
         .name("sync".to_owned())
         .spawn(move || {
             loop {
                 match run_sync(&mut inventory, &connection.api, &SyncOptions::new()) {
-                    Ok(report) => tracing::info!(
-                        added = report.added,
-                        changed = report.changed,
-                        unchanged = report.unchanged,
-                        full = report.full,
-                        seconds = report.duration.as_secs_f64(),
-                        "sync done"
-                    ),
+                    Ok(report) => {
+                        tracing::info!(
+                            added = report.added,
+                            changed = report.changed,
+                            unchanged = report.unchanged,
+                            full = report.full,
+                            seconds = report.duration.as_secs_f64(),
+                            "sync done"
+                        );
+                        // The exposition of what the sync stored, made now (on this thread's
+                        // own handle) rather than by the first scrape after it.
+                        if let Err(err) = exposition(&syncing, &inventory) {
+                            tracing::warn!(error = %err, "metrics: reading the inventory failed");
+                        }
+                    }
                     Err(err) => tracing::warn!(error = %err, "sync failed"),
                 }
                 std::thread::sleep(interval);
@@ -112,27 +120,35 @@ async fn read<T: Send + 'static>(
     .map_err(|err| err.to_string())?
 }
 
+/// The exposition of the inventory as it is: the last one made if neither the orders (the
+/// last sync's end) nor the request counts have changed since.
+fn exposition(
+    shared: &Shared,
+    inventory: &Inventory,
+) -> Result<Result<String, std::fmt::Error>, digicert_inventory::Error> {
+    let key: CacheKey = (
+        inventory.sync_state()?.last_success,
+        shared.counts.snapshot().into_iter().collect(),
+    );
+    // Held while a new one is made: a scrape meanwhile waits for it rather than making
+    // its own.
+    let mut cached = shared.cached.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((made_from, text)) = cached.as_ref()
+        && *made_from == key
+    {
+        return Ok(Ok(text.clone()));
+    }
+    let snapshot = Snapshot::read(inventory, &shared.counts)?;
+    let text = snapshot.encode();
+    if let Ok(text) = &text {
+        *cached = Some((key, text.clone()));
+    }
+    Ok(text)
+}
+
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let cache = Arc::clone(&shared);
-    let body = read(&shared, move |inventory| {
-        let key: CacheKey = (
-            inventory.sync_state()?.last_success,
-            cache.counts.snapshot().into_iter().collect(),
-        );
-        let mut cached = cache.cached.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((made_from, text)) = cached.as_ref()
-            && *made_from == key
-        {
-            return Ok(Ok(text.clone()));
-        }
-        let snapshot = Snapshot::read(inventory, &cache.counts)?;
-        let text = snapshot.encode();
-        if let Ok(text) = &text {
-            *cached = Some((key, text.clone()));
-        }
-        Ok(text)
-    })
-    .await;
+    let body = read(&shared, move |inventory| exposition(&cache, inventory)).await;
     match body {
         Ok(Ok(text)) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Ok(Err(err)) => (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),

@@ -215,7 +215,9 @@ fn column_error(index: usize, what: &str) -> rusqlite::Error {
 fn date_column(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<NaiveDate>> {
     row.get::<_, Option<String>>(index)?
         .map(|text| {
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| column_error(index, "a date"))
+            // `YYYY-MM-DD`, as stored; `FromStr` reads it without parsing a format string.
+            text.parse::<NaiveDate>()
+                .map_err(|_| column_error(index, "a date"))
         })
         .transpose()
 }
@@ -482,8 +484,10 @@ impl Store for SqliteStore {
         } else {
             ""
         };
+        // One pass over the table in order id order (its rowid): through the status index,
+        // SQLite would look every issued order up by id and then sort them all.
         let sql = format!(
-            "SELECT {COLUMNS}, {} FROM orders {filter} ORDER BY order_id",
+            "SELECT {COLUMNS}, {} FROM orders NOT INDEXED {filter} ORDER BY order_id",
             json_columns(listing.whole)
         );
         self.orders(&sql, &[], Utc::now().date_naive(), each)

@@ -16,7 +16,7 @@ pub struct Cli {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
     /// CertCentral API key (never printed) [env: DIGICERT_API_KEY]
@@ -53,6 +53,10 @@ pub struct Global {
     /// Profile of the config file ($XDG_CONFIG_HOME/digicert/config.toml) to use.
     #[arg(long, value_name = "NAME", env = "DIGICERT_PROFILE", global = true)]
     pub profile: Option<String>,
+    /// Inventory account (a profile's name; `default` without a config file) to sync or
+    /// query; repeatable [default: sync every profile, query every account]
+    #[arg(long, value_name = "NAME", global = true)]
+    pub account: Vec<String>,
     /// Read the API key from this file (only its owner may read it).
     #[arg(long, value_name = "PATH", global = true, conflicts_with = "api_key")]
     pub api_key_file: Option<PathBuf>,

@@ -23,6 +23,9 @@ pub enum CliError {
     /// Reading input or writing output failed (exit 1).
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// Some accounts of a sync failed; the others were synced (exit 1).
+    #[error("{0}")]
+    Accounts(String),
     /// The command ran and found what `--fail-if-any` asks to fail on (exit 3).
     #[error("{0}")]
     Found(String),

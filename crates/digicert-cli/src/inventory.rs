@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use digicert_inventory::{HistoryEntry, Inventory, StoredOrder, SyncOptions, SyncReport};
 
+use crate::accounts::{self, Account};
 use crate::api::Api;
 use crate::args::{Global, InventoryCommand};
 use crate::connect::connect;
@@ -43,27 +44,63 @@ pub fn db_path(global: &Global) -> Result<PathBuf, CliError> {
     Ok(data.join("digicert").join(file))
 }
 
-/// `digicert sync`: syncs and prints one summary line on stderr.
+/// `digicert sync`: syncs each account in turn and prints one summary line per account on
+/// stderr. One failing account does not stop the others; the command fails at the end,
+/// naming it.
 pub fn sync(global: &Global, full: bool) -> Result<(), CliError> {
+    let accounts = accounts::to_sync(global)?;
     // The file is checked before anything goes over the network.
     let mut inventory = Inventory::open(db_path(global)?)?;
+    if let [account] = &accounts[..] {
+        return sync_account(&mut inventory, account, full, false);
+    }
+    let mut failed = Vec::new();
+    for account in &accounts {
+        if let Err(err) = sync_account(&mut inventory, account, full, true) {
+            eprintln!("error: account {}: {err}", account.name);
+            failed.push(account.name.as_str());
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Accounts(format!(
+            "the sync of {} of {} accounts failed: {}",
+            failed.len(),
+            accounts.len(),
+            failed.join(", ")
+        )))
+    }
+}
+
+/// Syncs one account through a client of its own (its own key and rate limiter).
+fn sync_account(
+    inventory: &mut Inventory,
+    account: &Account,
+    full: bool,
+    named: bool,
+) -> Result<(), CliError> {
+    let global = &account.global;
     let connection = connect(global)?;
     let started = Instant::now();
     let bar = progress::counter(global.quiet, "orders stored");
     let options = {
         let bar = bar.clone();
         SyncOptions::new()
+            .account(account.name.as_str())
             .full(full)
             .progress(move |stored| bar.set_position(stored))
     };
-    let report = run_sync(&mut inventory, &connection.api, &options);
+    let report = run_sync(inventory, &connection.api, &options);
     bar.finish_and_clear();
     let report = report?;
     if !global.quiet {
-        eprintln!(
-            "{}",
-            summary(&report, connection.counts.total(), started.elapsed())
-        );
+        let line = summary(&report, connection.counts.total(), started.elapsed());
+        if named {
+            eprintln!("{}: {line}", account.name);
+        } else {
+            eprintln!("{line}");
+        }
     }
     Ok(())
 }
@@ -105,7 +142,8 @@ pub fn query(global: &Global, command: InventoryCommand, out: impl Write) -> Res
             path.display()
         )));
     }
-    let inventory = Inventory::open(&path)?;
+    let mut inventory = Inventory::open(&path)?;
+    inventory.select_accounts(global.account.iter().cloned());
     let format = global.format;
     match command {
         InventoryCommand::Export => {
@@ -145,6 +183,7 @@ fn text<T: ToString>(value: Option<T>) -> String {
 
 impl Listed for StoredOrder {
     const COLUMNS: &'static [Column] = &[
+        ("account", 10),
         ("order_id", 10),
         ("status", 14),
         ("valid_till", 10),
@@ -156,6 +195,7 @@ impl Listed for StoredOrder {
 
     fn cells(&self) -> Vec<String> {
         vec![
+            self.account.clone(),
             self.order_id.to_string(),
             self.status.clone(),
             text(self.valid_till),
@@ -169,6 +209,7 @@ impl Listed for StoredOrder {
 
 impl Listed for HistoryEntry {
     const COLUMNS: &'static [Column] = &[
+        ("account", 10),
         ("order_id", 10),
         ("status", 14),
         ("certificate_id", 14),
@@ -177,6 +218,7 @@ impl Listed for HistoryEntry {
 
     fn cells(&self) -> Vec<String> {
         vec![
+            self.account.clone(),
             self.order_id.to_string(),
             self.status.clone(),
             text(self.certificate_id),

@@ -7,6 +7,7 @@
 // angle brackets would print the brackets.
 #![allow(rustdoc::bare_urls)]
 
+mod accounts;
 mod api;
 mod args;
 mod commands;

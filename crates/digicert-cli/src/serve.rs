@@ -15,15 +15,16 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
-use digicert_inventory::{Inventory, StoredOrder, SyncOptions, SyncState};
+use digicert_inventory::{Inventory, StatusCount, StoredOrder, SyncOptions, SyncState};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
+use crate::accounts;
 use crate::args::Global;
-use crate::connect::connect;
+use crate::connect::{Connection, connect};
 use crate::counting::RequestCounts;
 use crate::error::CliError;
 use crate::inventory::{db_path, run_sync};
@@ -33,30 +34,59 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What the handlers share.
 struct Shared {
-    /// A second handle on the inventory, for reading while the sync writes.
+    /// A second handle on the inventory, for reading while the sync writes; it reads the
+    /// served accounts only.
     reader: Mutex<Inventory>,
-    counts: RequestCounts,
+    /// Requests sent, per served account.
+    counts: Vec<(String, RequestCounts)>,
     interval: Duration,
     /// The last exposition, with what it was made from: the orders change only with a
     /// sync (this process's or another's), so scrapes between syncs reuse it.
     cached: Mutex<Option<(CacheKey, String)>>,
 }
 
-/// What an exposition depends on: the last sync's end and the requests sent.
-type CacheKey = (
-    Option<chrono::DateTime<Utc>>,
-    Vec<((&'static str, String), u64)>,
-);
+/// Requests sent, by account, endpoint and answer.
+type Requests = Vec<((String, &'static str, String), u64)>;
+
+/// What an exposition depends on: each account's last sync and the requests sent.
+type CacheKey = (Vec<(String, Option<chrono::DateTime<Utc>>)>, Requests);
+
+impl Shared {
+    fn requests(&self) -> Requests {
+        self.counts
+            .iter()
+            .flat_map(|(account, counts)| {
+                counts
+                    .snapshot()
+                    .into_iter()
+                    .map(|((endpoint, code), count)| ((account.clone(), endpoint, code), count))
+            })
+            .collect()
+    }
+
+    fn accounts(&self) -> impl Iterator<Item = &str> {
+        self.counts.iter().map(|(account, _)| account.as_str())
+    }
+}
 
 /// Runs `digicert serve` until the process is stopped.
 pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<(), CliError> {
+    let accounts = accounts::to_sync(global)?;
     let path: PathBuf = db_path(global)?;
     let mut inventory = Inventory::open(&path)?;
-    let reader = Inventory::open(&path)?;
-    let connection = connect(global)?;
+    let mut reader = Inventory::open(&path)?;
+    reader.select_accounts(accounts.iter().map(|account| account.name.clone()));
+    // Each account keeps one client, and so its own rate limiter, across rounds.
+    let connections = accounts
+        .iter()
+        .map(|account| Ok((account.name.clone(), connect(&account.global)?)))
+        .collect::<Result<Vec<_>, CliError>>()?;
     let shared = Arc::new(Shared {
         reader: Mutex::new(reader),
-        counts: connection.counts.clone(),
+        counts: connections
+            .iter()
+            .map(|(name, connection)| (name.clone(), connection.counts.clone()))
+            .collect(),
         interval,
         cached: Mutex::new(None),
     });
@@ -65,23 +95,20 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
         .name("sync".to_owned())
         .spawn(move || {
             loop {
-                match run_sync(&mut inventory, &connection.api, &SyncOptions::new()) {
-                    Ok(report) => {
-                        tracing::info!(
-                            added = report.added,
-                            changed = report.changed,
-                            unchanged = report.unchanged,
-                            full = report.full,
-                            seconds = report.duration.as_secs_f64(),
-                            "sync done"
-                        );
-                        // The exposition of what the sync stored, made now (on this thread's
-                        // own handle) rather than by the first scrape after it.
-                        if let Err(err) = exposition(&syncing, &inventory) {
-                            tracing::warn!(error = %err, "metrics: reading the inventory failed");
-                        }
-                    }
-                    Err(err) => tracing::warn!(error = %err, "sync failed"),
+                for (account, connection) in &connections {
+                    sync_round(&mut inventory, account, connection, interval);
+                }
+                // The exposition of what the round stored, made now rather than by the
+                // first scrape after it.
+                let made = {
+                    let reader = syncing
+                        .reader
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    exposition(&syncing, &reader)
+                };
+                if let Err(err) = made {
+                    tracing::warn!(error = %err, "metrics: reading the inventory failed");
                 }
                 std::thread::sleep(interval);
             }
@@ -106,6 +133,46 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
     Ok(())
 }
 
+/// One account's sync of one round.
+///
+/// Several `serve` processes (hosts on one shared database) share the rounds: a process
+/// skips the round when another is syncing the account right now, or synced it within the
+/// last half interval, so the API sees about one sync per interval per account, whichever
+/// process makes it.
+fn sync_round(
+    inventory: &mut Inventory,
+    account: &str,
+    connection: &Connection,
+    interval: Duration,
+) {
+    let options = SyncOptions::new()
+        .account(account)
+        .skip_if_synced_within(interval / 2);
+    match run_sync(inventory, &connection.api, &options) {
+        Ok(report) if report.skipped.is_some() => tracing::info!(
+            account,
+            last_success = %report.skipped.map(|at| at.to_rfc3339()).unwrap_or_default(),
+            "the account was synced within half an interval (by another process); skipping this round"
+        ),
+        Ok(report) => tracing::info!(
+            account,
+            added = report.added,
+            changed = report.changed,
+            unchanged = report.unchanged,
+            full = report.full,
+            seconds = report.duration.as_secs_f64(),
+            "sync done"
+        ),
+        Err(CliError::Inventory(digicert_inventory::Error::SyncRunning { .. })) => {
+            tracing::info!(
+                account,
+                "another process is syncing this account; skipping this round"
+            );
+        }
+        Err(err) => tracing::warn!(account, error = %err, "sync failed"),
+    }
+}
+
 /// Reads the inventory on a blocking thread.
 async fn read<T: Send + 'static>(
     shared: &Arc<Shared>,
@@ -120,15 +187,19 @@ async fn read<T: Send + 'static>(
     .map_err(|err| err.to_string())?
 }
 
-/// The exposition of the inventory as it is: the last one made if neither the orders (the
-/// last sync's end) nor the request counts have changed since.
+/// The exposition of the inventory as it is: the last one made if neither the orders (each
+/// account's last sync) nor the request counts have changed since.
 fn exposition(
     shared: &Shared,
     inventory: &Inventory,
 ) -> Result<Result<String, std::fmt::Error>, digicert_inventory::Error> {
+    let states = sync_states(shared, inventory)?;
     let key: CacheKey = (
-        inventory.sync_state()?.last_success,
-        shared.counts.snapshot().into_iter().collect(),
+        states
+            .iter()
+            .map(|(account, state)| (account.clone(), state.last_success))
+            .collect(),
+        shared.requests(),
     );
     // Held while a new one is made: a scrape meanwhile waits for it rather than making
     // its own.
@@ -138,12 +209,27 @@ fn exposition(
     {
         return Ok(Ok(text.clone()));
     }
-    let snapshot = Snapshot::read(inventory, &shared.counts)?;
+    let snapshot = Snapshot::read(inventory, states, key.1.clone())?;
     let text = snapshot.encode();
     if let Ok(text) = &text {
         *cached = Some((key, text.clone()));
     }
     Ok(text)
+}
+
+/// Each served account's last sync; an account that never synced has a default state.
+fn sync_states(
+    shared: &Shared,
+    inventory: &Inventory,
+) -> Result<Vec<(String, SyncState)>, digicert_inventory::Error> {
+    let mut states = inventory.sync_states()?;
+    for account in shared.accounts() {
+        if !states.iter().any(|(name, _)| name == account) {
+            states.push((account.to_owned(), SyncState::default()));
+        }
+    }
+    states.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(states)
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
@@ -161,15 +247,30 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     let interval = shared.interval;
-    match read(&shared, |inventory| inventory.sync_state()).await {
-        Ok(state) if healthy(&state, interval, Utc::now()) => {
+    let states = Arc::clone(&shared);
+    match read(&shared, move |inventory| sync_states(&states, inventory)).await {
+        Ok(states)
+            if states
+                .iter()
+                .all(|(_, state)| healthy(state, interval, Utc::now())) =>
+        {
             (StatusCode::OK, "ok\n").into_response()
         }
-        Ok(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no successful sync within two intervals\n",
-        )
-            .into_response(),
+        Ok(states) => {
+            let stale: Vec<&str> = states
+                .iter()
+                .filter(|(_, state)| !healthy(state, interval, Utc::now()))
+                .map(|(account, _)| account.as_str())
+                .collect();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "no successful sync within two intervals: {}\n",
+                    stale.join(", ")
+                ),
+            )
+                .into_response()
+        }
         Err(err) => (StatusCode::SERVICE_UNAVAILABLE, err).into_response(),
     }
 }
@@ -186,15 +287,16 @@ fn healthy(state: &SyncState, interval: Duration, now: chrono::DateTime<Utc>) ->
 #[derive(Debug, Default)]
 struct Snapshot {
     certificates: Vec<(Vec<(&'static str, String)>, i64)>,
-    statuses: Vec<(String, u64)>,
-    state: SyncState,
-    requests: Vec<((&'static str, String), u64)>,
+    statuses: Vec<StatusCount>,
+    states: Vec<(String, SyncState)>,
+    requests: Requests,
 }
 
 impl Snapshot {
     fn read(
         inventory: &Inventory,
-        counts: &RequestCounts,
+        states: Vec<(String, SyncState)>,
+        requests: Requests,
     ) -> Result<Self, digicert_inventory::Error> {
         let mut certificates = Vec::new();
         inventory.issued(|order| {
@@ -206,8 +308,8 @@ impl Snapshot {
         Ok(Self {
             certificates,
             statuses: inventory.status_counts()?,
-            state: inventory.sync_state()?,
-            requests: counts.snapshot().into_iter().collect(),
+            states,
+            requests,
         })
     }
 
@@ -228,6 +330,7 @@ fn certificate(order: &StoredOrder) -> Option<(Vec<(&'static str, String)>, i64)
     let not_after = till.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let labels = vec![
+        ("account", order.account.clone()),
         ("order_id", order.order_id.to_string()),
         ("common_name", text(&order.common_name)),
         ("product_name_id", text(&order.product_name_id)),
@@ -250,40 +353,53 @@ impl Collector for Snapshot {
         }
         let mut family = encoder.encode_descriptor(
             "digicert_orders",
-            "Orders in the inventory, by status.",
+            "Orders in the inventory, by account and status.",
             None,
             prometheus_client::metrics::MetricType::Gauge,
         )?;
-        for (status, count) in &self.statuses {
-            let labels = [("status", status.as_str())];
-            ConstGauge::new(*count as i64).encode(family.encode_family(&labels)?)?;
+        for count in &self.statuses {
+            let labels = [
+                ("account", count.account.as_str()),
+                ("status", count.status.as_str()),
+            ];
+            ConstGauge::new(count.count as i64).encode(family.encode_family(&labels)?)?;
         }
-        if let Some(success) = self.state.last_success {
-            let gauge = ConstGauge::new(success.timestamp_micros() as f64 / 1e6);
-            gauge.encode(encoder.encode_descriptor(
-                "digicert_sync_last_success_timestamp_seconds",
-                "When the last successful sync finished, as a Unix timestamp.",
-                None,
-                gauge.metric_type(),
-            )?)?;
+        let mut family = encoder.encode_descriptor(
+            "digicert_sync_last_success_timestamp_seconds",
+            "When the last successful sync of the account finished, as a Unix timestamp.",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for (account, state) in &self.states {
+            if let Some(success) = state.last_success {
+                let gauge = ConstGauge::new(success.timestamp_micros() as f64 / 1e6);
+                gauge.encode(family.encode_family(&[("account", account.as_str())])?)?;
+            }
         }
-        if let Some(seconds) = self.state.last_duration_seconds {
-            let gauge = ConstGauge::new(seconds);
-            gauge.encode(encoder.encode_descriptor(
-                "digicert_sync_duration_seconds",
-                "How long the last successful sync took.",
-                None,
-                gauge.metric_type(),
-            )?)?;
+        let mut family = encoder.encode_descriptor(
+            "digicert_sync_duration_seconds",
+            "How long the last successful sync of the account took.",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for (account, state) in &self.states {
+            if let Some(seconds) = state.last_duration_seconds {
+                let gauge = ConstGauge::new(seconds);
+                gauge.encode(family.encode_family(&[("account", account.as_str())])?)?;
+            }
         }
         let mut family = encoder.encode_descriptor(
             "digicert_api_requests",
-            "Requests this process sent to CertCentral, by endpoint and HTTP status (`error`: no answer).",
+            "Requests this process sent to CertCentral, by account, endpoint and HTTP status (`error`: no answer).",
             None,
             prometheus_client::metrics::MetricType::Counter,
         )?;
-        for ((endpoint, code), count) in &self.requests {
-            let labels = [("endpoint", *endpoint), ("code", code.as_str())];
+        for ((account, endpoint, code), count) in &self.requests {
+            let labels = [
+                ("account", account.as_str()),
+                ("endpoint", *endpoint),
+                ("code", code.as_str()),
+            ];
             ConstCounter::new(*count).encode(family.encode_family(&labels)?)?;
         }
         Ok(())
@@ -319,6 +435,7 @@ mod tests {
 
     fn order(common_name: &str, organization: &str) -> StoredOrder {
         StoredOrder {
+            account: "eu".to_owned(),
             order_id: 7,
             status: "issued".to_owned(),
             common_name: Some(common_name.to_owned()),
@@ -345,9 +462,26 @@ mod tests {
         );
         let snapshot = Snapshot {
             certificates: vec![certificate(&tricky).unwrap()],
-            statuses: vec![("issued".to_owned(), 1), ("we\"ird".to_owned(), 2)],
-            state: SyncState::default(),
-            requests: vec![(("order_report", "200".to_owned()), 3)],
+            statuses: vec![
+                StatusCount {
+                    account: "eu".to_owned(),
+                    status: "issued".to_owned(),
+                    count: 1,
+                },
+                StatusCount {
+                    account: "e\"u".to_owned(),
+                    status: "we\"ird".to_owned(),
+                    count: 2,
+                },
+            ],
+            states: vec![(
+                "eu".to_owned(),
+                SyncState {
+                    last_success: Some(Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()),
+                    ..SyncState::default()
+                },
+            )],
+            requests: vec![(("eu".to_owned(), "order_report", "200".to_owned()), 3)],
         };
         let text = snapshot.encode().unwrap();
         let sample = text
@@ -368,11 +502,21 @@ mod tests {
             .timestamp();
         assert!(sample.ends_with(&format!("}} {not_after}")), "{sample}");
         assert!(
-            text.contains("digicert_orders{status=\"we\\\"ird\"} 2"),
+            sample.contains(r#"{account="eu",order_id="7","#),
+            "{sample}"
+        );
+        assert!(
+            text.contains("digicert_sync_last_success_timestamp_seconds{account=\"eu\"} 1793"),
             "{text}"
         );
         assert!(
-            text.contains("digicert_api_requests_total{endpoint=\"order_report\",code=\"200\"} 3"),
+            text.contains("digicert_orders{account=\"e\\\"u\",status=\"we\\\"ird\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "digicert_api_requests_total{account=\"eu\",endpoint=\"order_report\",code=\"200\"} 3"
+            ),
             "{text}"
         );
         // Every line is a comment or one sample: no raw newline split a value.

@@ -8,7 +8,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use digicert_mock::{FaultPlan, MockConfig, MockServer};
@@ -29,9 +29,10 @@ fn server(orders: usize, latency: Duration) -> MockServer {
     .unwrap()
 }
 
-/// `digicert --db <db> <args>` against `server` with `backend`.
-fn digicert(server: &MockServer, backend: &str, db: &Path, args: &[&str]) -> Output {
-    command()
+/// `digicert --db <db>` against `server` with `backend`, arguments to follow.
+fn against(server: &MockServer, backend: &str, db: &Path) -> Command {
+    let mut command = command();
+    command
         .args([
             "--base-url",
             server.base_url(),
@@ -40,10 +41,13 @@ fn digicert(server: &MockServer, backend: &str, db: &Path, args: &[&str]) -> Out
             "--no-rate-limit",
         ])
         .args(["--backend", backend, "--db"])
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
+        .arg(db);
+    command
+}
+
+/// `digicert --db <db> <args>` against `server` with `backend`.
+fn digicert(server: &MockServer, backend: &str, db: &Path, args: &[&str]) -> Output {
+    against(server, backend, db).args(args).output().unwrap()
 }
 
 /// `digicert --db <db> <args>`, no server.
@@ -141,12 +145,12 @@ fn demo_sync_then_the_queries() {
     let output = offline(&db, &["inventory", "expiring", "--days", "30"]);
     assert_eq!(exit_code(&output), 0);
     let table = text(&output.stdout);
-    assert!(table.starts_with("order_id"), "{table}");
+    assert!(table.starts_with("account"), "{table}");
     assert!(table.lines().next().unwrap().contains("days_left"));
     let days: Vec<i64> = table
         .lines()
         .skip(1)
-        .map(|line| line.split_whitespace().nth(3).unwrap().parse().unwrap())
+        .map(|line| line.split_whitespace().nth(4).unwrap().parse().unwrap())
         .collect();
     assert!(!days.is_empty());
     assert!(
@@ -258,44 +262,41 @@ fn a_sync_right_after_a_sync_makes_one_request_on_both_backends() {
     }
 }
 
+/// Starts `digicert sync` (2 requests in flight) and kills it (SIGKILL) once the server has
+/// answered `answers` requests.
+fn kill_sync_after_answers(server: &MockServer, backend: &str, db: &Path, answers: usize) {
+    let mut child = against(server, backend, db)
+        .args(["--concurrency", "2", "sync"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server
+        .requests()
+        .iter()
+        .filter(|r| r.status.is_some())
+        .count()
+        < answers
+    {
+        assert!(Instant::now() < deadline, "the sync did not get going");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sync ended too soon"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
 #[test]
 fn a_sync_killed_mid_way_leaves_whole_pages_and_the_next_sync_completes() {
     for backend in BACKENDS {
         let server = server(10_000, Duration::from_millis(150));
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("inventory.sqlite");
-        let mut child = command()
-            .args([
-                "--base-url",
-                server.base_url(),
-                "--api-key",
-                KEY,
-                "--no-rate-limit",
-            ])
-            .args(["--backend", backend, "--concurrency", "2", "--db"])
-            .arg(&db)
-            .arg("sync")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while server
-            .requests()
-            .iter()
-            .filter(|r| r.status.is_some())
-            .count()
-            < 4
-        {
-            assert!(Instant::now() < deadline, "the sync did not get going");
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the sync ended too soon"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        kill_sync_after_answers(&server, backend, &db, 4);
 
         // Whole pages, no watermark: the next sync starts over.
         let partial = exported(&db);
@@ -324,6 +325,52 @@ fn a_sync_killed_mid_way_leaves_whole_pages_and_the_next_sync_completes() {
 }
 
 #[test]
+fn an_incremental_sync_killed_mid_way_changes_nothing_and_the_next_one_completes() {
+    for backend in BACKENDS {
+        let server = server(3_000, Duration::ZERO);
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("inventory.sqlite");
+        let output = digicert(&server, backend, &db, &["sync"]);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        let before = exported(&db);
+        // Four revocations: fewer than the report's pages, so the sync fetches each.
+        let revoked: Vec<u64> = server
+            .dataset()
+            .order_ids()
+            .filter(|&id| server.revoke(id))
+            .take(4)
+            .collect();
+        server.faults().set_latency(Duration::from_millis(400));
+        server.clear_requests();
+        // Killed once the status changes and one order's details have been answered.
+        kill_sync_after_answers(&server, backend, &db, 2);
+        assert!(
+            server
+                .requests()
+                .iter()
+                .any(|r| r.path_and_query.contains("/status-changes")),
+            "{backend}: killed during the order details"
+        );
+        // The changes go in one transaction with the watermark: nothing of them is stored.
+        assert_eq!(exported(&db), before, "{backend}");
+
+        server.faults().set_latency(Duration::ZERO);
+        let output = digicert(&server, backend, &db, &["sync"]);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.starts_with("sync incremental: 0 added, 4 changed"),
+            "{backend}: {stderr}"
+        );
+        let orders = exported(&db);
+        for id in &revoked {
+            assert_eq!(orders[id], "revoked");
+        }
+        assert_eq!(orders, expected(&server), "{backend}");
+    }
+}
+
+#[test]
 fn concurrent_syncs_one_runs_the_other_says_so() {
     let server = server(5_000, Duration::from_millis(100));
     let dir = tempfile::tempdir().unwrap();
@@ -331,16 +378,7 @@ fn concurrent_syncs_one_runs_the_other_says_so() {
     let children: Vec<_> = BACKENDS
         .iter()
         .map(|backend| {
-            command()
-                .args([
-                    "--base-url",
-                    server.base_url(),
-                    "--api-key",
-                    KEY,
-                    "--no-rate-limit",
-                ])
-                .args(["--backend", backend, "--db"])
-                .arg(&db)
+            against(&server, backend, &db)
                 .arg("sync")
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
@@ -357,7 +395,7 @@ fn concurrent_syncs_one_runs_the_other_says_so() {
         match exit_code(output) {
             0 => succeeded += 1,
             1 => assert!(
-                text(&output.stderr).contains("another sync is running on"),
+                text(&output.stderr).contains("another sync of account `default` is running on"),
                 "{}",
                 text(&output.stderr)
             ),

@@ -8,6 +8,7 @@ mod support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use digicert_mock::{FaultPlan, MockConfig, MockServer};
@@ -48,39 +49,14 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command()
-        .args([
-            "--base-url",
-            server.base_url(),
-            "--api-key",
-            KEY,
-            "--no-rate-limit",
-        ])
-        .arg("--db")
-        .arg(dir.path().join("inventory.sqlite"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--interval", "1h"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap()
-        .to_owned();
-    assert!(addr.starts_with("127.0.0.1:"), "{first}");
+    let db = dir.path().join("inventory.sqlite");
+    let serve = Serve::start(&server, db.to_str().unwrap(), "1h");
+    let addr = serve.addr.clone();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
 
     // The first sync is still pulling (300 ms a page): not healthy yet.
     assert_eq!(get(&addr, "/healthz").0, 503);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while get(&addr, "/healthz").0 != 200 {
-        assert!(Instant::now() < deadline, "no successful sync");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    serve.wait_healthy();
 
     let (status, metrics) = get(&addr, "/metrics");
     assert_eq!(status, 200);
@@ -94,7 +70,11 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
         .count();
     let samples = metrics
         .lines()
-        .filter(|line| line.starts_with("digicert_certificate_not_after_timestamp_seconds{"))
+        .filter(|line| {
+            line.starts_with(
+                "digicert_certificate_not_after_timestamp_seconds{account=\"default\",",
+            )
+        })
         .count();
     assert_eq!(samples, issued);
     let orders: u64 = metrics
@@ -104,21 +84,171 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
         .sum();
     assert_eq!(orders, 2_000);
     for name in [
-        "digicert_sync_last_success_timestamp_seconds ",
-        "digicert_sync_duration_seconds ",
-        "digicert_api_requests_total{endpoint=\"order_report\",code=\"200\"} ",
+        "digicert_sync_last_success_timestamp_seconds{account=\"default\"} ",
+        "digicert_sync_duration_seconds{account=\"default\"} ",
+        "digicert_api_requests_total{account=\"default\",endpoint=\"order_report\",code=\"200\"} ",
     ] {
         assert!(metrics.contains(name), "{name} missing");
     }
     assert!(!metrics.contains(KEY));
     assert_eq!(get(&addr, "/nothing").0, 404);
 
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert!(
-        !rest.contains(KEY) && !first.contains(KEY),
-        "the key was logged"
+    let log = serve.stop();
+    assert!(log.contains("serving http://127.0.0.1:"), "{log}");
+    assert!(!log.contains(KEY), "the key was logged");
+}
+
+/// A `digicert serve` process, stopped when dropped.
+struct Serve {
+    child: std::process::Child,
+    addr: String,
+    /// Everything it wrote on stderr so far.
+    log: Arc<Mutex<String>>,
+}
+
+impl Serve {
+    /// Starts `digicert serve` on a free loopback port against `server`, on the inventory
+    /// `db` (a file, or a database URL).
+    fn start(server: &MockServer, db: &str, interval: &str) -> Self {
+        let mut child = command()
+            .args([
+                "--base-url",
+                server.base_url(),
+                "--api-key",
+                KEY,
+                "--no-rate-limit",
+                "--db",
+                db,
+                "-v",
+            ])
+            .args(["serve", "--listen", "127.0.0.1:0", "--interval", interval])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap()
+            .to_owned();
+        // Keep reading the log, so the process never blocks on a full pipe.
+        let log = Arc::new(Mutex::new(first));
+        let reader = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in stderr.lines() {
+                let line = line.unwrap_or_default();
+                let mut log = reader.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Self { child, addr, log }
+    }
+
+    /// Stops the process; its whole log.
+    fn stop(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        // The reader ends with the pipe; give it a moment to take the last lines.
+        std::thread::sleep(Duration::from_millis(100));
+        self.log.lock().unwrap().clone()
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while get(&self.addr, "/healthz").0 != 200 {
+            assert!(Instant::now() < deadline, "no successful sync");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The certificate samples of one scrape, sorted.
+    fn certificates(&self) -> Vec<String> {
+        let (status, metrics) = get(&self.addr, "/metrics");
+        assert_eq!(status, 200);
+        let mut samples: Vec<String> = metrics
+            .lines()
+            .filter(|line| line.starts_with("digicert_certificate_not_after_timestamp_seconds{"))
+            .map(str::to_owned)
+            .collect();
+        samples.sort();
+        samples
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Two `serve` processes on one inventory, as two hosts on one database: both serve the same
+/// metrics, and CertCentral sees one sync per interval: one full pull in all, and no more
+/// status-change requests than intervals passed.
+fn two_hosts_share_the_syncs(db: &str) {
+    let server =
+        MockServer::start_background(MockConfig::default().with_api_key(KEY).with_orders(2_000))
+            .unwrap();
+    let interval = Duration::from_secs(4);
+    let started = Instant::now();
+    let first = Serve::start(&server, db, "4s");
+    first.wait_healthy();
+    // The second host comes up a second into the first's interval.
+    std::thread::sleep(Duration::from_secs(1));
+    let second = Serve::start(&server, db, "4s");
+    second.wait_healthy();
+    std::thread::sleep(Duration::from_secs(9));
+    let elapsed = started.elapsed();
+    let samples = first.certificates();
+    assert!(samples.len() > 1_000, "{}", samples.len());
+    assert_eq!(
+        samples,
+        second.certificates(),
+        "both hosts serve the same orders"
     );
+    let requests = server.requests();
+    let count = |path: &str| {
+        requests
+            .iter()
+            .filter(|request| request.path_and_query.contains(path))
+            .count()
+    };
+    // One full sync, by one host: the report's first page was asked once.
+    assert_eq!(
+        count("/report/order?limit=1000&offset=0"),
+        1,
+        "{requests:?}"
+    );
+    let changes = count("/status-changes");
+    let intervals = (elapsed.as_secs_f64() / interval.as_secs_f64()).ceil() as usize;
+    assert!(
+        (1..=intervals).contains(&changes),
+        "{changes} status-change requests in {elapsed:?} ({intervals} intervals)"
+    );
+
+    // The syncing host goes away: the other takes over within an interval and stays healthy.
+    first.stop();
+    server.clear_requests();
+    std::thread::sleep(interval + interval / 2);
+    let taken_over = server
+        .requests()
+        .iter()
+        .filter(|request| request.path_and_query.contains("/status-changes"))
+        .count();
+    assert!(taken_over >= 1, "no sync after the first host stopped");
+    assert_eq!(get(&second.addr, "/healthz").0, 200);
+    let log = second.stop();
+    assert!(log.contains("skipping this round"), "{log}");
+}
+
+#[test]
+fn two_serve_processes_on_one_sqlite_file_share_the_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inventory.sqlite");
+    two_hosts_share_the_syncs(db.to_str().unwrap());
 }

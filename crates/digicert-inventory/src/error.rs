@@ -31,11 +31,17 @@ pub enum Error {
         /// The newest version this build knows.
         known: i64,
     },
-    /// Another sync holds the inventory.
-    #[error("another sync is running on {location}; try again when it has finished")]
+    /// Another sync of the account holds the inventory (another process, or another host
+    /// on a shared database).
+    #[error(
+        "another sync of account `{account}` is running on {location}; try again when it has \
+         finished"
+    )]
     SyncRunning {
         /// The inventory.
         location: String,
+        /// The account.
+        account: String,
     },
     /// The store failed (reading, writing, a constraint).
     #[error("inventory {location}: {source}")]

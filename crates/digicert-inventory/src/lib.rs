@@ -10,6 +10,11 @@
 //! A sync killed at any moment leaves the inventory as it was or with whole batches applied;
 //! the watermark moves in the same transaction as the last orders it vouches for.
 //!
+//! One inventory holds several accounts (each CertCentral key a config profile): a sync fills
+//! the account its [`SyncOptions::account`] names (`default` unless told), with that account's
+//! own watermark and sync lock, and order ids are unique per account. Queries read every
+//! account unless [`Inventory::select_accounts`] narrows them.
+//!
 //! ```no_run
 //! use digicert_api::{Config, blocking};
 //! use digicert_inventory::{Inventory, SyncOptions};
@@ -49,14 +54,21 @@ pub use find::{Find, name_key, normalize_hex};
 pub use order::{HistoryEntry, StoredOrder};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{
-    Applied, Batch, Known, Listing, OrderJson, OrderRecord, Store, SyncFinish, SyncState,
+    Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncFinish,
+    SyncState,
 };
+
+/// The account of an inventory used without a config file, and of orders synced before
+/// inventories knew accounts.
+pub const DEFAULT_ACCOUNT: &str = "default";
 pub use sync::{Progress, SyncOptions, SyncReport};
 
 /// The inventory: a store, the sync that fills it, and the queries.
 #[derive(Debug)]
 pub struct Inventory<S = SqliteStore> {
     store: S,
+    /// The accounts queries read; empty for every account.
+    accounts: Vec<String>,
 }
 
 /// The README's examples, compiled and run as doctests so they cannot drift from the code
@@ -88,7 +100,32 @@ impl Inventory<SqliteStore> {
 impl<S: Store> Inventory<S> {
     /// An inventory over any store.
     pub fn with_store(store: S) -> Self {
-        Self { store }
+        Self {
+            store,
+            accounts: Vec::new(),
+        }
+    }
+
+    /// Narrows the queries (not the syncs) to these accounts; none means every account.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), digicert_inventory::Error> {
+    /// # let dir = std::env::temp_dir().join(format!("inventory-accounts-{}", std::process::id()));
+    /// let mut inventory = digicert_inventory::Inventory::open(dir.join("inventory.sqlite"))?;
+    /// inventory.select_accounts(["eu"]);
+    /// assert_eq!(inventory.selected_accounts(), ["eu"]);
+    /// assert_eq!(inventory.len()?, 0);
+    /// # let _ = std::fs::remove_dir_all(dir);
+    /// # Ok(()) }
+    /// # run().unwrap();
+    /// ```
+    pub fn select_accounts<A: Into<String>>(&mut self, accounts: impl IntoIterator<Item = A>) {
+        self.accounts = accounts.into_iter().map(Into::into).collect();
+    }
+
+    /// The accounts queries read; empty for every account.
+    pub fn selected_accounts(&self) -> &[String] {
+        &self.accounts
     }
 
     /// The store.
@@ -126,14 +163,27 @@ impl<S: Store> Inventory<S> {
         sync::nonblocking::sync(&mut self.store, client, options).await
     }
 
-    /// The last successful sync.
+    /// The last successful sync of the `default` account.
     pub fn sync_state(&self) -> Result<SyncState, Error> {
-        self.store.sync_state()
+        self.store.sync_state(DEFAULT_ACCOUNT)
+    }
+
+    /// The last successful sync of `account`.
+    pub fn account_sync_state(&self, account: &str) -> Result<SyncState, Error> {
+        self.store.sync_state(account)
+    }
+
+    /// The last successful sync of every account that has synced (of the selected ones, if
+    /// some are selected), by account.
+    pub fn sync_states(&self) -> Result<Vec<(String, SyncState)>, Error> {
+        let mut states = self.store.sync_states()?;
+        states.retain(|(account, _)| self.accounts.is_empty() || self.accounts.contains(account));
+        Ok(states)
     }
 
     /// Number of orders.
     pub fn len(&self) -> Result<u64, Error> {
-        self.store.order_count()
+        self.store.order_count(&self.accounts)
     }
 
     /// Whether the inventory holds no order.
@@ -157,27 +207,30 @@ impl<S: Store> Inventory<S> {
         let until = today
             .checked_add_days(Days::new(u64::from(days)))
             .unwrap_or(NaiveDate::MAX);
-        self.store.expiring(today, until, include_expired)
+        self.store
+            .expiring(&self.accounts, today, until, include_expired)
     }
 
     /// The orders a query names (see [`Find::parse`]): a domain (also found through a wildcard
     /// that covers it), a `*.` pattern (every name under it), an order id, or a thumbprint or
     /// serial number in any spelling. Newest order first.
     pub fn find(&self, query: &str) -> Result<Vec<StoredOrder>, Error> {
-        self.store.find(&Find::parse(query)?)
+        self.store.find(&self.accounts, &Find::parse(query)?)
     }
 
-    /// The statuses the inventory saw for an order, with when; oldest first.
+    /// The statuses the inventory saw for an order id (in each account that has it), with
+    /// when; by account, oldest first.
     pub fn history(&self, order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
-        self.store.history(order_id)
+        self.store.history(&self.accounts, order_id)
     }
 
-    /// Hands every order, whole, to `each`, by order id.
+    /// Hands every order, whole, to `each`, by account and order id.
     pub fn export(
         &self,
         mut each: impl FnMut(StoredOrder) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.store.list(
+            &self.accounts,
             Listing {
                 issued_only: false,
                 whole: true,
@@ -192,6 +245,7 @@ impl<S: Store> Inventory<S> {
         mut each: impl FnMut(StoredOrder) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.store.list(
+            &self.accounts,
             Listing {
                 issued_only: true,
                 whole: false,
@@ -200,8 +254,8 @@ impl<S: Store> Inventory<S> {
         )
     }
 
-    /// Number of orders per status.
-    pub fn status_counts(&self) -> Result<Vec<(String, u64)>, Error> {
-        self.store.status_counts()
+    /// Number of orders per account and status.
+    pub fn status_counts(&self) -> Result<Vec<StatusCount>, Error> {
+        self.store.status_counts(&self.accounts)
     }
 }

@@ -11,7 +11,9 @@ use serde_json::value::RawValue;
 /// report row (`report`) and order details (`info`) CertCentral sent for it, unchanged.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredOrder {
-    /// Order id.
+    /// The account (config profile) the order belongs to.
+    pub account: String,
+    /// Order id, unique within its account.
     pub order_id: u64,
     /// Status (`issued`, `revoked`, ...).
     pub status: String,
@@ -48,6 +50,8 @@ pub struct StoredOrder {
 /// A status the inventory saw for an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryEntry {
+    /// The account.
+    pub account: String,
     /// Order id.
     pub order_id: u64,
     /// The status.

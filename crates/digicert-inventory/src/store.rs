@@ -3,6 +3,10 @@
 //!
 //! A store knows tables and transactions, nothing of CertCentral: the sync logic hands it
 //! [`Batch`]es of [`OrderRecord`]s, each applied in one transaction.
+//!
+//! One store holds several accounts (config profiles, each its own CertCentral key): every
+//! order, history entry and sync state belongs to one, and an order id is unique per account
+//! only. Queries take the accounts to look in; an empty list means every account.
 
 use std::collections::HashMap;
 
@@ -74,6 +78,8 @@ pub struct SyncFinish {
 /// Orders to apply in one transaction, and, with the last batch, the sync's end.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
+    /// The account the orders belong to.
+    pub account: String,
     /// The orders.
     pub orders: Vec<OrderRecord>,
     /// When they were seen.
@@ -104,6 +110,17 @@ pub struct SyncState {
     pub last_duration_seconds: Option<f64>,
 }
 
+/// How many orders of one account have one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCount {
+    /// The account.
+    pub account: String,
+    /// The status.
+    pub status: String,
+    /// How many orders.
+    pub count: u64,
+}
+
 /// Which orders a listing returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Listing {
@@ -116,37 +133,43 @@ pub struct Listing {
 /// A storage for the inventory.
 ///
 /// Every write goes through [`Store::apply`], one transaction per batch. A store may be
-/// read (the query methods) while another handle on it syncs.
+/// read (the query methods) while another handle on it syncs. `accounts` arguments name the
+/// accounts to read; an empty slice reads every account.
 pub trait Store {
     /// Where the store is, for messages (a file path; never a password).
     fn location(&self) -> String;
 
-    /// Takes the store's sync lock, held until [`Store::unlock_sync`]; fails with
-    /// [`Error::SyncRunning`] while another sync holds it. The lock ends with the process.
-    fn lock_sync(&mut self) -> Result<(), Error>;
+    /// Takes the sync lock of `account`, held until [`Store::unlock_sync`]; fails with
+    /// [`Error::SyncRunning`] while another sync of that account holds it. The lock ends with
+    /// the process (or connection) that holds it.
+    fn lock_sync(&mut self, account: &str) -> Result<(), Error>;
 
-    /// Gives the sync lock back.
-    fn unlock_sync(&mut self);
+    /// Gives the sync lock of `account` back.
+    fn unlock_sync(&mut self, account: &str);
 
-    /// The last successful sync.
-    fn sync_state(&self) -> Result<SyncState, Error>;
+    /// The last successful sync of `account`.
+    fn sync_state(&self, account: &str) -> Result<SyncState, Error>;
 
-    /// Number of orders stored.
-    fn order_count(&self) -> Result<u64, Error>;
+    /// The last successful sync of every account that has synced, by account.
+    fn sync_states(&self) -> Result<Vec<(String, SyncState)>, Error>;
 
-    /// The stored status and certificate of each of `order_ids` the store holds.
-    fn known(&self, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error>;
+    /// Number of orders stored in `accounts`.
+    fn order_count(&self, accounts: &[String]) -> Result<u64, Error>;
 
-    /// Applies one batch in one transaction: upserts its orders, records each new status in
-    /// the history, and writes the sync's end if the batch carries it.
+    /// The stored status and certificate of each of `order_ids` that `account` holds.
+    fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error>;
+
+    /// Applies one batch in one transaction: upserts its orders into its account, records
+    /// each new status in the history, and writes the sync's end if the batch carries it.
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error>;
 
     /// Another handle on the same store for a sync to write its batches through on a thread
     /// of its own, so that fetching and decoding overlap with writing. `None` (the default):
     /// the sync writes through this handle, on its own thread.
     ///
-    /// The sync takes the lock ([`Store::lock_sync`]) on this handle first; the writer only
-    /// [`Store::apply`]s batches, in order, and is dropped before the lock is given back.
+    /// The sync takes the account's lock ([`Store::lock_sync`]) on this handle first; the
+    /// writer only [`Store::apply`]s batches, in order, and is dropped before the lock is
+    /// given back.
     fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
         Ok(None)
     }
@@ -155,24 +178,26 @@ pub trait Store {
     /// `include_expired`, soonest first; indexed columns only (not the whole order).
     fn expiring(
         &self,
+        accounts: &[String],
         today: NaiveDate,
         until: NaiveDate,
         include_expired: bool,
     ) -> Result<Vec<StoredOrder>, Error>;
 
     /// The orders a query matches, newest order first; indexed columns only.
-    fn find(&self, query: &Find) -> Result<Vec<StoredOrder>, Error>;
+    fn find(&self, accounts: &[String], query: &Find) -> Result<Vec<StoredOrder>, Error>;
 
-    /// The statuses seen for one order, oldest first.
-    fn history(&self, order_id: u64) -> Result<Vec<HistoryEntry>, Error>;
+    /// The statuses seen for one order id, oldest first.
+    fn history(&self, accounts: &[String], order_id: u64) -> Result<Vec<HistoryEntry>, Error>;
 
-    /// Hands every order of a listing to `each`, by order id.
+    /// Hands every order of a listing to `each`, by account and order id.
     fn list(
         &self,
+        accounts: &[String],
         listing: Listing,
         each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
     ) -> Result<(), Error>;
 
-    /// Number of orders per status.
-    fn status_counts(&self) -> Result<Vec<(String, u64)>, Error>;
+    /// Number of orders per account and status.
+    fn status_counts(&self, accounts: &[String]) -> Result<Vec<StatusCount>, Error>;
 }

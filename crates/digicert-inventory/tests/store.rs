@@ -32,6 +32,7 @@ fn record(order_id: u64, status: &str, names: &[&str], till: &str) -> OrderRecor
 
 fn batch(orders: Vec<OrderRecord>) -> Batch {
     Batch {
+        account: "default".to_owned(),
         orders,
         seen_at: Utc::now(),
         finish: None,
@@ -70,7 +71,7 @@ fn a_new_inventory_is_created_private_in_wal_mode_at_the_latest_schema() {
 }
 
 #[test]
-fn migrates_an_empty_file_to_version_1_and_reopens_without_change() {
+fn migrates_an_empty_file_to_the_latest_version_and_reopens_without_change() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inventory.sqlite");
     fs::write(&path, b"").unwrap();
@@ -85,12 +86,12 @@ fn migrates_an_empty_file_to_version_1_and_reopens_without_change() {
         .unwrap();
     drop(store);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.order_count().unwrap(), 1);
+    assert_eq!(store.order_count(&[]).unwrap(), 1);
     let connection = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = connection
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, SCHEMA_VERSION);
 }
 
 #[test]
@@ -161,10 +162,14 @@ fn one_sync_lock_at_a_time() {
     let path = dir.path().join("inventory.sqlite");
     let mut first = SqliteStore::open(&path).unwrap();
     let mut second = SqliteStore::open(&path).unwrap();
-    first.lock_sync().unwrap();
-    let err = second.lock_sync().unwrap_err();
+    first.lock_sync("default").unwrap();
+    let err = second.lock_sync("default").unwrap_err();
     assert!(matches!(err, Error::SyncRunning { .. }), "{err:?}");
-    assert!(err.to_string().contains("another sync is running"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("another sync of account `default` is running"),
+        "{err}"
+    );
     // Reading and writing batches still work while the lock is held.
     first
         .apply(batch(vec![record(
@@ -174,9 +179,9 @@ fn one_sync_lock_at_a_time() {
             "2027-01-01",
         )]))
         .unwrap();
-    assert_eq!(second.order_count().unwrap(), 1);
-    first.unlock_sync();
-    second.lock_sync().unwrap();
+    assert_eq!(second.order_count(&[]).unwrap(), 1);
+    first.unlock_sync("default");
+    second.lock_sync("default").unwrap();
 }
 
 #[test]
@@ -191,10 +196,11 @@ fn the_watermark_moves_with_the_last_batch_only() {
             "2027-01-01",
         )]))
         .unwrap();
-    assert_eq!(store.sync_state().unwrap().watermark, None);
+    assert_eq!(store.sync_state("default").unwrap().watermark, None);
     let watermark = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
     store
         .apply(Batch {
+            account: "default".to_owned(),
             orders: vec![record(2, "issued", &["b.example.com"], "2027-01-01")],
             seen_at: Utc::now(),
             finish: Some(SyncFinish {
@@ -204,7 +210,7 @@ fn the_watermark_moves_with_the_last_batch_only() {
             }),
         })
         .unwrap();
-    let state = store.sync_state().unwrap();
+    let state = store.sync_state("default").unwrap();
     assert_eq!(state.watermark, Some(watermark));
     assert_eq!(state.last_duration_seconds, Some(1.5));
 }
@@ -352,9 +358,119 @@ fn export_gives_each_order_whole() {
     assert_eq!(json["organization"], "Example, \"Inc\"");
     assert!(json["last_seen"].is_string());
     assert!(json.get("info").is_none());
-    let counts = inventory.status_counts().unwrap();
+    assert_eq!(json["account"], "default");
+    let counts: Vec<_> = inventory
+        .status_counts()
+        .unwrap()
+        .into_iter()
+        .map(|count| (count.account, count.status, count.count))
+        .collect();
     assert_eq!(
         counts,
-        [("issued".to_owned(), 4), ("revoked".to_owned(), 1)]
+        [
+            ("default".to_owned(), "issued".to_owned(), 4),
+            ("default".to_owned(), "revoked".to_owned(), 1)
+        ]
     );
+}
+
+fn account_batch(account: &str, orders: Vec<OrderRecord>, watermark: Option<i64>) -> Batch {
+    Batch {
+        account: account.to_owned(),
+        orders,
+        seen_at: Utc::now(),
+        finish: watermark.map(|hour| SyncFinish {
+            watermark: Utc
+                .with_ymd_and_hms(2026, 11, 1, hour as u32, 0, 0)
+                .unwrap(),
+            full: true,
+            duration_seconds: 1.0,
+        }),
+    }
+}
+
+#[test]
+fn the_same_order_id_in_two_accounts_is_two_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("inventory.sqlite")).unwrap();
+    let us = record(7, "issued", &["us.example.com"], "2027-01-01");
+    let mut eu = record(7, "revoked", &["eu.example.com"], "2027-02-01");
+    eu.certificate_id = Some(99);
+    store
+        .apply(account_batch("us", vec![us], Some(10)))
+        .unwrap();
+    store
+        .apply(account_batch("eu", vec![eu], Some(11)))
+        .unwrap();
+    // Seen again in one account: the other's order is not touched.
+    let applied = store
+        .apply(account_batch(
+            "us",
+            vec![record(7, "issued", &["us.example.com"], "2027-01-01")],
+            None,
+        ))
+        .unwrap();
+    assert_eq!(
+        (applied.added, applied.changed, applied.unchanged),
+        (0, 0, 1)
+    );
+
+    assert_eq!(store.order_count(&[]).unwrap(), 2);
+    assert_eq!(store.order_count(&["eu".to_owned()]).unwrap(), 1);
+    assert_eq!(store.known("eu", &[7]).unwrap()[&7].status, "revoked");
+    assert_eq!(store.known("us", &[7]).unwrap()[&7].status, "issued");
+    assert!(store.known("default", &[7]).unwrap().is_empty());
+
+    // Each account has its own watermark; one that never synced has none.
+    let states = store.sync_states().unwrap();
+    let accounts: Vec<_> = states.iter().map(|(account, _)| account.as_str()).collect();
+    assert_eq!(accounts, ["eu", "us"]);
+    assert_eq!(
+        store.sync_state("eu").unwrap().watermark,
+        Some(Utc.with_ymd_and_hms(2026, 11, 1, 11, 0, 0).unwrap())
+    );
+    assert_eq!(store.sync_state("default").unwrap().watermark, None);
+
+    let mut inventory = Inventory::with_store(store);
+    let found = inventory.find("7").unwrap();
+    let accounts: Vec<_> = found.iter().map(|o| o.account.as_str()).collect();
+    assert_eq!(accounts, ["eu", "us"]);
+    assert_eq!(inventory.history(7).unwrap().len(), 2);
+    inventory.select_accounts(["us"]);
+    let found = inventory.find("eu.example.com").unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    let found = inventory.find("us.example.com").unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].account, "us");
+    let history = inventory.history(7).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].account, "us");
+    assert_eq!(inventory.len().unwrap(), 1);
+    let expiring = inventory
+        .expiring_from(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(), 365, false)
+        .unwrap();
+    assert_eq!(expiring.len(), 1);
+    assert_eq!(expiring[0].account, "us");
+    let states = inventory.sync_states().unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].0, "us");
+}
+
+#[test]
+fn sync_locks_are_per_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.sqlite");
+    let mut first = SqliteStore::open(&path).unwrap();
+    let mut second = SqliteStore::open(&path).unwrap();
+    first.lock_sync("us").unwrap();
+    // Another account, even one whose name needs escaping in a file name, is free.
+    second.lock_sync("eu/../division \"b\"").unwrap();
+    let err = second.lock_sync("us").unwrap_err();
+    assert!(err.to_string().contains("account `us`"), "{err}");
+    first.unlock_sync("us");
+    second.lock_sync("us").unwrap();
+    for entry in fs::read_dir(dir.path()).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert!(!name.to_string_lossy().contains('/'));
+    }
 }

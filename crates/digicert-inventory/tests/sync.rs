@@ -97,6 +97,7 @@ fn set_watermark_back(path: &Path, ago: TimeDelta) {
     let mut store = SqliteStore::open(path).unwrap();
     store
         .apply(Batch {
+            account: "default".to_owned(),
             orders: Vec::new(),
             seen_at: Utc::now(),
             finish: Some(SyncFinish {
@@ -130,6 +131,7 @@ fn tamper(path: &Path, order_ids: &[u64]) {
         .collect();
     store
         .apply(Batch {
+            account: "default".to_owned(),
             orders,
             seen_at: Utc::now(),
             finish: None,
@@ -302,7 +304,7 @@ fn a_second_sync_while_one_runs_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inventory.sqlite");
     let mut holder = SqliteStore::open(&path).unwrap();
-    holder.lock_sync().unwrap();
+    holder.lock_sync("default").unwrap();
     let mut inventory = Inventory::open(&path).unwrap();
     for backend in BOTH {
         let err = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap_err();
@@ -313,7 +315,7 @@ fn a_second_sync_while_one_runs_says_so() {
         0,
         "no request while another sync runs"
     );
-    holder.unlock_sync();
+    holder.unlock_sync("default");
     sync(
         &mut inventory,
         &server,
@@ -480,6 +482,7 @@ fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
                 .collect();
             store
                 .apply(Batch {
+                    account: "default".to_owned(),
                     orders,
                     seen_at: Utc::now(),
                     finish: None,
@@ -523,5 +526,36 @@ fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
             inventory.find(&id.to_string()).unwrap()[0].status,
             "revoked"
         );
+    }
+}
+
+/// Several processes syncing one account on a schedule: a round within the window of the
+/// last success (whoever made it) does nothing, sends nothing, and says so.
+#[test]
+fn a_sync_skips_when_the_account_was_synced_within_the_window() {
+    for backend in BOTH {
+        let server = server(500, Duration::ZERO);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inventory.sqlite");
+        let scheduled = SyncOptions::new().skip_if_synced_within(Duration::from_secs(3_600));
+        // Nothing synced yet: the first scheduled round syncs.
+        let mut first = Inventory::open(&path).unwrap();
+        let report = sync(&mut first, &server, backend, &scheduled).unwrap();
+        assert_eq!((report.skipped, report.added), (None, 500));
+        // Another process's round, within the hour: skipped, no request.
+        settle_and_clear(&server);
+        let mut second = Inventory::open(&path).unwrap();
+        let report = sync(&mut second, &server, backend, &scheduled).unwrap();
+        let last = first.sync_state().unwrap().last_success;
+        assert_eq!(report.skipped, last, "{report:?}");
+        assert_eq!(server.request_count(), 0);
+        // Without the option, or once the window has passed, it syncs.
+        let report = sync(&mut second, &server, backend, &SyncOptions::new()).unwrap();
+        assert_eq!(report.skipped, None);
+        assert_eq!(server.request_count(), 1);
+        let soon = SyncOptions::new().skip_if_synced_within(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
+        let report = sync(&mut second, &server, backend, &soon).unwrap();
+        assert_eq!(report.skipped, None);
     }
 }

@@ -1,8 +1,8 @@
 //! The embedded store: one SQLite file in WAL mode, so queries read while a sync writes.
 //!
-//! Everything specific to SQLite's dialect stays in this module. A second file beside the
-//! inventory (`<file>.sync-lock`) carries the sync lock: an exclusive SQLite lock on it, which
-//! ends with the process that holds it, however that process ends.
+//! Everything specific to SQLite's dialect stays in this module. A file beside the inventory
+//! per account (`<file>.sync-lock-<account>`) carries that account's sync lock: an exclusive
+//! SQLite lock on it, which ends with the process that holds it, however that process ends.
 
 mod schema;
 
@@ -19,7 +19,9 @@ use serde_json::value::RawValue;
 use crate::error::Error;
 use crate::find::{Find, name_key};
 use crate::order::{HistoryEntry, StoredOrder, days_left};
-use crate::store::{Applied, Batch, Known, Listing, OrderJson, OrderRecord, Store, SyncState};
+use crate::store::{
+    Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
+};
 
 /// The inventory schema version this build writes (SQLite's `user_version`).
 pub const SCHEMA_VERSION: i64 = schema::LATEST;
@@ -28,7 +30,7 @@ pub const SCHEMA_VERSION: i64 = schema::LATEST;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The columns a query reads, in [`stored_order`]'s order; the last two are the JSON.
-const COLUMNS: &str = "order_id, status, common_name, dns_names, valid_from, valid_till, \
+const COLUMNS: &str = "account, order_id, status, common_name, dns_names, valid_from, valid_till, \
      product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen";
 
 /// A sync's writer connection ([`Store::writer`]): a page cache that holds the indexes being
@@ -48,8 +50,8 @@ const PAGE_SIZE: u32 = 16_384;
 pub struct SqliteStore {
     path: PathBuf,
     connection: Connection,
-    /// Open while this handle holds the sync lock.
-    sync_lock: Option<Connection>,
+    /// The sync locks this handle holds, by account.
+    sync_locks: HashMap<String, Connection>,
 }
 
 impl SqliteStore {
@@ -84,7 +86,7 @@ impl SqliteStore {
         Ok(Self {
             path,
             connection,
-            sync_lock: None,
+            sync_locks: HashMap::new(),
         })
     }
 
@@ -93,10 +95,18 @@ impl SqliteStore {
         &self.path
     }
 
-    /// The file carrying the sync lock.
-    fn lock_path(&self) -> PathBuf {
+    /// The file carrying an account's sync lock: the account's name with anything but
+    /// ASCII letters, digits, `-` and `_` written as `%XX`, so any name makes one file name.
+    fn lock_path(&self, account: &str) -> PathBuf {
         let mut name = self.path.as_os_str().to_owned();
-        name.push(".sync-lock");
+        name.push(".sync-lock-");
+        for byte in account.bytes() {
+            if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+                name.push(char::from(byte).to_string());
+            } else {
+                name.push(format!("%{byte:02X}"));
+            }
+        }
         PathBuf::from(name)
     }
 
@@ -107,27 +117,26 @@ impl SqliteStore {
     /// Runs a query of stored orders.
     fn orders(
         &self,
-        sql: &str,
-        values: &[&dyn ToSql],
+        query: &Query,
         today: NaiveDate,
         each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let mut statement = self.connection.prepare(sql).map_err(|e| self.error(e))?;
-        let mut rows = statement.query(values).map_err(|e| self.error(e))?;
+        let mut statement = self
+            .connection
+            .prepare(&query.sql)
+            .map_err(|e| self.error(e))?;
+        let mut rows = statement
+            .query(query.values().as_slice())
+            .map_err(|e| self.error(e))?;
         while let Some(row) = rows.next().map_err(|e| self.error(e))? {
             each(stored_order(row, today).map_err(|e| self.error(e))?)?;
         }
         Ok(())
     }
 
-    fn collect(
-        &self,
-        sql: &str,
-        values: &[&dyn ToSql],
-        today: NaiveDate,
-    ) -> Result<Vec<StoredOrder>, Error> {
+    fn collect(&self, query: &Query, today: NaiveDate) -> Result<Vec<StoredOrder>, Error> {
         let mut found = Vec::new();
-        self.orders(sql, values, today, &mut |order| {
+        self.orders(query, today, &mut |order| {
             found.push(order);
             Ok(())
         })?;
@@ -135,8 +144,46 @@ impl SqliteStore {
     }
 }
 
-/// Creates the file (mode 0600) and its directory if missing; true if the file is empty,
-/// as a file just created is.
+/// SQL with its values bound by position, built a clause at a time.
+#[derive(Default)]
+struct Query {
+    sql: String,
+    values: Vec<Box<dyn ToSql>>,
+}
+
+impl Query {
+    fn new(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds a value; its placeholder (`?N`).
+    fn bind(&mut self, value: impl ToSql + 'static) -> String {
+        self.values.push(Box::new(value));
+        format!("?{}", self.values.len())
+    }
+
+    fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    /// ` AND <column> IN (...)` for a non-empty list of accounts; nothing for every account.
+    fn accounts(&mut self, column: &str, accounts: &[String]) {
+        if accounts.is_empty() {
+            return;
+        }
+        let placeholders: Vec<String> = accounts.iter().map(|a| self.bind(a.clone())).collect();
+        self.sql
+            .push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
+    }
+
+    fn values(&self) -> Vec<&dyn ToSql> {
+        self.values.iter().map(|value| value.as_ref()).collect()
+    }
+}
+
 /// Checks the file is an inventory, switches it to WAL and brings its schema up to date.
 fn prepare(connection: &mut Connection, path: &Path, fresh: bool) -> Result<(), Error> {
     let version = schema::check(connection, path, fresh)?;
@@ -162,6 +209,8 @@ fn prepare(connection: &mut Connection, path: &Path, fresh: bool) -> Result<(), 
     Ok(())
 }
 
+/// Creates the file (mode 0600) and its directory if missing; true if the file is empty,
+/// as a file just created is.
 fn create_if_missing(path: &Path) -> Result<bool, Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),
@@ -230,25 +279,26 @@ fn json_column(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Box<RawVa
 
 /// One row of [`COLUMNS`] (and the two JSON columns) as a stored order.
 fn stored_order(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<StoredOrder> {
-    let dns_names: String = row.get(3)?;
-    let valid_till = date_column(row, 5)?;
-    let last_seen: String = row.get(11)?;
+    let dns_names: String = row.get(4)?;
+    let valid_till = date_column(row, 6)?;
+    let last_seen: String = row.get(12)?;
     Ok(StoredOrder {
-        order_id: row.get(0)?,
-        status: row.get(1)?,
-        common_name: row.get(2)?,
-        dns_names: serde_json::from_str(&dns_names).map_err(|_| column_error(3, "a name list"))?,
-        valid_from: date_column(row, 4)?,
+        account: row.get(0)?,
+        order_id: row.get(1)?,
+        status: row.get(2)?,
+        common_name: row.get(3)?,
+        dns_names: serde_json::from_str(&dns_names).map_err(|_| column_error(4, "a name list"))?,
+        valid_from: date_column(row, 5)?,
         valid_till,
         days_left: days_left(valid_till, today),
-        product_name_id: row.get(6)?,
-        thumbprint: row.get(7)?,
-        serial_number: row.get(8)?,
-        organization: row.get(9)?,
-        certificate_id: row.get(10)?,
-        last_seen: parse_instant(&last_seen).ok_or_else(|| column_error(11, "an instant"))?,
-        report: json_column(row, 12)?,
-        info: json_column(row, 13)?,
+        product_name_id: row.get(7)?,
+        thumbprint: row.get(8)?,
+        serial_number: row.get(9)?,
+        organization: row.get(10)?,
+        certificate_id: row.get(11)?,
+        last_seen: parse_instant(&last_seen).ok_or_else(|| column_error(12, "an instant"))?,
+        report: json_column(row, 13)?,
+        info: json_column(row, 14)?,
     })
 }
 
@@ -266,11 +316,11 @@ impl Store for SqliteStore {
         self.path.display().to_string()
     }
 
-    fn lock_sync(&mut self) -> Result<(), Error> {
-        if self.sync_lock.is_some() {
+    fn lock_sync(&mut self, account: &str) -> Result<(), Error> {
+        if self.sync_locks.contains_key(account) {
             return Ok(());
         }
-        let lock_path = self.lock_path();
+        let lock_path = self.lock_path(account);
         create_if_missing(&lock_path)?;
         let lock = Connection::open(&lock_path).map_err(|e| self.error(e))?;
         // Not waiting: a second sync says at once that one is running.
@@ -278,21 +328,22 @@ impl Store for SqliteStore {
             .map_err(|e| self.error(e))?;
         match lock.execute_batch("BEGIN EXCLUSIVE") {
             Ok(()) => {
-                self.sync_lock = Some(lock);
+                self.sync_locks.insert(account.to_owned(), lock);
                 Ok(())
             }
             Err(err) if err.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => {
                 Err(Error::SyncRunning {
                     location: self.location(),
+                    account: account.to_owned(),
                 })
             }
             Err(err) => Err(self.error(err)),
         }
     }
 
-    fn unlock_sync(&mut self) {
+    fn unlock_sync(&mut self, account: &str) {
         // Closing the connection ends its transaction and the lock with it.
-        self.sync_lock = None;
+        self.sync_locks.remove(account);
     }
 
     fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
@@ -304,47 +355,38 @@ impl Store for SqliteStore {
         Ok(Some(Box::new(writer)))
     }
 
-    fn sync_state(&self) -> Result<SyncState, Error> {
-        let state = self
-            .connection
-            .query_row(
-                "SELECT watermark, last_success, last_duration_seconds FROM sync_state WHERE id = 1",
-                [],
-                |row| {
-                    Ok((
-                        row.get::<_, Option<String>>(0)?,
-                        row.get::<_, Option<String>>(1)?,
-                        row.get::<_, Option<f64>>(2)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(|e| self.error(e))?;
-        let Some((watermark, last_success, last_duration_seconds)) = state else {
-            return Ok(SyncState::default());
-        };
-        Ok(SyncState {
-            watermark: watermark.as_deref().and_then(parse_instant),
-            last_success: last_success.as_deref().and_then(parse_instant),
-            last_duration_seconds,
-        })
+    fn sync_state(&self, account: &str) -> Result<SyncState, Error> {
+        Ok(self
+            .sync_states_where(Some(account))?
+            .into_iter()
+            .next()
+            .map(|(_, state)| state)
+            .unwrap_or_default())
     }
 
-    fn order_count(&self) -> Result<u64, Error> {
+    fn sync_states(&self) -> Result<Vec<(String, SyncState)>, Error> {
+        self.sync_states_where(None)
+    }
+
+    fn order_count(&self, accounts: &[String]) -> Result<u64, Error> {
+        let mut query = Query::new("SELECT COUNT(*) FROM orders WHERE 1");
+        query.accounts("account", accounts);
         self.connection
-            .query_row("SELECT COUNT(*) FROM orders", [], |row| row.get(0))
+            .query_row(&query.sql, query.values().as_slice(), |row| row.get(0))
             .map_err(|e| self.error(e))
     }
 
-    fn known(&self, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
+    fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
         let mut statement = self
             .connection
-            .prepare("SELECT status, certificate_id FROM orders WHERE order_id = ?1")
+            .prepare(
+                "SELECT status, certificate_id FROM orders WHERE account = ?1 AND order_id = ?2",
+            )
             .map_err(|e| self.error(e))?;
         let mut known = HashMap::new();
         for &order_id in order_ids {
             let found = statement
-                .query_row([order_id], |row| {
+                .query_row(params![account, order_id], |row| {
                     Ok(Known {
                         status: row.get(0)?,
                         certificate_id: row.get(1)?,
@@ -370,10 +412,15 @@ impl Store for SqliteStore {
         if let Some(finish) = &batch.finish {
             transaction
                 .execute(
-                    "UPDATE sync_state SET watermark = ?1, last_success = ?2, \
-                     last_duration_seconds = ?3, last_full = CASE WHEN ?4 THEN ?2 ELSE last_full END \
-                     WHERE id = 1",
+                    "INSERT INTO sync_state (account, watermark, last_success, \
+                     last_duration_seconds, last_full) \
+                     VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?3 END) \
+                     ON CONFLICT (account) DO UPDATE SET watermark = excluded.watermark, \
+                     last_success = excluded.last_success, \
+                     last_duration_seconds = excluded.last_duration_seconds, \
+                     last_full = COALESCE(excluded.last_full, last_full)",
                     params![
+                        batch.account,
                         instant(finish.watermark),
                         instant(batch.seen_at),
                         finish.duration_seconds,
@@ -388,6 +435,7 @@ impl Store for SqliteStore {
 
     fn expiring(
         &self,
+        accounts: &[String],
         today: NaiveDate,
         until: NaiveDate,
         include_expired: bool,
@@ -397,77 +445,85 @@ impl Store for SqliteStore {
         } else {
             today.to_string()
         };
-        let sql = format!(
-            "SELECT {COLUMNS}, {} FROM orders \
-             WHERE status = 'issued' AND valid_till >= ?1 AND valid_till <= ?2 \
-             ORDER BY valid_till, order_id",
+        let mut query = Query::new(format!(
+            "SELECT {COLUMNS}, {} FROM orders WHERE status = 'issued'",
             json_columns(false)
-        );
-        self.collect(&sql, &[&from, &until.to_string()], today)
+        ));
+        let (from, until) = (query.bind(from), query.bind(until.to_string()));
+        query.push(&format!(
+            " AND valid_till >= {from} AND valid_till <= {until}"
+        ));
+        query.accounts("account", accounts);
+        query.push(" ORDER BY valid_till, order_id, account");
+        self.collect(&query, today)
     }
 
-    fn find(&self, query: &Find) -> Result<Vec<StoredOrder>, Error> {
+    fn find(&self, accounts: &[String], find: &Find) -> Result<Vec<StoredOrder>, Error> {
+        let mut query = Query::default();
         let mut parts = Vec::new();
-        let mut values: Vec<Box<dyn ToSql>> = Vec::new();
-        for key in query.exact_keys() {
-            values.push(Box::new(key));
+        for key in find.exact_keys() {
+            let key = query.bind(key);
             parts.push(format!(
-                "SELECT order_id FROM order_names WHERE name_key = ?{}",
-                values.len()
+                "SELECT account, order_id FROM order_names WHERE name_key = {key}"
             ));
         }
-        if let Some(prefix) = query.pattern_prefix() {
+        if let Some(prefix) = find.pattern_prefix() {
             // Every key that starts with the prefix: from it up to the prefix with its final
             // `.` raised to `/`, the next character.
-            let end = format!("{}/", &prefix[..prefix.len() - 1]);
-            values.push(Box::new(prefix));
-            values.push(Box::new(end));
+            let end = query.bind(format!("{}/", &prefix[..prefix.len() - 1]));
+            let start = query.bind(prefix);
             parts.push(format!(
-                "SELECT order_id FROM order_names WHERE name_key >= ?{} AND name_key < ?{}",
-                values.len() - 1,
-                values.len()
+                "SELECT account, order_id FROM order_names \
+                 WHERE name_key >= {start} AND name_key < {end}"
             ));
         }
-        if let Some(hex) = query.hex() {
-            values.push(Box::new(hex.to_owned()));
-            let at = values.len();
+        if let Some(hex) = find.hex() {
+            let hex = query.bind(hex.to_owned());
             parts.push(format!(
-                "SELECT order_id FROM orders WHERE thumbprint = ?{at}"
+                "SELECT account, order_id FROM orders WHERE thumbprint = {hex}"
             ));
             parts.push(format!(
-                "SELECT order_id FROM orders WHERE serial_number = ?{at}"
+                "SELECT account, order_id FROM orders WHERE serial_number = {hex}"
             ));
         }
-        if let Some(order_id) = query.order_id() {
-            values.push(Box::new(order_id));
-            parts.push(format!("SELECT ?{}", values.len()));
+        if let Some(order_id) = find.order_id() {
+            let order_id = query.bind(order_id);
+            parts.push(format!(
+                "SELECT account, order_id FROM orders WHERE order_id = {order_id}"
+            ));
         }
-        let sql = format!(
-            "SELECT {COLUMNS}, {} FROM orders WHERE order_id IN ({}) ORDER BY order_id DESC",
+        query.sql = format!(
+            "SELECT {COLUMNS}, {} FROM orders WHERE (account, order_id) IN ({})",
             json_columns(false),
             parts.join(" UNION ")
         );
-        let values: Vec<&dyn ToSql> = values.iter().map(|value| value.as_ref()).collect();
-        self.collect(&sql, &values, Utc::now().date_naive())
+        query.accounts("account", accounts);
+        query.push(" ORDER BY order_id DESC, account");
+        self.collect(&query, Utc::now().date_naive())
     }
 
-    fn history(&self, order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
+    fn history(&self, accounts: &[String], order_id: u64) -> Result<Vec<HistoryEntry>, Error> {
+        let mut query = Query::new(
+            "SELECT account, status, certificate_id, seen_at FROM status_history \
+             WHERE order_id = ?1",
+        );
+        query.bind(order_id);
+        query.accounts("account", accounts);
+        query.push(" ORDER BY account, seen_at, rowid");
         let mut statement = self
             .connection
-            .prepare(
-                "SELECT status, certificate_id, seen_at FROM status_history \
-                 WHERE order_id = ?1 ORDER BY seen_at, rowid",
-            )
+            .prepare(&query.sql)
             .map_err(|e| self.error(e))?;
         let rows = statement
-            .query_map([order_id], |row| {
-                let seen_at: String = row.get(2)?;
+            .query_map(query.values().as_slice(), |row| {
+                let seen_at: String = row.get(3)?;
                 Ok(HistoryEntry {
+                    account: row.get(0)?,
                     order_id,
-                    status: row.get(0)?,
-                    certificate_id: row.get(1)?,
+                    status: row.get(1)?,
+                    certificate_id: row.get(2)?,
                     seen_at: parse_instant(&seen_at)
-                        .ok_or_else(|| column_error(2, "an instant"))?,
+                        .ok_or_else(|| column_error(3, "an instant"))?,
                 })
             })
             .map_err(|e| self.error(e))?;
@@ -476,30 +532,68 @@ impl Store for SqliteStore {
 
     fn list(
         &self,
+        accounts: &[String],
         listing: Listing,
         each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let filter = if listing.issued_only {
-            "WHERE status = 'issued'"
-        } else {
-            ""
-        };
-        // One pass over the table in order id order (its rowid): through the status index,
-        // SQLite would look every issued order up by id and then sort them all.
-        let sql = format!(
-            "SELECT {COLUMNS}, {} FROM orders NOT INDEXED {filter} ORDER BY order_id",
+        let mut query = Query::new(format!(
+            "SELECT {COLUMNS}, {} FROM orders WHERE 1",
             json_columns(listing.whole)
-        );
-        self.orders(&sql, &[], Utc::now().date_naive(), each)
+        ));
+        if listing.issued_only {
+            // `+`: not through the status index, which would look every issued order up
+            // and then sort them all; the listing walks the orders in key order.
+            query.push(" AND +status = 'issued'");
+        }
+        query.accounts("account", accounts);
+        query.push(" ORDER BY account, order_id");
+        self.orders(&query, Utc::now().date_naive(), each)
     }
 
-    fn status_counts(&self) -> Result<Vec<(String, u64)>, Error> {
+    fn status_counts(&self, accounts: &[String]) -> Result<Vec<StatusCount>, Error> {
+        let mut query = Query::new("SELECT account, status, COUNT(*) FROM orders WHERE 1");
+        query.accounts("account", accounts);
+        query.push(" GROUP BY account, status ORDER BY account, status");
         let mut statement = self
             .connection
-            .prepare("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
+            .prepare(&query.sql)
             .map_err(|e| self.error(e))?;
         let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_map(query.values().as_slice(), |row| {
+                Ok(StatusCount {
+                    account: row.get(0)?,
+                    status: row.get(1)?,
+                    count: row.get(2)?,
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+}
+
+impl SqliteStore {
+    /// The sync state of one account, or of every account that has synced.
+    fn sync_states_where(&self, account: Option<&str>) -> Result<Vec<(String, SyncState)>, Error> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT account, watermark, last_success, last_duration_seconds FROM sync_state \
+                 WHERE ?1 IS NULL OR account = ?1 ORDER BY account",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([account], |row| {
+                let watermark: Option<String> = row.get(1)?;
+                let last_success: Option<String> = row.get(2)?;
+                Ok((
+                    row.get(0)?,
+                    SyncState {
+                        watermark: watermark.as_deref().and_then(parse_instant),
+                        last_success: last_success.as_deref().and_then(parse_instant),
+                        last_duration_seconds: row.get(3)?,
+                    },
+                ))
+            })
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
@@ -508,14 +602,16 @@ impl Store for SqliteStore {
 /// Upserts a batch's orders, recording each new status in the history.
 fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Applied> {
     let seen_at = instant(batch.seen_at);
-    let mut select =
-        connection.prepare("SELECT status, certificate_id FROM orders WHERE order_id = ?1")?;
+    let mut select = connection.prepare(
+        "SELECT status, certificate_id FROM orders WHERE account = ?1 AND order_id = ?2",
+    )?;
     let upsert = |json_column: &str| {
         format!(
-            "INSERT INTO orders (order_id, status, common_name, dns_names, valid_from, valid_till, \
-             product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen, \
-             {json_column}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-             ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, \
+            "INSERT INTO orders (account, order_id, status, common_name, dns_names, valid_from, \
+             valid_till, product_name_id, thumbprint, serial_number, organization, certificate_id, \
+             last_seen, {json_column}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT (account, order_id) DO UPDATE SET status = excluded.status, \
              common_name = excluded.common_name, dns_names = excluded.dns_names, \
              valid_from = excluded.valid_from, valid_till = excluded.valid_till, \
              product_name_id = excluded.product_name_id, thumbprint = excluded.thumbprint, \
@@ -527,12 +623,15 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     let mut upsert_report = connection.prepare(&upsert("report_json"))?;
     let mut upsert_info = connection.prepare(&upsert("info_json"))?;
     let mut history = connection.prepare(
-        "INSERT INTO status_history (order_id, status, certificate_id, seen_at) \
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO status_history (account, order_id, status, certificate_id, seen_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut forget_names = connection.prepare("DELETE FROM order_names WHERE order_id = ?1")?;
-    let mut add_name = connection
-        .prepare("INSERT OR IGNORE INTO order_names (name_key, order_id) VALUES (?1, ?2)")?;
+    let mut forget_names =
+        connection.prepare("DELETE FROM order_names WHERE account = ?1 AND order_id = ?2")?;
+    let mut add_name = connection.prepare(
+        "INSERT OR IGNORE INTO order_names (name_key, account, order_id) VALUES (?1, ?2, ?3)",
+    )?;
+    let account = &batch.account;
     let mut applied = Applied::default();
     // By order id: the report lists the newest (highest id) first, and rows inserted before
     // the rows already stored leave pages half empty; ascending, each page fills up. The
@@ -541,13 +640,16 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     orders.sort_by_key(|order| order.order_id);
     for order in orders {
         let before: Option<(String, Option<u64>)> = select
-            .query_row([order.order_id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row(params![account, order.order_id], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?;
         let (statement, json) = match &order.json {
             OrderJson::Report(json) => (&mut upsert_report, json),
             OrderJson::Info(json) => (&mut upsert_info, json),
         };
         statement.execute(params![
+            account,
             order.order_id,
             order.status,
             order.common_name,
@@ -572,6 +674,7 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
         }
         if !same {
             history.execute(params![
+                account,
                 order.order_id,
                 order.status,
                 order.certificate_id,
@@ -579,10 +682,10 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
             ])?;
         }
         if before.is_some() {
-            forget_names.execute([order.order_id])?;
+            forget_names.execute(params![account, order.order_id])?;
         }
         for name in names(order) {
-            add_name.execute(params![name, order.order_id])?;
+            add_name.execute(params![name, account, order.order_id])?;
         }
     }
     Ok(applied)

@@ -14,7 +14,7 @@ use crate::error::Error;
 pub(crate) const APPLICATION_ID: i32 = 0x4443_4976;
 
 /// The migrations, oldest first; the schema version is how many have run.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -65,6 +65,70 @@ CREATE TABLE sync_state (
     last_full             TEXT
 );
 INSERT INTO sync_state (id) VALUES (1);
+";
+
+/// Version 2: accounts. Every order, name, history entry and sync state belongs to an
+/// account (a config profile); order ids are unique per account. What version 1 held becomes
+/// the `default` account's.
+const V2: &str = "
+CREATE TABLE orders_v2 (
+    account         TEXT NOT NULL,
+    order_id        INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    common_name     TEXT,
+    dns_names       TEXT NOT NULL DEFAULT '[]',
+    valid_from      TEXT,
+    valid_till      TEXT,
+    product_name_id TEXT,
+    thumbprint      TEXT,
+    serial_number   TEXT,
+    organization    TEXT,
+    certificate_id  INTEGER,
+    last_seen       TEXT NOT NULL,
+    report_json     TEXT,
+    info_json       TEXT,
+    PRIMARY KEY (account, order_id)
+);
+INSERT INTO orders_v2 (account, order_id, status, common_name, dns_names, valid_from,
+    valid_till, product_name_id, thumbprint, serial_number, organization, certificate_id,
+    last_seen, report_json, info_json)
+SELECT 'default', order_id, status, common_name, dns_names, valid_from, valid_till,
+    product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen,
+    report_json, info_json
+FROM orders;
+DROP TABLE orders;
+ALTER TABLE orders_v2 RENAME TO orders;
+CREATE INDEX orders_expiring ON orders (status, valid_till);
+CREATE INDEX orders_thumbprint ON orders (thumbprint);
+CREATE INDEX orders_serial_number ON orders (serial_number);
+CREATE INDEX orders_order_id ON orders (order_id);
+
+CREATE TABLE order_names_v2 (
+    name_key TEXT NOT NULL,
+    account  TEXT NOT NULL,
+    order_id INTEGER NOT NULL,
+    PRIMARY KEY (name_key, account, order_id)
+) WITHOUT ROWID;
+INSERT INTO order_names_v2 (name_key, account, order_id)
+SELECT name_key, 'default', order_id FROM order_names;
+DROP TABLE order_names;
+ALTER TABLE order_names_v2 RENAME TO order_names;
+CREATE INDEX order_names_order ON order_names (account, order_id);
+
+ALTER TABLE status_history ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
+
+CREATE TABLE sync_state_v2 (
+    account               TEXT PRIMARY KEY,
+    watermark             TEXT,
+    last_success          TEXT,
+    last_duration_seconds REAL,
+    last_full             TEXT
+);
+INSERT INTO sync_state_v2 (account, watermark, last_success, last_duration_seconds, last_full)
+SELECT 'default', watermark, last_success, last_duration_seconds, last_full
+FROM sync_state WHERE last_success IS NOT NULL;
+DROP TABLE sync_state;
+ALTER TABLE sync_state_v2 RENAME TO sync_state;
 ";
 
 /// Refuses a file that is not an inventory or is of a newer schema, reading only.
@@ -142,5 +206,122 @@ pub(crate) fn store_error(path: &Path, err: rusqlite::Error) -> Error {
     Error::Store {
         location: path.display().to_string(),
         source: Box::new(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+    use super::*;
+
+    /// A file at `version`, as that version's build left it.
+    fn at_version(path: &Path, version: usize) -> Connection {
+        let connection = Connection::open(path).unwrap();
+        for migration in &MIGRATIONS[..version] {
+            connection.execute_batch(migration).unwrap();
+        }
+        connection
+            .pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        connection
+            .pragma_update(None, "user_version", version as i64)
+            .unwrap();
+        connection
+    }
+
+    #[test]
+    fn every_earlier_version_migrates_to_the_latest() {
+        let dir = tempfile::tempdir().unwrap();
+        for version in 0..MIGRATIONS.len() {
+            let path = dir.path().join(format!("v{version}.sqlite"));
+            let mut connection = at_version(&path, version);
+            assert_eq!(
+                check(&connection, &path, version == 0).unwrap(),
+                version as i64
+            );
+            migrate(&mut connection, &path).unwrap();
+            assert_eq!(check(&connection, &path, false).unwrap(), LATEST);
+            // Migrating again is a no-op.
+            migrate(&mut connection, &path).unwrap();
+        }
+    }
+
+    #[test]
+    fn version_1_orders_become_the_default_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        let mut connection = at_version(&path, 1);
+        connection
+            .execute_batch(
+                "INSERT INTO orders (order_id, status, common_name, dns_names, last_seen, \
+                 report_json) VALUES (7, 'issued', 'a.example.com', '[\"a.example.com\"]', \
+                 '2026-11-01T00:00:00.000000Z', '{\"order_id\":7,\"x\":1}');
+                 INSERT INTO order_names VALUES ('com.example.a', 7);
+                 INSERT INTO status_history VALUES (7, 'issued', 70, '2026-11-01T00:00:00.000000Z');
+                 UPDATE sync_state SET watermark = '2026-11-01T00:00:00.000000Z', \
+                 last_success = '2026-11-01T00:01:00.000000Z', last_duration_seconds = 2.5;",
+            )
+            .unwrap();
+        migrate(&mut connection, &path).unwrap();
+        let order: (String, u64, String, String) = connection
+            .query_row(
+                "SELECT account, order_id, common_name, report_json FROM orders",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            order,
+            (
+                "default".to_owned(),
+                7,
+                "a.example.com".to_owned(),
+                "{\"order_id\":7,\"x\":1}".to_owned()
+            )
+        );
+        let name: (String, String, u64) = connection
+            .query_row(
+                "SELECT name_key, account, order_id FROM order_names",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(name, ("com.example.a".to_owned(), "default".to_owned(), 7));
+        let history: (String, u64, Option<u64>) = connection
+            .query_row(
+                "SELECT account, order_id, certificate_id FROM status_history",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(history, ("default".to_owned(), 7, Some(70)));
+        let state: (String, String, f64) = connection
+            .query_row(
+                "SELECT account, watermark, last_duration_seconds FROM sync_state",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            state,
+            (
+                "default".to_owned(),
+                "2026-11-01T00:00:00.000000Z".to_owned(),
+                2.5
+            )
+        );
+    }
+
+    #[test]
+    fn a_version_1_inventory_that_never_synced_has_no_sync_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        let mut connection = at_version(&path, 1);
+        migrate(&mut connection, &path).unwrap();
+        let states: i64 = connection
+            .query_row("SELECT COUNT(*) FROM sync_state", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(states, 0);
     }
 }

@@ -19,6 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use digicert_api::MAX_PAGE_SIZE;
 use digicert_api::model::{OrderInfo, ReportRow, StatusChanges};
 
+use crate::DEFAULT_ACCOUNT;
 use crate::error::Error;
 use crate::extract::{change_key, from_order_info, from_report_row};
 use crate::store::{Applied, Batch, OrderRecord, Store, SyncFinish};
@@ -39,12 +40,18 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 /// use std::time::Duration;
 /// use digicert_inventory::SyncOptions;
 ///
-/// let options = SyncOptions::new().full(true).overlap(Duration::from_secs(600));
+/// let options = SyncOptions::new()
+///     .account("eu")
+///     .full(true)
+///     .overlap(Duration::from_secs(600));
 /// assert!(options.is_full());
+/// assert_eq!(options.account_name(), "eu");
 /// ```
 #[derive(Clone)]
 pub struct SyncOptions {
+    account: String,
     full: bool,
+    skip_if_synced_within: Option<Duration>,
     overlap: Duration,
     progress: Option<Progress>,
 }
@@ -52,7 +59,9 @@ pub struct SyncOptions {
 impl Default for SyncOptions {
     fn default() -> Self {
         Self {
+            account: DEFAULT_ACCOUNT.to_owned(),
             full: false,
+            skip_if_synced_within: None,
             overlap: Duration::from_secs(5 * 60),
             progress: None,
         }
@@ -62,7 +71,9 @@ impl Default for SyncOptions {
 impl fmt::Debug for SyncOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SyncOptions")
+            .field("account", &self.account)
             .field("full", &self.full)
+            .field("skip_if_synced_within", &self.skip_if_synced_within)
             .field("overlap", &self.overlap)
             .field("progress", &self.progress.is_some())
             .finish()
@@ -70,14 +81,36 @@ impl fmt::Debug for SyncOptions {
 }
 
 impl SyncOptions {
-    /// Incremental where possible, 5 minutes of overlap, no progress.
+    /// The `default` account, incremental where possible, 5 minutes of overlap, no
+    /// progress.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The account the client's key belongs to (a config profile's name): the orders are
+    /// stored under it, with its own watermark and sync lock.
+    pub fn account(mut self, account: impl Into<String>) -> Self {
+        self.account = account.into();
+        self
+    }
+
+    /// The account synced.
+    pub fn account_name(&self) -> &str {
+        &self.account
     }
 
     /// Pull the whole report even if an incremental sync is possible.
     pub fn full(mut self, full: bool) -> Self {
         self.full = full;
+        self
+    }
+
+    /// For several processes (hosts on one database) that each sync an account on a
+    /// schedule: do nothing when the account's last successful sync, by any of them, finished
+    /// less than `within` ago ([`SyncReport::skipped`]). Checked under the account's sync
+    /// lock, so of processes that start a round at the same moment one syncs.
+    pub fn skip_if_synced_within(mut self, within: Duration) -> Self {
+        self.skip_if_synced_within = Some(within);
         self
     }
 
@@ -120,6 +153,9 @@ pub struct SyncReport {
     pub fetched: u64,
     /// Every change up to this instant is now stored.
     pub watermark: DateTime<Utc>,
+    /// The sync did nothing: the account's last sync (by this process or another) finished
+    /// at this instant, within [`SyncOptions::skip_if_synced_within`].
+    pub skipped: Option<DateTime<Utc>>,
     /// How long the sync took.
     pub duration: Duration,
 }
@@ -127,6 +163,8 @@ pub struct SyncReport {
 /// What the core asks a driver to do first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Plan {
+    /// Nothing to do: the account was synced at this instant, recently enough.
+    Skip(DateTime<Utc>),
     /// Pull every report page.
     Full,
     /// Ask the status changes between these instants.
@@ -149,6 +187,7 @@ pub(crate) enum Next {
 /// the counts. Dropped without [`Session::finish`], it leaves the watermark where it was.
 pub(crate) struct Session<'s, S: Store> {
     store: &'s mut S,
+    account: String,
     /// The thread that writes the batches, when the store gives a second handle.
     writer: Option<Writer>,
     started_at: DateTime<Utc>,
@@ -162,10 +201,11 @@ pub(crate) struct Session<'s, S: Store> {
 impl<'s, S: Store> Session<'s, S> {
     /// Takes the sync lock and plans the sync.
     pub(crate) fn begin(store: &'s mut S, options: &SyncOptions) -> Result<(Self, Plan), Error> {
-        store.lock_sync()?;
+        store.lock_sync(&options.account)?;
         let now = Utc::now();
         let mut session = Self {
             store,
+            account: options.account.clone(),
             writer: None,
             started_at: now,
             started: Instant::now(),
@@ -181,6 +221,7 @@ impl<'s, S: Store> Session<'s, S> {
                 status_changes: 0,
                 fetched: 0,
                 watermark: now,
+                skipped: None,
                 duration: Duration::ZERO,
             },
         };
@@ -203,16 +244,23 @@ impl<'s, S: Store> Session<'s, S> {
     }
 
     fn plan(&mut self, options: &SyncOptions, now: DateTime<Utc>) -> Result<Plan, Error> {
+        let state = self.store.sync_state(&self.account)?;
+        if let (Some(within), Some(last_success)) =
+            (options.skip_if_synced_within, state.last_success)
+            && TimeDelta::from_std(within).is_ok_and(|within| now - last_success < within)
+        {
+            return Ok(Plan::Skip(last_success));
+        }
         if options.full {
             return Ok(Plan::Full);
         }
-        let Some(watermark) = self.store.sync_state()?.watermark else {
+        let Some(watermark) = state.watermark else {
             return Ok(Plan::Full);
         };
         let overlap = TimeDelta::from_std(options.overlap).unwrap_or(TimeDelta::minutes(5));
         let from = (watermark - overlap).min(now);
         let windows = windows_needed(from, now);
-        let pages = report_pages(self.store.order_count()?);
+        let pages = report_pages(self.own_orders()?);
         if windows > pages {
             self.report.full_reason = Some(format!(
                 "the last sync was at {watermark}: {windows} status-change windows take more \
@@ -234,7 +282,7 @@ impl<'s, S: Store> Session<'s, S> {
             .collect();
         self.report.status_changes = keys.len() as u64;
         let ids: Vec<u64> = keys.iter().map(|(order_id, _, _)| *order_id).collect();
-        let known = self.store.known(&ids)?;
+        let known = self.store.known(&self.account, &ids)?;
         let wanted: Vec<u64> = keys
             .iter()
             .filter(|(order_id, status, certificate_id)| {
@@ -245,7 +293,7 @@ impl<'s, S: Store> Session<'s, S> {
             .map(|(order_id, _, _)| *order_id)
             .collect();
         self.report.unchanged += (keys.len() - wanted.len()) as u64;
-        let pages = report_pages(self.store.order_count()?);
+        let pages = report_pages(self.own_orders()?);
         if wanted.len() as u64 > pages {
             self.report.full = true;
             self.report.unchanged = 0;
@@ -286,6 +334,11 @@ impl<'s, S: Store> Session<'s, S> {
         tracing::warn!(order_id, "a changed order was not found; left as stored");
     }
 
+    /// Orders the account holds.
+    fn own_orders(&self) -> Result<u64, Error> {
+        self.store.order_count(std::slice::from_ref(&self.account))
+    }
+
     fn flush(&mut self) -> Result<(), Error> {
         self.apply(None)
     }
@@ -293,6 +346,7 @@ impl<'s, S: Store> Session<'s, S> {
     fn apply(&mut self, finish: Option<SyncFinish>) -> Result<(), Error> {
         let orders = std::mem::take(&mut self.pending);
         let batch = Batch {
+            account: self.account.clone(),
             orders,
             seen_at: Utc::now(),
             finish,
@@ -318,6 +372,16 @@ impl<'s, S: Store> Session<'s, S> {
         self.report.unchanged += applied.unchanged;
     }
 
+    /// The report of a sync that did nothing (the lock is given back as the session ends).
+    pub(crate) fn skipped(mut self, last_success: DateTime<Utc>) -> Result<SyncReport, Error> {
+        let state = self.store.sync_state(&self.account)?;
+        self.report.full = false;
+        self.report.skipped = Some(last_success);
+        self.report.watermark = state.watermark.unwrap_or(last_success);
+        self.report.duration = self.started.elapsed();
+        Ok(self.report.clone())
+    }
+
     /// Stores what is left and moves the watermark, in one transaction.
     pub(crate) fn finish(mut self) -> Result<SyncReport, Error> {
         let duration = self.started.elapsed();
@@ -340,7 +404,7 @@ impl<S: Store> Drop for Session<'_, S> {
     fn drop(&mut self) {
         // The writer ends (its queued batches written, whole) before the lock is given back.
         drop(self.writer.take());
-        self.store.unlock_sync();
+        self.store.unlock_sync(&self.account);
     }
 }
 

@@ -17,6 +17,7 @@ pub(crate) async fn sync<S: Store, T: AsyncTransport>(
 ) -> Result<SyncReport, Error> {
     let (mut session, plan) = Session::begin(store, options)?;
     let next = match plan {
+        Plan::Skip(last_success) => return session.skipped(last_success),
         Plan::Full => Next::Full,
         Plan::Changes { from, to } => {
             session.changes(&client.status_changes_between(from, to).await?)?

@@ -81,8 +81,19 @@ pub(super) fn inventory_rows(
             "400",
         ],
     ))?;
-    let line = sample.lines().nth(orders / 1000).or(sample.lines().next());
-    let order: serde_json::Value = serde_json::from_str(line.ok_or("no issued order")?)?;
+    // From the hundredth issued order on, the first whose common name is a domain name (the
+    // mock also issues certificates to people and organizations).
+    let order: serde_json::Value = sample
+        .lines()
+        .skip(orders / 1000)
+        .chain(sample.lines())
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|order| {
+            order["common_name"]
+                .as_str()
+                .is_some_and(|name| name.contains('.') && !name.contains(char::is_whitespace))
+        })
+        .ok_or("no issued order with a domain name")?;
     let name = order["common_name"].as_str().ok_or("no common name")?;
     let name = name.trim_start_matches("*.").to_owned();
     let thumbprint = order["thumbprint"]

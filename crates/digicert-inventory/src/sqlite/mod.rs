@@ -492,10 +492,14 @@ impl Store for SqliteStore {
                 "SELECT account, order_id FROM orders WHERE order_id = {order_id}"
             ));
         }
+        // The hits first, then each one's order by its key: with `(account, order_id) IN
+        // (...)`, SQLite walked every order in id order and tested each against the hits.
         query.sql = format!(
-            "SELECT {COLUMNS}, {} FROM orders WHERE (account, order_id) IN ({})",
-            json_columns(false),
-            parts.join(" UNION ")
+            "WITH hit (hit_account, hit_order_id) AS ({}) \
+             SELECT {COLUMNS}, {} FROM hit CROSS JOIN orders \
+             ON account = hit_account AND order_id = hit_order_id WHERE 1",
+            parts.join(" UNION "),
+            json_columns(false)
         );
         query.accounts("account", accounts);
         query.push(" ORDER BY order_id DESC, account");

@@ -33,11 +33,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "account, order_id, status, common_name, dns_names, valid_from, valid_till, \
      product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen";
 
-/// A sync's writer connection ([`Store::writer`]): a page cache that holds the indexes being
-/// written (32 MiB at most, taken only as pages are touched; SQLite's default is 2 MiB, and a
-/// full sync then reads back and rewrites index pages all the time), and a checkpoint every
-/// 8,192 pages of WAL (64 MiB), not every 1,000.
-const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192; \
+/// A sync's writer connection ([`Store::writer`]): a page cache for the indexes being
+/// written (16 MiB at most, taken only as pages are touched; with SQLite's default 2 MiB a
+/// full sync kept reading back and spilling index pages), and a checkpoint every 8,192 pages
+/// of WAL rather than every 1,000 (each checkpoint copies and syncs the file).
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 8192; \
      PRAGMA temp_store = MEMORY;";
 
 /// The page size of a new inventory. An order's row (its whole JSON: about 2.2 KiB from the

@@ -170,3 +170,175 @@ fn write(
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use chrono::{NaiveDate, Utc};
+
+    use super::*;
+    use crate::find::Find;
+    use crate::order::{HistoryEntry, StoredOrder};
+    use crate::store::{Listing, StatusCount, SyncFinish, SyncState};
+
+    /// Records the transactions it is asked for (their order counts and whether they carry
+    /// the sync's end); fails the transaction numbered `fail_at`.
+    struct Recorder {
+        transactions: Arc<Mutex<Vec<(usize, bool)>>>,
+        fail_at: Option<usize>,
+    }
+
+    impl Store for Recorder {
+        fn location(&self) -> String {
+            "recorder".to_owned()
+        }
+        fn lock_sync(&mut self, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+        fn unlock_sync(&mut self, _: &str) {}
+        fn sync_state(&self, _: &str) -> Result<SyncState, Error> {
+            Ok(SyncState::default())
+        }
+        fn sync_states(&self) -> Result<Vec<(String, SyncState)>, Error> {
+            Ok(Vec::new())
+        }
+        fn order_count(&self, _: &[String]) -> Result<u64, Error> {
+            Ok(0)
+        }
+        fn known(&self, _: &str, _: &[u64]) -> Result<HashMap<u64, crate::Known>, Error> {
+            Ok(HashMap::new())
+        }
+        fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
+            let mut transactions = self.transactions.lock().unwrap();
+            if self.fail_at == Some(transactions.len()) {
+                return Err(Error::Store {
+                    location: self.location(),
+                    source: "disk full".into(),
+                });
+            }
+            transactions.push((batch.orders.len(), batch.finish.is_some()));
+            Ok(Applied {
+                added: batch.orders.len() as u64,
+                ..Applied::default()
+            })
+        }
+        fn expiring(
+            &self,
+            _: &[String],
+            _: NaiveDate,
+            _: NaiveDate,
+            _: bool,
+        ) -> Result<Vec<StoredOrder>, Error> {
+            Ok(Vec::new())
+        }
+        fn find(&self, _: &[String], _: &Find) -> Result<Vec<StoredOrder>, Error> {
+            Ok(Vec::new())
+        }
+        fn history(&self, _: &[String], _: u64) -> Result<Vec<HistoryEntry>, Error> {
+            Ok(Vec::new())
+        }
+        fn list(
+            &self,
+            _: &[String],
+            _: Listing,
+            _: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
+        ) -> Result<(), Error> {
+            Ok(())
+        }
+        fn status_counts(&self, _: &[String]) -> Result<Vec<StatusCount>, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn batch(orders: usize, last: bool) -> Batch {
+        let record = crate::store::OrderRecord {
+            order_id: 1,
+            status: "issued".to_owned(),
+            common_name: None,
+            dns_names: Vec::new(),
+            valid_from: None,
+            valid_till: None,
+            product_name_id: None,
+            thumbprint: None,
+            serial_number: None,
+            organization: None,
+            certificate_id: None,
+            json: crate::store::OrderJson::Report("{}".to_owned()),
+        };
+        Batch {
+            account: "default".to_owned(),
+            orders: vec![record; orders],
+            seen_at: Utc::now(),
+            finish: last.then(|| SyncFinish {
+                watermark: Utc::now(),
+                full: true,
+                duration_seconds: 0.0,
+            }),
+        }
+    }
+
+    fn writer(fail_at: Option<usize>) -> (Writer, Arc<Mutex<Vec<(usize, bool)>>>) {
+        let transactions = Arc::new(Mutex::new(Vec::new()));
+        let store = Recorder {
+            transactions: Arc::clone(&transactions),
+            fail_at,
+        };
+        let writer = Writer::start(Box::new(store), None, Instant::now()).unwrap();
+        (writer, transactions)
+    }
+
+    #[test]
+    fn every_batch_is_written_whole_and_the_end_last() {
+        let (mut writer, transactions) = writer(None);
+        let mut added = 0;
+        for _ in 0..20 {
+            added += writer.send(batch(10, false)).unwrap().added;
+        }
+        added += writer.send(batch(3, true)).unwrap().added;
+        added += writer.finish().unwrap().added;
+        assert_eq!(added, 203);
+        let transactions = transactions.lock().unwrap();
+        // Whole batches of 10, up to MERGED of them per transaction; the end in the last one.
+        assert!(transactions.len() >= 21 / MERGED, "{transactions:?}");
+        for (orders, _) in transactions.iter() {
+            assert!(orders % 10 == 0 || orders % 10 == 3, "{transactions:?}");
+            assert!(*orders <= MERGED * 10, "{transactions:?}");
+        }
+        assert_eq!(
+            transactions.iter().map(|(orders, _)| orders).sum::<usize>(),
+            203
+        );
+        let ends: Vec<bool> = transactions.iter().map(|(_, end)| *end).collect();
+        assert_eq!(ends.iter().filter(|end| **end).count(), 1);
+        assert_eq!(ends.last(), Some(&true));
+    }
+
+    #[test]
+    fn after_a_failed_transaction_nothing_more_is_written() {
+        let (mut writer, transactions) = writer(Some(1));
+        let mut failed = None;
+        for _ in 0..50 {
+            if let Err(err) = writer.send(batch(10, false)) {
+                failed = Some(err);
+                break;
+            }
+        }
+        let err = match failed {
+            Some(err) => err,
+            None => {
+                let sent = writer.send(batch(1, true));
+                sent.err()
+                    .or_else(|| writer.finish().err())
+                    .expect("the failure is reported")
+            }
+        };
+        assert!(err.to_string().contains("disk full"), "{err}");
+        // One transaction went through; the sync's end never did.
+        let transactions = transactions.lock().unwrap();
+        assert_eq!(transactions.len(), 1, "{transactions:?}");
+        assert!(!transactions[0].1);
+    }
+}

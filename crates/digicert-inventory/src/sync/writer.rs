@@ -184,10 +184,12 @@ mod tests {
     use crate::order::{HistoryEntry, StoredOrder};
     use crate::store::{Listing, StatusCount, SyncFinish, SyncState};
 
-    /// Records the transactions it is asked for (their order counts and whether they carry
-    /// the sync's end); fails the transaction numbered `fail_at`.
+    /// Each transaction written: its orders, and whether it carries the sync's end.
+    type Transactions = Arc<Mutex<Vec<(usize, bool)>>>;
+
+    /// Records the transactions it is asked for; fails the transaction numbered `fail_at`.
     struct Recorder {
-        transactions: Arc<Mutex<Vec<(usize, bool)>>>,
+        transactions: Transactions,
         fail_at: Option<usize>,
     }
 
@@ -280,7 +282,7 @@ mod tests {
         }
     }
 
-    fn writer(fail_at: Option<usize>) -> (Writer, Arc<Mutex<Vec<(usize, bool)>>>) {
+    fn writer(fail_at: Option<usize>) -> (Writer, Transactions) {
         let transactions = Arc::new(Mutex::new(Vec::new()));
         let store = Recorder {
             transactions: Arc::clone(&transactions),

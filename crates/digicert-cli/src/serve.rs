@@ -89,12 +89,25 @@ pub fn serve(global: &Global, listen: SocketAddr, interval: Duration) -> Result<
         interval,
         cached: Mutex::new(None),
     });
+    let syncing = Arc::clone(&shared);
     std::thread::Builder::new()
         .name("sync".to_owned())
         .spawn(move || {
             loop {
                 for (account, connection) in &connections {
                     sync_round(&mut inventory, account, connection, interval);
+                }
+                // The exposition of what the round stored, made now rather than by the
+                // first scrape after it.
+                let made = {
+                    let reader = syncing
+                        .reader
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    exposition(&syncing, &reader)
+                };
+                if let Err(err) = made {
+                    tracing::warn!(error = %err, "metrics: reading the inventory failed");
                 }
                 std::thread::sleep(interval);
             }
@@ -168,6 +181,36 @@ async fn read<T: Send + 'static>(
     .map_err(|err| err.to_string())?
 }
 
+/// The exposition of the inventory as it is: the last one made if neither the orders (each
+/// account's last sync) nor the request counts have changed since.
+fn exposition(
+    shared: &Shared,
+    inventory: &Db,
+) -> Result<Result<String, std::fmt::Error>, digicert_inventory::Error> {
+    let states = sync_states(shared, inventory)?;
+    let key: CacheKey = (
+        states
+            .iter()
+            .map(|(account, state)| (account.clone(), state.last_success))
+            .collect(),
+        shared.requests(),
+    );
+    // Held while a new one is made: a scrape meanwhile waits for it rather than making
+    // its own.
+    let mut cached = shared.cached.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((made_from, text)) = cached.as_ref()
+        && *made_from == key
+    {
+        return Ok(Ok(text.clone()));
+    }
+    let snapshot = Snapshot::read(inventory, states, key.1.clone())?;
+    let text = snapshot.encode();
+    if let Ok(text) = &text {
+        *cached = Some((key, text.clone()));
+    }
+    Ok(text)
+}
+
 /// Each served account's last sync; an account that never synced has a default state.
 fn sync_states(
     shared: &Shared,
@@ -185,29 +228,7 @@ fn sync_states(
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let cache = Arc::clone(&shared);
-    let body = read(&shared, move |inventory| {
-        let states = sync_states(&cache, inventory)?;
-        let key: CacheKey = (
-            states
-                .iter()
-                .map(|(account, state)| (account.clone(), state.last_success))
-                .collect(),
-            cache.requests(),
-        );
-        let mut cached = cache.cached.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((made_from, text)) = cached.as_ref()
-            && *made_from == key
-        {
-            return Ok(Ok(text.clone()));
-        }
-        let snapshot = Snapshot::read(inventory, states, key.1.clone())?;
-        let text = snapshot.encode();
-        if let Ok(text) = &text {
-            *cached = Some((key, text.clone()));
-        }
-        Ok(text)
-    })
-    .await;
+    let body = read(&shared, move |inventory| exposition(&cache, inventory)).await;
     match body {
         Ok(Ok(text)) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Ok(Err(err)) => (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),

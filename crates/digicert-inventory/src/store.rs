@@ -163,6 +163,17 @@ pub trait Store {
     /// each new status in the history, and writes the sync's end if the batch carries it.
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error>;
 
+    /// Another handle on the same store for a sync to write its batches through on a thread
+    /// of its own, so that fetching and decoding overlap with writing. `None` (the default):
+    /// the sync writes through this handle, on its own thread.
+    ///
+    /// The sync takes the account's lock ([`Store::lock_sync`]) on this handle first; the
+    /// writer only [`Store::apply`]s batches, in order, and is dropped before the lock is
+    /// given back.
+    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
+        Ok(None)
+    }
+
     /// Issued orders whose certificate expires by `until`, from `today` on unless
     /// `include_expired`, soonest first; indexed columns only (not the whole order).
     fn expiring(

@@ -94,7 +94,8 @@ pub(super) fn inventory_rows(
             "400",
         ],
     ))?;
-    // An order from a little way in whose common name is a domain (some are a person's name).
+    // From the hundredth issued order on, the first whose common name is a domain name (the
+    // mock also issues certificates to people and organizations).
     let order: serde_json::Value = sample
         .lines()
         .skip(orders / 1000)
@@ -103,7 +104,7 @@ pub(super) fn inventory_rows(
         .find(|order| {
             order["common_name"]
                 .as_str()
-                .is_some_and(|name| name.contains('.') && !name.contains(' '))
+                .is_some_and(|name| name.contains('.') && !name.contains(char::is_whitespace))
         })
         .ok_or("no issued order with a domain name")?;
     let name = order["common_name"].as_str().ok_or("no common name")?;

@@ -33,6 +33,18 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "account, order_id, status, common_name, dns_names, valid_from, valid_till, \
      product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen";
 
+/// A sync's writer connection ([`Store::writer`]): a page cache for the indexes being
+/// written (16 MiB at most, taken only as pages are touched; with SQLite's default 2 MiB a
+/// full sync kept reading back and spilling index pages), and a checkpoint every 8,192 pages
+/// of WAL rather than every 1,000 (each checkpoint copies and syncs the file).
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 8192; \
+     PRAGMA temp_store = MEMORY;";
+
+/// The page size of a new inventory. An order's row (its whole JSON: about 2.2 KiB from the
+/// report) does not fit twice in SQLite's default 4 KiB page, so each took a page of its own,
+/// half of it empty; at 16 KiB seven share one, and a full sync writes 40% fewer bytes.
+const PAGE_SIZE: u32 = 16_384;
+
 /// An inventory in an SQLite file.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -175,6 +187,13 @@ impl Query {
 /// Checks the file is an inventory, switches it to WAL and brings its schema up to date.
 fn prepare(connection: &mut Connection, path: &Path, fresh: bool) -> Result<(), Error> {
     let version = schema::check(connection, path, fresh)?;
+    if version == 0 {
+        // Only a database without pages takes it (and only before WAL); on any other it
+        // does nothing.
+        connection
+            .pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(|err| schema::store_error(path, err))?;
+    }
     let mode: String = connection
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
         .map_err(|err| schema::store_error(path, err))?;
@@ -245,7 +264,9 @@ fn column_error(index: usize, what: &str) -> rusqlite::Error {
 fn date_column(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<NaiveDate>> {
     row.get::<_, Option<String>>(index)?
         .map(|text| {
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| column_error(index, "a date"))
+            // `YYYY-MM-DD`, as stored; `FromStr` reads it without parsing a format string.
+            text.parse::<NaiveDate>()
+                .map_err(|_| column_error(index, "a date"))
         })
         .transpose()
 }
@@ -323,6 +344,15 @@ impl Store for SqliteStore {
     fn unlock_sync(&mut self, account: &str) {
         // Closing the connection ends its transaction and the lock with it.
         self.sync_locks.remove(account);
+    }
+
+    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
+        let writer = Self::open(&self.path)?;
+        writer
+            .connection
+            .execute_batch(WRITER_PRAGMAS)
+            .map_err(|e| writer.error(e))?;
+        Ok(Some(Box::new(writer)))
     }
 
     fn sync_state(&self, account: &str) -> Result<SyncState, Error> {
@@ -462,10 +492,14 @@ impl Store for SqliteStore {
                 "SELECT account, order_id FROM orders WHERE order_id = {order_id}"
             ));
         }
+        // The hits first, then each one's order by its key: with `(account, order_id) IN
+        // (...)`, SQLite walked every order in id order and tested each against the hits.
         query.sql = format!(
-            "SELECT {COLUMNS}, {} FROM orders WHERE (account, order_id) IN ({})",
-            json_columns(false),
-            parts.join(" UNION ")
+            "WITH hit (hit_account, hit_order_id) AS ({}) \
+             SELECT {COLUMNS}, {} FROM hit CROSS JOIN orders \
+             ON account = hit_account AND order_id = hit_order_id WHERE 1",
+            parts.join(" UNION "),
+            json_columns(false)
         );
         query.accounts("account", accounts);
         query.push(" ORDER BY order_id DESC, account");
@@ -511,7 +545,9 @@ impl Store for SqliteStore {
             json_columns(listing.whole)
         ));
         if listing.issued_only {
-            query.push(" AND status = 'issued'");
+            // `+`: not through the status index, which would look every issued order up
+            // and then sort them all; the listing walks the orders in key order.
+            query.push(" AND +status = 'issued'");
         }
         query.accounts("account", accounts);
         query.push(" ORDER BY account, order_id");
@@ -601,7 +637,12 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     )?;
     let account = &batch.account;
     let mut applied = Applied::default();
-    for order in &batch.orders {
+    // By order id: the report lists the newest (highest id) first, and rows inserted before
+    // the rows already stored leave pages half empty; ascending, each page fills up. The
+    // sort is stable, so an order listed twice is still stored as listed last.
+    let mut orders: Vec<&OrderRecord> = batch.orders.iter().collect();
+    orders.sort_by_key(|order| order.order_id);
+    for order in orders {
         let before: Option<(String, Option<u64>)> = select
             .query_row(params![account, order.order_id], |row| {
                 Ok((row.get(0)?, row.get(1)?))

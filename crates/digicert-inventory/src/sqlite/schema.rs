@@ -137,6 +137,20 @@ ALTER TABLE sync_state_v2 RENAME TO sync_state;
 /// database that holds nothing at all (no table, no application id, version 0): another
 /// process that is creating the same inventory leaves one until its migration commits.
 pub(crate) fn check(connection: &Connection, path: &Path, fresh: bool) -> Result<i64, Error> {
+    // The reads in one read transaction, so they see one state of the file: read one by one,
+    // the application id could come from before another process's migration commits and the
+    // version or the tables from after it ("another application (id 0x0)").
+    connection
+        .execute_batch("BEGIN")
+        .map_err(|err| store_error(path, err))?;
+    let checked = identify(connection, path, fresh);
+    // Only reads were made; nothing to keep. Fails only when no transaction is left open.
+    let _ = connection.execute_batch("ROLLBACK");
+    checked
+}
+
+/// [`check`]'s reads.
+fn identify(connection: &Connection, path: &Path, fresh: bool) -> Result<i64, Error> {
     let read = |pragma: &str| -> Result<i64, Error> {
         connection
             .pragma_query_value(None, pragma, |row| row.get::<_, i64>(0))

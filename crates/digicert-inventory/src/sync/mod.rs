@@ -8,6 +8,7 @@
 
 pub(crate) mod blocking;
 pub(crate) mod nonblocking;
+mod writer;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -21,7 +22,8 @@ use digicert_api::model::{OrderInfo, ReportRow, StatusChanges};
 use crate::DEFAULT_ACCOUNT;
 use crate::error::Error;
 use crate::extract::{change_key, from_order_info, from_report_row};
-use crate::store::{Batch, OrderRecord, Store, SyncFinish};
+use crate::store::{Applied, Batch, OrderRecord, Store, SyncFinish};
+use writer::Writer;
 
 /// Order details stored per transaction in an incremental sync.
 const INFO_BATCH: usize = 100;
@@ -186,6 +188,8 @@ pub(crate) enum Next {
 pub(crate) struct Session<'s, S: Store> {
     store: &'s mut S,
     account: String,
+    /// The thread that writes the batches, when the store gives a second handle.
+    writer: Option<Writer>,
     started_at: DateTime<Utc>,
     started: Instant,
     pending: Vec<OrderRecord>,
@@ -202,6 +206,7 @@ impl<'s, S: Store> Session<'s, S> {
         let mut session = Self {
             store,
             account: options.account.clone(),
+            writer: None,
             started_at: now,
             started: Instant::now(),
             pending: Vec::new(),
@@ -222,7 +227,20 @@ impl<'s, S: Store> Session<'s, S> {
         };
         let plan = session.plan(options, now)?;
         session.report.full = plan == Plan::Full;
+        if plan == Plan::Full {
+            session.start_writer()?;
+        }
         Ok((session, plan))
+    }
+
+    /// Hands the writing to a thread of its own, when the store gives a handle for it.
+    fn start_writer(&mut self) -> Result<(), Error> {
+        if self.writer.is_none()
+            && let Some(store) = self.store.writer()?
+        {
+            self.writer = Some(Writer::start(store, self.progress.clone(), self.started)?);
+        }
+        Ok(())
     }
 
     fn plan(&mut self, options: &SyncOptions, now: DateTime<Utc>) -> Result<Plan, Error> {
@@ -283,6 +301,7 @@ impl<'s, S: Store> Session<'s, S> {
                 "{} changed orders take more requests than the {pages} report pages",
                 wanted.len()
             ));
+            self.start_writer()?;
             return Ok(Next::Full);
         }
         Ok(Next::Fetch(wanted))
@@ -290,6 +309,9 @@ impl<'s, S: Store> Session<'s, S> {
 
     /// Stores a report row; every page's worth is one transaction.
     pub(crate) fn report_row(&mut self, row: &ReportRow) -> Result<(), Error> {
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(MAX_PAGE_SIZE as usize);
+        }
         self.pending.push(from_report_row(row)?);
         if self.pending.len() >= MAX_PAGE_SIZE as usize {
             self.flush()?;
@@ -323,21 +345,31 @@ impl<'s, S: Store> Session<'s, S> {
 
     fn apply(&mut self, finish: Option<SyncFinish>) -> Result<(), Error> {
         let orders = std::mem::take(&mut self.pending);
-        let count = orders.len() as u64;
-        let applied = self.store.apply(Batch {
+        let batch = Batch {
             account: self.account.clone(),
             orders,
             seen_at: Utc::now(),
             finish,
-        })?;
-        self.report.added += applied.added;
-        self.report.changed += applied.changed;
-        self.report.unchanged += applied.unchanged;
+        };
+        if let Some(writer) = &mut self.writer {
+            let applied = writer.send(batch)?;
+            self.count(applied);
+            return Ok(());
+        }
+        let count = batch.orders.len() as u64;
+        let applied = self.store.apply(batch)?;
+        self.count(applied);
         self.stored += count;
         if let Some(progress) = &self.progress {
             progress(self.stored);
         }
         Ok(())
+    }
+
+    fn count(&mut self, applied: Applied) {
+        self.report.added += applied.added;
+        self.report.changed += applied.changed;
+        self.report.unchanged += applied.unchanged;
     }
 
     /// The report of a sync that did nothing (the lock is given back as the session ends).
@@ -358,14 +390,20 @@ impl<'s, S: Store> Session<'s, S> {
             full: self.report.full,
             duration_seconds: duration.as_secs_f64(),
         }))?;
+        if let Some(writer) = self.writer.take() {
+            let applied = writer.finish()?;
+            self.count(applied);
+        }
         self.report.watermark = self.started_at;
-        self.report.duration = duration;
+        self.report.duration = self.started.elapsed();
         Ok(self.report.clone())
     }
 }
 
 impl<S: Store> Drop for Session<'_, S> {
     fn drop(&mut self) {
+        // The writer ends (its queued batches written, whole) before the lock is given back.
+        drop(self.writer.take());
         self.store.unlock_sync(&self.account);
     }
 }

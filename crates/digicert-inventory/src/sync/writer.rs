@@ -1,0 +1,346 @@
+//! Writing a sync's batches on a thread of its own, so that fetching and decoding the next
+//! pages overlap with storing the last ones (a full pull is CPU-bound on both sides).
+//!
+//! The thread owns a second handle on the store ([`Store::writer`]) and applies the batches
+//! in the order they were sent, whole, so a sync killed at any moment still leaves whole
+//! batches: it gathers [`MERGED`] of them (or fewer: the last) into one transaction.
+//! The watermark still moves only in the last transaction, and only if every earlier one
+//! succeeded: the thread stops at the first failure.
+
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use super::Progress;
+use crate::error::Error;
+use crate::store::{Applied, Batch, Store};
+
+/// Batches (report pages) waiting for the writer at most; the fetch waits beyond.
+const QUEUED: usize = 2;
+
+/// Batches applied in one transaction: every commit writes each index page that the
+/// transaction touched, and the inserts into the thumbprint, serial number and name
+/// indexes fall all over them, so a commit per report page would write each of these
+/// indexes whole a hundred times over a pull of 100,000 orders.
+const MERGED: usize = 8;
+
+/// The writing thread, and the way to it and back.
+pub(super) struct Writer {
+    /// Closed to tell the thread that no batch follows.
+    batches: Option<SyncSender<Batch>>,
+    /// One answer per transaction.
+    results: Receiver<Result<Applied, Error>>,
+    thread: Option<JoinHandle<()>>,
+    location: String,
+}
+
+impl Writer {
+    /// Starts the thread on `store`. The last batch's [`crate::SyncFinish`] gets its duration
+    /// counted from `started` when it is written.
+    pub(super) fn start(
+        store: Box<dyn Store + Send>,
+        progress: Option<Progress>,
+        started: Instant,
+    ) -> Result<Self, Error> {
+        let location = store.location();
+        let (batches, queue) = mpsc::sync_channel(QUEUED);
+        let (answer, results) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("inventory-writer".to_owned())
+            .spawn(move || write(store, &queue, &answer, progress.as_deref(), started))
+            .map_err(|source| Error::Store {
+                location: location.clone(),
+                source: Box::new(source),
+            })?;
+        Ok(Self {
+            batches: Some(batches),
+            results,
+            thread: Some(thread),
+            location,
+        })
+    }
+
+    /// Queues a batch (waiting while the queue is full); what the transactions finished
+    /// since the last call applied, or the first failure.
+    pub(super) fn send(&mut self, batch: Batch) -> Result<Applied, Error> {
+        let mut applied = self.answers(false)?;
+        let sent = match &self.batches {
+            Some(batches) => batches.send(batch).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The thread has ended: it says why.
+            let more = self.answers(true)?;
+            add(&mut applied, more);
+            return Err(self.ended());
+        }
+        Ok(applied)
+    }
+
+    /// Waits for every queued batch to be written; what they applied, or the first failure.
+    pub(super) fn finish(mut self) -> Result<Applied, Error> {
+        self.batches = None;
+        let applied = self.answers(true)?;
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            return Err(self.ended());
+        }
+        Ok(applied)
+    }
+
+    /// The answers so far (`wait`: all of them, until the thread ends), summed.
+    fn answers(&self, wait: bool) -> Result<Applied, Error> {
+        let mut applied = Applied::default();
+        loop {
+            let answer = if wait {
+                match self.results.recv() {
+                    Ok(answer) => answer,
+                    Err(_) => return Ok(applied),
+                }
+            } else {
+                match self.results.try_recv() {
+                    Ok(answer) => answer,
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(applied),
+                }
+            };
+            add(&mut applied, answer?);
+        }
+    }
+
+    /// The failure when the thread ended without saying why (it panicked).
+    fn ended(&self) -> Error {
+        Error::Store {
+            location: self.location.clone(),
+            source: "the inventory's writing thread ended unexpectedly".into(),
+        }
+    }
+}
+
+impl Drop for Writer {
+    /// Lets the thread write what is queued (whole batches) and end.
+    fn drop(&mut self) {
+        self.batches = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn add(sum: &mut Applied, applied: Applied) {
+    sum.added += applied.added;
+    sum.changed += applied.changed;
+    sum.unchanged += applied.unchanged;
+}
+
+/// The thread: applies batches until the queue closes or one fails.
+fn write(
+    mut store: Box<dyn Store + Send>,
+    queue: &Receiver<Batch>,
+    answer: &mpsc::Sender<Result<Applied, Error>>,
+    progress: Option<&(dyn Fn(u64) + Send + Sync)>,
+    started: Instant,
+) {
+    let mut stored = 0u64;
+    while let Ok(mut batch) = queue.recv() {
+        let mut merged = 1;
+        while batch.finish.is_none() && merged < MERGED {
+            match queue.recv() {
+                Ok(next) => {
+                    batch.orders.extend(next.orders);
+                    batch.seen_at = next.seen_at;
+                    batch.finish = next.finish;
+                    merged += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        if let Some(finish) = &mut batch.finish {
+            finish.duration_seconds = started.elapsed().as_secs_f64();
+        }
+        let count = batch.orders.len() as u64;
+        let result = store.apply(batch);
+        let failed = result.is_err();
+        if answer.send(result).is_err() || failed {
+            return;
+        }
+        stored += count;
+        if let Some(progress) = progress {
+            progress(stored);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use chrono::{NaiveDate, Utc};
+
+    use super::*;
+    use crate::find::Find;
+    use crate::order::{HistoryEntry, StoredOrder};
+    use crate::store::{Listing, StatusCount, SyncFinish, SyncState};
+
+    /// Each transaction written: its orders, and whether it carries the sync's end.
+    type Transactions = Arc<Mutex<Vec<(usize, bool)>>>;
+
+    /// Records the transactions it is asked for; fails the transaction numbered `fail_at`.
+    struct Recorder {
+        transactions: Transactions,
+        fail_at: Option<usize>,
+    }
+
+    impl Store for Recorder {
+        fn location(&self) -> String {
+            "recorder".to_owned()
+        }
+        fn lock_sync(&mut self, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+        fn unlock_sync(&mut self, _: &str) {}
+        fn sync_state(&self, _: &str) -> Result<SyncState, Error> {
+            Ok(SyncState::default())
+        }
+        fn sync_states(&self) -> Result<Vec<(String, SyncState)>, Error> {
+            Ok(Vec::new())
+        }
+        fn order_count(&self, _: &[String]) -> Result<u64, Error> {
+            Ok(0)
+        }
+        fn known(&self, _: &str, _: &[u64]) -> Result<HashMap<u64, crate::Known>, Error> {
+            Ok(HashMap::new())
+        }
+        fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
+            let mut transactions = self.transactions.lock().unwrap();
+            if self.fail_at == Some(transactions.len()) {
+                return Err(Error::Store {
+                    location: self.location(),
+                    source: "disk full".into(),
+                });
+            }
+            transactions.push((batch.orders.len(), batch.finish.is_some()));
+            Ok(Applied {
+                added: batch.orders.len() as u64,
+                ..Applied::default()
+            })
+        }
+        fn expiring(
+            &self,
+            _: &[String],
+            _: NaiveDate,
+            _: NaiveDate,
+            _: bool,
+        ) -> Result<Vec<StoredOrder>, Error> {
+            Ok(Vec::new())
+        }
+        fn find(&self, _: &[String], _: &Find) -> Result<Vec<StoredOrder>, Error> {
+            Ok(Vec::new())
+        }
+        fn history(&self, _: &[String], _: u64) -> Result<Vec<HistoryEntry>, Error> {
+            Ok(Vec::new())
+        }
+        fn list(
+            &self,
+            _: &[String],
+            _: Listing,
+            _: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
+        ) -> Result<(), Error> {
+            Ok(())
+        }
+        fn status_counts(&self, _: &[String]) -> Result<Vec<StatusCount>, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn batch(orders: usize, last: bool) -> Batch {
+        let record = crate::store::OrderRecord {
+            order_id: 1,
+            status: "issued".to_owned(),
+            common_name: None,
+            dns_names: Vec::new(),
+            valid_from: None,
+            valid_till: None,
+            product_name_id: None,
+            thumbprint: None,
+            serial_number: None,
+            organization: None,
+            certificate_id: None,
+            json: crate::store::OrderJson::Report("{}".to_owned()),
+        };
+        Batch {
+            account: "default".to_owned(),
+            orders: vec![record; orders],
+            seen_at: Utc::now(),
+            finish: last.then(|| SyncFinish {
+                watermark: Utc::now(),
+                full: true,
+                duration_seconds: 0.0,
+            }),
+        }
+    }
+
+    fn writer(fail_at: Option<usize>) -> (Writer, Transactions) {
+        let transactions = Arc::new(Mutex::new(Vec::new()));
+        let store = Recorder {
+            transactions: Arc::clone(&transactions),
+            fail_at,
+        };
+        let writer = Writer::start(Box::new(store), None, Instant::now()).unwrap();
+        (writer, transactions)
+    }
+
+    #[test]
+    fn every_batch_is_written_whole_and_the_end_last() {
+        let (mut writer, transactions) = writer(None);
+        let mut added = 0;
+        for _ in 0..20 {
+            added += writer.send(batch(10, false)).unwrap().added;
+        }
+        added += writer.send(batch(3, true)).unwrap().added;
+        added += writer.finish().unwrap().added;
+        assert_eq!(added, 203);
+        let transactions = transactions.lock().unwrap();
+        // Whole batches of 10, up to MERGED of them per transaction; the end in the last one.
+        assert!(transactions.len() >= 21 / MERGED, "{transactions:?}");
+        for (orders, _) in transactions.iter() {
+            assert!(orders % 10 == 0 || orders % 10 == 3, "{transactions:?}");
+            assert!(*orders <= MERGED * 10, "{transactions:?}");
+        }
+        assert_eq!(
+            transactions.iter().map(|(orders, _)| orders).sum::<usize>(),
+            203
+        );
+        let ends: Vec<bool> = transactions.iter().map(|(_, end)| *end).collect();
+        assert_eq!(ends.iter().filter(|end| **end).count(), 1);
+        assert_eq!(ends.last(), Some(&true));
+    }
+
+    #[test]
+    fn after_a_failed_transaction_nothing_more_is_written() {
+        let (mut writer, transactions) = writer(Some(1));
+        let mut failed = None;
+        for _ in 0..50 {
+            if let Err(err) = writer.send(batch(10, false)) {
+                failed = Some(err);
+                break;
+            }
+        }
+        let err = match failed {
+            Some(err) => err,
+            None => {
+                let sent = writer.send(batch(1, true));
+                sent.err()
+                    .or_else(|| writer.finish().err())
+                    .expect("the failure is reported")
+            }
+        };
+        assert!(err.to_string().contains("disk full"), "{err}");
+        // One transaction went through; the sync's end never did.
+        let transactions = transactions.lock().unwrap();
+        assert_eq!(transactions.len(), 1, "{transactions:?}");
+        assert!(!transactions[0].1);
+    }
+}

@@ -55,6 +55,15 @@ pub enum OrderJson {
     Info(String),
 }
 
+impl OrderJson {
+    /// The JSON text, whichever endpoint sent it.
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Report(json) | Self::Info(json) => json,
+        }
+    }
+}
+
 /// What the store holds of an order, to decide whether a status change needs a fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {

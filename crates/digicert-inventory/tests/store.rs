@@ -355,6 +355,68 @@ fn history_records_each_new_status_once() {
 }
 
 #[test]
+fn an_order_sent_again_unchanged_is_only_seen_again() {
+    for db in TestDb::all() {
+        let mut store = db.open();
+        let order = record(
+            7,
+            "issued",
+            &["a.example.com", "b.example.com"],
+            "2027-01-01",
+        );
+        store.apply(batch(vec![order.clone()])).unwrap();
+        let later = Utc::now() + chrono::TimeDelta::minutes(5);
+        let again = store
+            .apply(Batch {
+                seen_at: later,
+                ..batch(vec![
+                    order.clone(),
+                    record(8, "issued", &["c.example.com"], "2027-01-01"),
+                ])
+            })
+            .unwrap();
+        assert_eq!((again.added, again.unchanged), (1, 1), "{}", db.kind());
+        let mut inventory = Inventory::with_store(store);
+        let found = inventory.find("b.example.com").unwrap();
+        assert_eq!(ids(&found), [7], "{}: names kept", db.kind());
+        let seen = found[0].last_seen;
+        assert!(
+            (seen - later).num_milliseconds().abs() < 1,
+            "{}: {seen} {later}",
+            db.kind()
+        );
+        assert_eq!(inventory.history(7).unwrap().len(), 1);
+        // The same status with another JSON (a new column, say) is stored whole again.
+        let mut changed = order.clone();
+        changed.json = OrderJson::Report(
+            r#"{"order_id":7,"status":"issued","extra_column":"kept","new_column":"x"}"#.to_owned(),
+        );
+        changed.dns_names = vec!["d.example.com".to_owned()];
+        changed.common_name = Some("d.example.com".to_owned());
+        drop(inventory);
+        let mut store = db.open();
+        let applied = store.apply(batch(vec![changed])).unwrap();
+        assert_eq!(applied.unchanged, 1);
+        inventory = Inventory::with_store(store);
+        assert!(
+            inventory.find("b.example.com").unwrap().is_empty(),
+            "{}",
+            db.kind()
+        );
+        assert_eq!(ids(&inventory.find("d.example.com").unwrap()), [7]);
+        let mut exported = Vec::new();
+        inventory
+            .export(|order| {
+                exported.push(order);
+                Ok(())
+            })
+            .unwrap();
+        let json = serde_json::to_value(&exported[0]).unwrap();
+        assert_eq!(json["report"]["new_column"], "x", "{}", db.kind());
+    }
+}
+
+#[test]
 fn export_gives_each_order_whole() {
     for db in TestDb::all() {
         let inventory = filled(&db);

@@ -639,21 +639,38 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
         .iter()
         .map(|order| id(order.order_id, location))
         .collect::<Result<Vec<i64>, _>>()?;
+    let jsons: Vec<&str> = batch.orders.iter().map(|order| order.json.text()).collect();
+    let from_report: Vec<bool> = batch
+        .orders
+        .iter()
+        .map(|order| matches!(order.json, OrderJson::Report(_)))
+        .collect();
     let mut current: HashMap<i64, (String, Option<i64>)> = HashMap::new();
+    // Orders whose every copy in the batch is the JSON stored from the same source.
+    let mut identical: HashMap<i64, bool> = HashMap::new();
     for row in transaction
         .query(
-            "SELECT order_id, status, certificate_id FROM orders \
-             WHERE account = $1 AND order_id = ANY($2)",
-            &[account, &ids],
+            "SELECT i.order_id, o.status, o.certificate_id, \
+             (CASE WHEN i.from_report THEN o.report_json ELSE o.info_json END) \
+             IS NOT DISTINCT FROM i.json \
+             FROM UNNEST($2::bigint[], $3::text[], $4::bool[]) AS i(order_id, json, from_report) \
+             JOIN orders o ON o.account = $1 AND o.order_id = i.order_id",
+            &[account, &ids, &jsons, &from_report],
         )
         .map_err(db)?
     {
+        let order_id: i64 = row.try_get(0).map_err(db)?;
         current.insert(
-            row.try_get(0).map_err(db)?,
+            order_id,
             (row.try_get(1).map_err(db)?, row.try_get(2).map_err(db)?),
         );
+        let same: bool = row.try_get(3).map_err(db)?;
+        *identical.entry(order_id).or_insert(true) &= same;
     }
-    let stored_before: Vec<i64> = current.keys().copied().collect();
+    let mut stored_before: Vec<i64> = current.keys().copied().collect();
+    // Sent again exactly as stored (a re-pull of an order that did not change): only when it
+    // was seen moves; its row, indexes and names are not rewritten.
+    let mut seen_again: HashSet<i64> = HashSet::new();
     // Counted in the batch's order, as one upsert after another would count them; an order
     // twice in a batch is stored once, as its last copy.
     let mut applied = Applied::default();
@@ -672,6 +689,9 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
             }
             Some(before) if before == now => {
                 applied.unchanged += 1;
+                if identical.get(&order_id) == Some(&true) {
+                    seen_again.insert(order_id);
+                }
                 true
             }
             Some(_) => {
@@ -688,8 +708,9 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
     }
     let mut orders = Columns::default();
     let mut names = Names::default();
+    stored_before.retain(|order_id| !seen_again.contains(order_id));
     for (index, (order, &order_id)) in batch.orders.iter().zip(&ids).enumerate() {
-        if last.get(&order_id) != Some(&index) {
+        if last.get(&order_id) != Some(&index) || seen_again.contains(&order_id) {
             continue;
         }
         orders.push(order, order_id, location)?;
@@ -699,6 +720,15 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
         }
     }
     let seen_at: DateTime<Utc> = batch.seen_at;
+    if !seen_again.is_empty() {
+        let seen_again: Vec<i64> = seen_again.into_iter().collect();
+        transaction
+            .execute(
+                "UPDATE orders SET last_seen = $1 WHERE account = $2 AND order_id = ANY($3)",
+                &[&seen_at, account, &seen_again],
+            )
+            .map_err(db)?;
+    }
     transaction
         .execute(
             UPSERT,

@@ -606,9 +606,17 @@ impl SqliteStore {
 /// Upserts a batch's orders, recording each new status in the history.
 fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Applied> {
     let seen_at = instant(batch.seen_at);
-    let mut select = connection.prepare(
-        "SELECT status, certificate_id FROM orders WHERE account = ?1 AND order_id = ?2",
-    )?;
+    // What is stored, and whether the stored JSON of the same source is the one at hand.
+    let select = |json_column: &str| {
+        format!(
+            "SELECT status, certificate_id, {json_column} IS ?3 FROM orders \
+             WHERE account = ?1 AND order_id = ?2"
+        )
+    };
+    let mut select_report = connection.prepare(&select("report_json"))?;
+    let mut select_info = connection.prepare(&select("info_json"))?;
+    let mut seen_again = connection
+        .prepare("UPDATE orders SET last_seen = ?1 WHERE account = ?2 AND order_id = ?3")?;
     let upsert = |json_column: &str| {
         format!(
             "INSERT INTO orders (account, order_id, status, common_name, dns_names, valid_from, \
@@ -643,15 +651,25 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     let mut orders: Vec<&OrderRecord> = batch.orders.iter().collect();
     orders.sort_by_key(|order| order.order_id);
     for order in orders {
-        let before: Option<(String, Option<u64>)> = select
-            .query_row(params![account, order.order_id], |row| {
-                Ok((row.get(0)?, row.get(1)?))
+        let (select, statement, json) = match &order.json {
+            OrderJson::Report(json) => (&mut select_report, &mut upsert_report, json),
+            OrderJson::Info(json) => (&mut select_info, &mut upsert_info, json),
+        };
+        let before: Option<(String, Option<u64>, bool)> = select
+            .query_row(params![account, order.order_id, json], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
             })
             .optional()?;
-        let (statement, json) = match &order.json {
-            OrderJson::Report(json) => (&mut upsert_report, json),
-            OrderJson::Info(json) => (&mut upsert_info, json),
-        };
+        // Sent again exactly as stored (a re-pull of an order that did not change): only
+        // when it was seen moves, and neither its indexes nor its names are rewritten.
+        if let Some((status, certificate_id, true)) = &before
+            && *status == order.status
+            && *certificate_id == order.certificate_id
+        {
+            seen_again.execute(params![seen_at, account, order.order_id])?;
+            applied.unchanged += 1;
+            continue;
+        }
         statement.execute(params![
             account,
             order.order_id,
@@ -668,7 +686,7 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
             seen_at,
             json,
         ])?;
-        let same = before.as_ref().is_some_and(|(status, certificate_id)| {
+        let same = before.as_ref().is_some_and(|(status, certificate_id, _)| {
             *status == order.status && *certificate_id == order.certificate_id
         });
         match (&before, same) {

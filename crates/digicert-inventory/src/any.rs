@@ -101,6 +101,10 @@ impl Store for AnyStore {
         each_store!(self, store => store.apply(batch))
     }
 
+    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
+        each_store!(self, store => store.writer())
+    }
+
     fn expiring(
         &self,
         accounts: &[String],

@@ -179,9 +179,8 @@ pub trait Store {
     /// The sync takes the account's lock ([`Store::lock_sync`]) on this handle first; the
     /// writer only [`Store::apply`]s batches, in order, and is dropped before the lock is
     /// given back.
-    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
-        Ok(None)
-    }
+    /// `None` keeps the writing on the sync's own thread.
+    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error>;
 
     /// Issued orders whose certificate expires by `until`, from `today` on unless
     /// `include_expired`, soonest first; indexed columns only (not the whole order).

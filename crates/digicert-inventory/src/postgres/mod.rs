@@ -59,6 +59,9 @@ type Job = Box<dyn FnOnce(&mut Client) + Send>;
 /// is waiting for it): collect first, or use a second handle, as `digicert serve` does.
 pub struct PostgresStore {
     location: String,
+    /// The URL as given, password and all: a sync's writer opens a connection of its own.
+    /// Never printed (`location` is what messages show).
+    url: String,
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
     /// The accounts whose sync lock this handle holds.
@@ -121,6 +124,7 @@ impl PostgresStore {
             })?;
         let store = Self {
             location: location.clone(),
+            url: url.to_owned(),
             jobs: Some(jobs),
             thread: Some(thread),
             locked: HashSet::new(),
@@ -326,6 +330,10 @@ fn sync_state_row(row: &Row, location: &str) -> Result<(String, SyncState), Erro
 }
 
 impl Store for PostgresStore {
+    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
+        Ok(Some(Box::new(Self::open(&self.url)?)))
+    }
+
     fn location(&self) -> String {
         self.location.clone()
     }

@@ -201,6 +201,9 @@ mod tests {
             Ok(())
         }
         fn unlock_sync(&mut self, _: &str) {}
+        fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
+            Ok(None)
+        }
         fn sync_state(&self, _: &str) -> Result<SyncState, Error> {
             Ok(SyncState::default())
         }

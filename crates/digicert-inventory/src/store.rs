@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::Error;
-use crate::find::Find;
+use crate::find::{Find, name_key};
 use crate::order::{HistoryEntry, StoredOrder};
 
 /// One order as the sync hands it to the store: the indexed columns and the whole order as
@@ -44,6 +44,23 @@ pub struct OrderRecord {
     pub certificate_id: Option<u64>,
     /// The whole order as the endpoint sent it, as JSON.
     pub json: OrderJson,
+}
+
+impl OrderRecord {
+    /// The keys the order is found by ([`name_key`]): its common name and DNS names, each
+    /// once.
+    pub fn name_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .common_name
+            .iter()
+            .chain(&self.dns_names)
+            .filter(|name| !name.trim().is_empty())
+            .map(|name| name_key(name))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
 }
 
 /// The whole order, as JSON, and which endpoint it came from.

@@ -20,7 +20,7 @@ use postgres::{Client, Row};
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::find::{Find, name_key};
+use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
     Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
@@ -721,7 +721,7 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
             continue;
         }
         orders.push(order, order_id, location)?;
-        for name in names_of(order) {
+        for name in order.name_keys() {
             names.keys.push(name);
             names.order_ids.push(order_id);
         }
@@ -876,18 +876,4 @@ impl<'a> Columns<'a> {
         self.infos.push(info);
         Ok(())
     }
-}
-
-/// The name keys an order is found by: its common name and DNS names.
-fn names_of(order: &OrderRecord) -> Vec<String> {
-    let mut keys: Vec<String> = order
-        .common_name
-        .iter()
-        .chain(&order.dns_names)
-        .filter(|name| !name.trim().is_empty())
-        .map(|name| name_key(name))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
 }

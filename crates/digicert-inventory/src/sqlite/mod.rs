@@ -17,7 +17,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, 
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::find::{Find, name_key};
+use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
     Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
@@ -706,23 +706,9 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
         if before.is_some() {
             forget_names.execute(params![account, order.order_id])?;
         }
-        for name in names(order) {
+        for name in order.name_keys() {
             add_name.execute(params![name, account, order.order_id])?;
         }
     }
     Ok(applied)
-}
-
-/// The name keys an order is found by: its common name and DNS names.
-fn names(order: &OrderRecord) -> Vec<String> {
-    let mut keys: Vec<String> = order
-        .common_name
-        .iter()
-        .chain(&order.dns_names)
-        .filter(|name| !name.trim().is_empty())
-        .map(|name| name_key(name))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
 }

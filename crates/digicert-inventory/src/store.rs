@@ -47,6 +47,34 @@ pub struct OrderRecord {
 }
 
 impl OrderRecord {
+    /// An order known only by its id, status and JSON; every indexed column empty.
+    ///
+    /// ```
+    /// use digicert_inventory::{OrderJson, OrderRecord};
+    ///
+    /// let order = OrderRecord {
+    ///     common_name: Some("www.example.com".to_owned()),
+    ///     ..OrderRecord::new(7, "issued", OrderJson::Report("{}".to_owned()))
+    /// };
+    /// assert_eq!(order.name_keys().len(), 1);
+    /// ```
+    pub fn new(order_id: u64, status: impl Into<String>, json: OrderJson) -> Self {
+        Self {
+            order_id,
+            status: status.into(),
+            common_name: None,
+            dns_names: Vec::new(),
+            valid_from: None,
+            valid_till: None,
+            product_name_id: None,
+            thumbprint: None,
+            serial_number: None,
+            organization: None,
+            certificate_id: None,
+            json,
+        }
+    }
+
     /// The keys the order is found by ([`name_key`]): its common name and DNS names, each
     /// once.
     pub fn name_keys(&self) -> Vec<String> {

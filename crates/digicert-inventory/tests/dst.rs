@@ -38,20 +38,7 @@ fn last_clock_change(now: DateTime<Utc>) -> DateTime<Utc> {
 
 /// A record the inventory holds for an order id the fake CertCentral does not have.
 fn stand_in(order_id: u64) -> OrderRecord {
-    OrderRecord {
-        order_id,
-        status: "issued".to_owned(),
-        common_name: None,
-        dns_names: Vec::new(),
-        valid_from: None,
-        valid_till: None,
-        product_name_id: None,
-        thumbprint: None,
-        serial_number: None,
-        organization: None,
-        certificate_id: None,
-        json: OrderJson::Report("{}".to_owned()),
-    }
+    OrderRecord::new(order_id, "issued", OrderJson::Report("{}".to_owned()))
 }
 
 /// An inventory holding the server's orders as a full sync leaves them, padded with orders

@@ -124,19 +124,8 @@ fn tamper(db: &TestDb, order_ids: &[u64]) {
     let mut store = db.open();
     let orders = order_ids
         .iter()
-        .map(|&order_id| OrderRecord {
-            order_id,
-            status: "needs_approval".to_owned(),
-            common_name: None,
-            dns_names: Vec::new(),
-            valid_from: None,
-            valid_till: None,
-            product_name_id: None,
-            thumbprint: None,
-            serial_number: None,
-            organization: None,
-            certificate_id: None,
-            json: OrderJson::Info("{}".to_owned()),
+        .map(|&order_id| {
+            OrderRecord::new(order_id, "needs_approval", OrderJson::Info("{}".to_owned()))
         })
         .collect();
     store
@@ -473,18 +462,18 @@ fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
                     .map(|&id| {
                         let row = dataset.report_row(id).unwrap();
                         OrderRecord {
-                            order_id: id,
-                            status: row.status.as_str().to_owned(),
                             common_name: row.common_name.clone(),
                             dns_names: row.dns_names.clone(),
                             valid_from: row.valid_from,
                             valid_till: row.valid_till,
                             product_name_id: row.product_name_id.clone(),
-                            thumbprint: None,
-                            serial_number: None,
                             organization: row.organization_name.clone(),
                             certificate_id: row.certificate_tracker_id,
-                            json: OrderJson::Report("{}".to_owned()),
+                            ..OrderRecord::new(
+                                id,
+                                row.status.as_str(),
+                                OrderJson::Report("{}".to_owned()),
+                            )
                         }
                     })
                     .collect();

@@ -259,20 +259,11 @@ mod tests {
     }
 
     fn batch(orders: usize, last: bool) -> Batch {
-        let record = crate::store::OrderRecord {
-            order_id: 1,
-            status: "issued".to_owned(),
-            common_name: None,
-            dns_names: Vec::new(),
-            valid_from: None,
-            valid_till: None,
-            product_name_id: None,
-            thumbprint: None,
-            serial_number: None,
-            organization: None,
-            certificate_id: None,
-            json: crate::store::OrderJson::Report("{}".to_owned()),
-        };
+        let record = crate::store::OrderRecord::new(
+            1,
+            "issued",
+            crate::store::OrderJson::Report("{}".to_owned()),
+        );
         Batch {
             account: "default".to_owned(),
             orders: vec![record; orders],

@@ -7,12 +7,19 @@ use crate::error::Error;
 use crate::find::normalize_hex;
 use crate::store::{OrderJson, OrderRecord};
 
+/// Bytes reserved for a report row's JSON: its 60-odd fields come to about 2 KiB, and
+/// growing a buffer from serde_json's 128 bytes copied each row five times over.
+const REPORT_JSON_CAPACITY: usize = 2560;
+
 /// A report row as stored.
 pub(crate) fn from_report_row(row: &ReportRow) -> Result<OrderRecord, Error> {
-    let json = serde_json::to_string(row).map_err(|source| Error::Json {
+    let error = |source| Error::Json {
         order_id: row.order_id,
         source,
-    })?;
+    };
+    let mut json = Vec::with_capacity(REPORT_JSON_CAPACITY);
+    serde_json::to_writer(&mut json, row).map_err(error)?;
+    let json = String::from_utf8(json).map_err(|err| error(serde::ser::Error::custom(err)))?;
     Ok(OrderRecord {
         order_id: row.order_id,
         status: row.status.as_str().to_owned(),

@@ -99,11 +99,13 @@ pub fn name_key(name: &str) -> String {
 
 /// Hex text as stored: lower case, without `:`, spaces or `-`; `None` if anything else is in it.
 pub fn normalize_hex(text: &str) -> Option<String> {
+    // By bytes: every byte of a non-ASCII character is refused as not a hex digit.
+    let text = text.trim();
     let mut hex = String::with_capacity(text.len());
-    for c in text.trim().chars() {
-        match c {
-            ':' | ' ' | '-' => {}
-            c if c.is_ascii_hexdigit() => hex.push(c.to_ascii_lowercase()),
+    for byte in text.bytes() {
+        match byte {
+            b':' | b' ' | b'-' => {}
+            byte if byte.is_ascii_hexdigit() => hex.push(char::from(byte.to_ascii_lowercase())),
             _ => return None,
         }
     }

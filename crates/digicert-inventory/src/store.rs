@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::find::{Find, name_key};
@@ -106,6 +107,32 @@ impl OrderJson {
         match self {
             Self::Report(json) | Self::Info(json) => json,
         }
+    }
+
+    /// The fingerprint a store keeps of the last JSON it stored for an order: SHA-256 of the
+    /// endpoint and the text. An order sent again with the fingerprint stored is unchanged,
+    /// found so without reading its row (a re-pull of 100,000 orders read every 2 KiB row
+    /// back to compare it).
+    ///
+    /// The stored columns are made from the JSON ([`OrderRecord`]); a release that makes them
+    /// differently must change the prefix hashed here, so that every order is written again.
+    ///
+    /// ```
+    /// use digicert_inventory::OrderJson;
+    ///
+    /// let report = OrderJson::Report("{}".to_owned());
+    /// assert_eq!(report.digest(), OrderJson::Report("{}".to_owned()).digest());
+    /// assert_ne!(report.digest(), OrderJson::Info("{}".to_owned()).digest());
+    /// ```
+    pub fn digest(&self) -> [u8; 32] {
+        let source: &[u8] = match self {
+            Self::Report(_) => b"digicert-inventory 1 report\n",
+            Self::Info(_) => b"digicert-inventory 1 info\n",
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(source);
+        hasher.update(self.text().as_bytes());
+        hasher.finalize().into()
     }
 }
 

@@ -29,9 +29,12 @@ use crate::store::{
 pub use schema::LATEST as POSTGRES_SCHEMA_VERSION;
 use url::redact;
 
-/// The columns a query reads, in [`stored_order`]'s order; the last two are the JSON.
+/// The columns a query of `orders` reads, in [`stored_order`]'s order; the last two are the
+/// JSON. When the order was last seen is looked up in its own table by the order's key.
 const COLUMNS: &str = "account, order_id, status, common_name, dns_names, valid_from, valid_till, \
-     product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen";
+     product_name_id, thumbprint, serial_number, organization, certificate_id, \
+     (SELECT last_seen FROM order_seen AS seen \
+     WHERE seen.account = orders.account AND seen.order_id = orders.order_id)";
 
 /// Rows a listing holds in flight between the connection's thread and the caller.
 const LISTING_BUFFER: usize = 256;
@@ -622,8 +625,8 @@ impl Store for PostgresStore {
 const UPSERT: &str = "
 INSERT INTO orders (order_id, status, common_name, dns_names, valid_from, valid_till,
     product_name_id, thumbprint, serial_number, organization, certificate_id, report_json,
-    info_json, last_seen, account)
-SELECT t.*, $14::timestamptz, $15::text FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[],
+    info_json, account)
+SELECT t.*, $14::text FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[],
     $5::date[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[],
     $12::text[], $13::text[]) AS t
 ON CONFLICT (account, order_id) DO UPDATE SET status = EXCLUDED.status,
@@ -631,7 +634,7 @@ ON CONFLICT (account, order_id) DO UPDATE SET status = EXCLUDED.status,
     valid_from = EXCLUDED.valid_from, valid_till = EXCLUDED.valid_till,
     product_name_id = EXCLUDED.product_name_id, thumbprint = EXCLUDED.thumbprint,
     serial_number = EXCLUDED.serial_number, organization = EXCLUDED.organization,
-    certificate_id = EXCLUDED.certificate_id, last_seen = EXCLUDED.last_seen,
+    certificate_id = EXCLUDED.certificate_id,
     report_json = COALESCE(EXCLUDED.report_json, orders.report_json),
     info_json = COALESCE(EXCLUDED.info_json, orders.info_json)";
 
@@ -646,33 +649,59 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
         .iter()
         .map(|order| id(order.order_id, location))
         .collect::<Result<Vec<i64>, _>>()?;
-    let jsons: Vec<&str> = batch.orders.iter().map(|order| order.json.text()).collect();
-    let from_report: Vec<bool> = batch
+    let digests: Vec<[u8; 32]> = batch
         .orders
         .iter()
-        .map(|order| matches!(order.json, OrderJson::Report(_)))
+        .map(|order| order.json.digest())
         .collect();
-    let mut current: HashMap<i64, (String, Option<i64>)> = HashMap::new();
-    // Orders whose every copy in the batch is the JSON stored from the same source.
-    let mut identical: HashMap<i64, bool> = HashMap::new();
+    // The fingerprints stored, to find the orders sent again exactly as stored without
+    // sending their JSON to be compared.
+    let mut stored_digests: HashMap<i64, Option<Vec<u8>>> = HashMap::new();
     for row in transaction
         .query(
-            "SELECT i.order_id, o.status, o.certificate_id, \
-             (CASE WHEN i.from_report THEN o.report_json ELSE o.info_json END) \
-             IS NOT DISTINCT FROM i.json \
-             FROM UNNEST($2::bigint[], $3::text[], $4::bool[]) AS i(order_id, json, from_report) \
-             JOIN orders o ON o.account = $1 AND o.order_id = i.order_id",
-            &[account, &ids, &jsons, &from_report],
+            "SELECT order_id, digest FROM order_seen WHERE account = $1 AND order_id = ANY($2)",
+            &[account, &ids],
         )
         .map_err(db)?
     {
-        let order_id: i64 = row.try_get(0).map_err(db)?;
-        current.insert(
-            order_id,
-            (row.try_get(1).map_err(db)?, row.try_get(2).map_err(db)?),
-        );
-        let same: bool = row.try_get(3).map_err(db)?;
+        stored_digests.insert(row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?);
+    }
+    // Orders whose every copy in the batch is the JSON last stored.
+    let mut identical: HashMap<i64, bool> = HashMap::new();
+    for (&order_id, digest) in ids.iter().zip(&digests) {
+        let same = stored_digests
+            .get(&order_id)
+            .is_some_and(|stored| stored.as_deref() == Some(&digest[..]));
         *identical.entry(order_id).or_insert(true) &= same;
+    }
+    // What is stored: for the identical orders, what they carry; for the others, read.
+    let mut current: HashMap<i64, (String, Option<i64>)> = HashMap::new();
+    let mut others: Vec<i64> = Vec::new();
+    for (order, &order_id) in batch.orders.iter().zip(&ids) {
+        if identical.get(&order_id) == Some(&true) {
+            let certificate_id = order
+                .certificate_id
+                .map(|value| id(value, location))
+                .transpose()?;
+            current.insert(order_id, (order.status.clone(), certificate_id));
+        } else {
+            others.push(order_id);
+        }
+    }
+    if !others.is_empty() {
+        for row in transaction
+            .query(
+                "SELECT order_id, status, certificate_id FROM orders \
+                 WHERE account = $1 AND order_id = ANY($2)",
+                &[account, &others],
+            )
+            .map_err(db)?
+        {
+            current.insert(
+                row.try_get(0).map_err(db)?,
+                (row.try_get(1).map_err(db)?, row.try_get(2).map_err(db)?),
+            );
+        }
     }
     let mut stored_before: Vec<i64> = current.keys().copied().collect();
     // Sent again exactly as stored (a re-pull of an order that did not change): only when it
@@ -727,15 +756,24 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
         }
     }
     let seen_at: DateTime<Utc> = batch.seen_at;
-    if !seen_again.is_empty() {
-        let seen_again: Vec<i64> = seen_again.into_iter().collect();
-        transaction
-            .execute(
-                "UPDATE orders SET last_seen = $1 WHERE account = $2 AND order_id = ANY($3)",
-                &[&seen_at, account, &seen_again],
-            )
-            .map_err(db)?;
-    }
+    // Each order once, as its last copy.
+    let (seen_ids, seen_digests): (Vec<i64>, Vec<&[u8]>) = ids
+        .iter()
+        .zip(&digests)
+        .enumerate()
+        .filter(|(index, (order_id, _))| last.get(order_id) == Some(index))
+        .map(|(_, (&order_id, digest))| (order_id, &digest[..]))
+        .unzip();
+    transaction
+        .execute(
+            "INSERT INTO order_seen (account, order_id, last_seen, digest) \
+             SELECT $1::text, t.order_id, $2::timestamptz, t.digest \
+             FROM UNNEST($3::bigint[], $4::bytea[]) AS t(order_id, digest) \
+             ON CONFLICT (account, order_id) DO UPDATE SET last_seen = EXCLUDED.last_seen, \
+             digest = EXCLUDED.digest",
+            &[account, &seen_at, &seen_ids, &seen_digests],
+        )
+        .map_err(db)?;
     transaction
         .execute(
             UPSERT,
@@ -753,7 +791,6 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
                 &orders.certificate_ids,
                 &orders.reports,
                 &orders.infos,
-                &seen_at,
                 account,
             ],
         )

@@ -18,7 +18,7 @@ use crate::error::Error;
 const APPLICATION: &str = "digicert-inventory";
 
 /// The migrations, oldest first; the schema version is how many have run.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -113,6 +113,23 @@ SELECT 'default', watermark, last_success, last_duration_seconds, last_full
 FROM sync_state WHERE last_success IS NOT NULL;
 DROP TABLE sync_state;
 ALTER TABLE sync_state_v2 RENAME TO sync_state;
+";
+
+/// Version 3, as SQLite's: when each order was last seen moves out of its row into a narrow
+/// table of its own, with the fingerprint of the JSON last stored, so that a full sync that
+/// sees every order again neither sends every order's JSON to be compared nor writes a new
+/// version of every order's whole row.
+const V3: &str = "
+CREATE TABLE order_seen (
+    account   TEXT NOT NULL,
+    order_id  BIGINT NOT NULL,
+    last_seen TIMESTAMPTZ NOT NULL,
+    digest    BYTEA,
+    PRIMARY KEY (account, order_id)
+);
+INSERT INTO order_seen (account, order_id, last_seen)
+SELECT account, order_id, last_seen FROM orders;
+ALTER TABLE orders DROP COLUMN last_seen;
 ";
 
 /// What the connection's schema holds.
@@ -335,5 +352,48 @@ mod tests {
             .unwrap();
         assert_eq!(state.get::<_, String>(0), "default");
         assert_eq!(state.get::<_, f64>(1), 2.5);
+    }
+
+    #[test]
+    fn version_2_last_seen_moves_to_its_own_table() {
+        let Some((url, mut client)) = database("v2_seen") else {
+            return;
+        };
+        at_version(&mut client, 2);
+        client
+            .batch_execute(
+                "INSERT INTO orders (account, order_id, status, last_seen, report_json) VALUES \
+                 ('eu', 7, 'issued', '2026-11-01T00:00:00Z', '{\"order_id\":7}'), \
+                 ('us', 7, 'revoked', '2026-11-02T00:00:00Z', '{\"order_id\":7}');",
+            )
+            .unwrap();
+        drop(PostgresStore::open(&url).unwrap());
+        let seen: Vec<(String, i64, String)> = client
+            .query(
+                "SELECT account, order_id, to_char(last_seen AT TIME ZONE 'UTC', \
+                 'YYYY-MM-DD HH24:MI') FROM order_seen ORDER BY account",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("eu".to_owned(), 7, "2026-11-01 00:00".to_owned()),
+                ("us".to_owned(), 7, "2026-11-02 00:00".to_owned())
+            ]
+        );
+        let columns: i64 = client
+            .query_one(
+                "SELECT COUNT(*) FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = 'orders' \
+                 AND column_name = 'last_seen'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(columns, 0);
     }
 }

@@ -29,9 +29,12 @@ pub const SCHEMA_VERSION: i64 = schema::LATEST;
 /// How long a write waits for another writer's transaction (one batch) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The columns a query reads, in [`stored_order`]'s order; the last two are the JSON.
+/// The columns a query of `orders` reads, in [`stored_order`]'s order; the last two are the
+/// JSON. When the order was last seen is looked up in its own table by the order's key.
 const COLUMNS: &str = "account, order_id, status, common_name, dns_names, valid_from, valid_till, \
-     product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen";
+     product_name_id, thumbprint, serial_number, organization, certificate_id, \
+     (SELECT last_seen FROM order_seen AS seen \
+     WHERE seen.account = orders.account AND seen.order_id = orders.order_id)";
 
 /// A sync's writer connection ([`Store::writer`]): a page cache for the indexes being
 /// written (16 MiB at most, taken only as pages are touched; with SQLite's default 2 MiB a
@@ -606,30 +609,33 @@ impl SqliteStore {
 /// Upserts a batch's orders, recording each new status in the history.
 fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Applied> {
     let seen_at = instant(batch.seen_at);
-    // What is stored, and whether the stored JSON of the same source is the one at hand.
-    let select = |json_column: &str| {
-        format!(
-            "SELECT status, certificate_id, {json_column} IS ?3 FROM orders \
-             WHERE account = ?1 AND order_id = ?2"
-        )
-    };
-    let mut select_report = connection.prepare(&select("report_json"))?;
-    let mut select_info = connection.prepare(&select("info_json"))?;
-    let mut seen_again = connection
-        .prepare("UPDATE orders SET last_seen = ?1 WHERE account = ?2 AND order_id = ?3")?;
+    // An order sent again exactly as stored (a re-pull of an order that did not change):
+    // only when it was seen moves, found by the fingerprint of its JSON; neither its row, its
+    // indexes nor its names are read or rewritten.
+    let mut seen_again = connection.prepare(
+        "UPDATE order_seen SET last_seen = ?1 WHERE account = ?2 AND order_id = ?3 \
+         AND digest = ?4",
+    )?;
+    let mut select = connection.prepare(
+        "SELECT status, certificate_id FROM orders WHERE account = ?1 AND order_id = ?2",
+    )?;
+    let mut seen = connection.prepare(
+        "INSERT INTO order_seen (account, order_id, last_seen, digest) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (account, order_id) DO UPDATE SET last_seen = excluded.last_seen, \
+         digest = excluded.digest",
+    )?;
     let upsert = |json_column: &str| {
         format!(
             "INSERT INTO orders (account, order_id, status, common_name, dns_names, valid_from, \
              valid_till, product_name_id, thumbprint, serial_number, organization, certificate_id, \
-             last_seen, {json_column}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             {json_column}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
              ON CONFLICT (account, order_id) DO UPDATE SET status = excluded.status, \
              common_name = excluded.common_name, dns_names = excluded.dns_names, \
              valid_from = excluded.valid_from, valid_till = excluded.valid_till, \
              product_name_id = excluded.product_name_id, thumbprint = excluded.thumbprint, \
              serial_number = excluded.serial_number, organization = excluded.organization, \
-             certificate_id = excluded.certificate_id, last_seen = excluded.last_seen, \
-             {json_column} = excluded.{json_column}"
+             certificate_id = excluded.certificate_id, {json_column} = excluded.{json_column}"
         )
     };
     let mut upsert_report = connection.prepare(&upsert("report_json"))?;
@@ -651,25 +657,20 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     let mut orders: Vec<&OrderRecord> = batch.orders.iter().collect();
     orders.sort_by_key(|order| order.order_id);
     for order in orders {
-        let (select, statement, json) = match &order.json {
-            OrderJson::Report(json) => (&mut select_report, &mut upsert_report, json),
-            OrderJson::Info(json) => (&mut select_info, &mut upsert_info, json),
-        };
-        let before: Option<(String, Option<u64>, bool)> = select
-            .query_row(params![account, order.order_id, json], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
-            .optional()?;
-        // Sent again exactly as stored (a re-pull of an order that did not change): only
-        // when it was seen moves, and neither its indexes nor its names are rewritten.
-        if let Some((status, certificate_id, true)) = &before
-            && *status == order.status
-            && *certificate_id == order.certificate_id
-        {
-            seen_again.execute(params![seen_at, account, order.order_id])?;
+        let digest = order.json.digest();
+        if seen_again.execute(params![seen_at, account, order.order_id, &digest[..]])? > 0 {
             applied.unchanged += 1;
             continue;
         }
+        let (statement, json) = match &order.json {
+            OrderJson::Report(json) => (&mut upsert_report, json),
+            OrderJson::Info(json) => (&mut upsert_info, json),
+        };
+        let before: Option<(String, Option<u64>)> = select
+            .query_row(params![account, order.order_id], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
         statement.execute(params![
             account,
             order.order_id,
@@ -683,10 +684,10 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
             order.serial_number,
             order.organization,
             order.certificate_id,
-            seen_at,
             json,
         ])?;
-        let same = before.as_ref().is_some_and(|(status, certificate_id, _)| {
+        seen.execute(params![account, order.order_id, seen_at, &digest[..]])?;
+        let same = before.as_ref().is_some_and(|(status, certificate_id)| {
             *status == order.status && *certificate_id == order.certificate_id
         });
         match (&before, same) {

@@ -14,7 +14,7 @@ use crate::error::Error;
 pub(crate) const APPLICATION_ID: i32 = 0x4443_4976;
 
 /// The migrations, oldest first; the schema version is how many have run.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -129,6 +129,24 @@ SELECT 'default', watermark, last_success, last_duration_seconds, last_full
 FROM sync_state WHERE last_success IS NOT NULL;
 DROP TABLE sync_state;
 ALTER TABLE sync_state_v2 RENAME TO sync_state;
+";
+
+/// Version 3: when each order was last seen moves out of its row into a narrow table of its
+/// own, with the fingerprint of the JSON last stored ([`crate::OrderJson::digest`]; none for
+/// orders stored before, which the next sync writes again). A full sync sees every order
+/// again: moving that instant inside the row rewrote every order's whole row (its JSON:
+/// about 2 KiB), and finding that the order had not changed read it back.
+const V3: &str = "
+CREATE TABLE order_seen (
+    account   TEXT NOT NULL,
+    order_id  INTEGER NOT NULL,
+    last_seen TEXT NOT NULL,
+    digest    BLOB,
+    PRIMARY KEY (account, order_id)
+) WITHOUT ROWID;
+INSERT INTO order_seen (account, order_id, last_seen)
+SELECT account, order_id, last_seen FROM orders;
+ALTER TABLE orders DROP COLUMN last_seen;
 ";
 
 /// Refuses a file that is not an inventory or is of a newer schema, reading only.
@@ -325,6 +343,51 @@ mod tests {
                 2.5
             )
         );
+    }
+
+    #[test]
+    fn version_2_last_seen_moves_to_its_own_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite");
+        let mut connection = at_version(&path, 2);
+        connection
+            .execute_batch(
+                "INSERT INTO orders (account, order_id, status, last_seen, report_json) VALUES \
+                 ('eu', 7, 'issued', '2026-11-01T00:00:00.000000Z', '{\"order_id\":7}'), \
+                 ('us', 7, 'revoked', '2026-11-02T00:00:00.000000Z', '{\"order_id\":7}');",
+            )
+            .unwrap();
+        migrate(&mut connection, &path).unwrap();
+        let seen: Vec<(String, u64, String)> = connection
+            .prepare("SELECT account, order_id, last_seen FROM order_seen ORDER BY account")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            seen,
+            [
+                ("eu".to_owned(), 7, "2026-11-01T00:00:00.000000Z".to_owned()),
+                ("us".to_owned(), 7, "2026-11-02T00:00:00.000000Z".to_owned())
+            ]
+        );
+        let status: String = connection
+            .query_row(
+                "SELECT status FROM orders WHERE account = 'us' AND order_id = 7",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(status, "revoked");
+        let columns: i64 = connection
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('orders') WHERE name = 'last_seen'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(columns, 0);
     }
 
     #[test]

@@ -12,25 +12,25 @@ use crate::store::{OrderJson, OrderRecord};
 const REPORT_JSON_CAPACITY: usize = 2560;
 
 /// A report row as stored.
-pub(crate) fn from_report_row(row: &ReportRow) -> Result<OrderRecord, Error> {
+pub(crate) fn from_report_row(row: ReportRow) -> Result<OrderRecord, Error> {
     let error = |source| Error::Json {
         order_id: row.order_id,
         source,
     };
     let mut json = Vec::with_capacity(REPORT_JSON_CAPACITY);
-    serde_json::to_writer(&mut json, row).map_err(error)?;
+    serde_json::to_writer(&mut json, &row).map_err(error)?;
     let json = String::from_utf8(json).map_err(|err| error(serde::ser::Error::custom(err)))?;
     Ok(OrderRecord {
         order_id: row.order_id,
         status: row.status.as_str().to_owned(),
-        common_name: row.common_name.clone(),
-        dns_names: row.dns_names.clone(),
-        valid_from: row.valid_from,
-        valid_till: row.valid_till,
-        product_name_id: row.product_name_id.clone(),
         thumbprint: row.thumbprint.as_deref().and_then(normalize_hex),
         serial_number: row.serial_number.as_deref().and_then(normalize_hex),
-        organization: row.organization_name.clone(),
+        common_name: row.common_name,
+        dns_names: row.dns_names,
+        valid_from: row.valid_from,
+        valid_till: row.valid_till,
+        product_name_id: row.product_name_id,
+        organization: row.organization_name,
         certificate_id: row.certificate_tracker_id,
         json: OrderJson::Report(json),
     })

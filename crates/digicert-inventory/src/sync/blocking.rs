@@ -22,7 +22,7 @@ pub(crate) fn sync<S: Store, T: BlockingTransport + 'static>(
     match next {
         Next::Full => {
             for row in client.order_report_all(ReportQuery::new()) {
-                session.report_row(&row?)?;
+                session.report_row(row?)?;
             }
         }
         Next::Fetch(order_ids) => {

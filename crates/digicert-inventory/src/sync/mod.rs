@@ -308,7 +308,7 @@ impl<'s, S: Store> Session<'s, S> {
     }
 
     /// Stores a report row; every page's worth is one transaction.
-    pub(crate) fn report_row(&mut self, row: &ReportRow) -> Result<(), Error> {
+    pub(crate) fn report_row(&mut self, row: ReportRow) -> Result<(), Error> {
         if self.pending.capacity() == 0 {
             self.pending.reserve_exact(MAX_PAGE_SIZE as usize);
         }

@@ -28,7 +28,7 @@ pub(crate) async fn sync<S: Store, T: AsyncTransport>(
             let rows = client.order_report_all(ReportQuery::new());
             futures_util::pin_mut!(rows);
             while let Some(row) = rows.try_next().await? {
-                session.report_row(&row)?;
+                session.report_row(row)?;
             }
         }
         Next::Fetch(order_ids) => {

@@ -417,6 +417,41 @@ fn an_order_sent_again_unchanged_is_only_seen_again() {
 }
 
 #[test]
+fn an_order_sent_as_stored_then_changed_in_one_batch_keeps_the_change() {
+    for db in TestDb::all() {
+        let mut store = db.open();
+        let issued = record(5, "issued", &["b.example.com"], "2027-01-01");
+        store.apply(batch(vec![issued.clone()])).unwrap();
+        // The first copy is the order exactly as stored, the second a revocation.
+        let revoked = record(5, "revoked", &["c.example.com"], "2027-01-01");
+        let applied = store
+            .apply(batch(vec![issued.clone(), revoked.clone()]))
+            .unwrap();
+        assert_eq!(
+            (applied.unchanged, applied.changed),
+            (1, 1),
+            "{}",
+            db.kind()
+        );
+        // Sent again as now stored: nothing changes.
+        let applied = store.apply(batch(vec![revoked])).unwrap();
+        assert_eq!(applied.unchanged, 1, "{}", db.kind());
+        let inventory = Inventory::with_store(store);
+        let found = inventory.find("c.example.com").unwrap();
+        assert_eq!(ids(&found), [5], "{}", db.kind());
+        assert_eq!(found[0].status, "revoked", "{}", db.kind());
+        assert!(inventory.find("b.example.com").unwrap().is_empty());
+        let history: Vec<String> = inventory
+            .history(5)
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.status)
+            .collect();
+        assert_eq!(history, ["issued", "revoked"], "{}", db.kind());
+    }
+}
+
+#[test]
 fn export_gives_each_order_whole() {
     for db in TestDb::all() {
         let inventory = filled(&db);

@@ -657,25 +657,32 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
         .iter()
         .map(|order| order.json.digest())
         .collect();
-    // The fingerprints stored, to find the orders sent again exactly as stored without
-    // sending their JSON to be compared.
-    let mut stored_digests: HashMap<i64, Option<Vec<u8>>> = HashMap::new();
+    let seen_at: DateTime<Utc> = batch.seen_at;
+    // Orders sent again as stored (the fingerprint of a copy's JSON is the one stored): when
+    // they were seen moves, in the statement that finds them, without their JSON being sent.
+    let digest_values: Vec<&[u8]> = digests.iter().map(|digest| &digest[..]).collect();
+    let mut matched: HashSet<i64> = HashSet::new();
     for row in transaction
         .query(
-            "SELECT order_id, digest FROM order_seen WHERE account = $1 AND order_id = ANY($2)",
-            &[account, &ids],
+            "UPDATE order_seen AS s SET last_seen = $2 \
+             FROM UNNEST($3::bigint[], $4::bytea[]) AS t(order_id, digest) \
+             WHERE s.account = $1 AND s.order_id = t.order_id AND s.digest = t.digest \
+             RETURNING s.order_id",
+            &[account, &seen_at, &ids, &digest_values],
         )
         .map_err(db)?
     {
-        stored_digests.insert(row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?);
+        matched.insert(row.try_get(0).map_err(db)?);
     }
-    // Orders whose every copy in the batch is the JSON last stored.
+    // Orders whose every copy in the batch is the JSON last stored: a matched order whose
+    // copies are all alike.
+    let mut first: HashMap<i64, &[u8; 32]> = HashMap::new();
     let mut identical: HashMap<i64, bool> = HashMap::new();
     for (&order_id, digest) in ids.iter().zip(&digests) {
-        let same = stored_digests
-            .get(&order_id)
-            .is_some_and(|stored| stored.as_deref() == Some(&digest[..]));
-        *identical.entry(order_id).or_insert(true) &= same;
+        let alike = *first.entry(order_id).or_insert(digest) == digest;
+        *identical
+            .entry(order_id)
+            .or_insert_with(|| matched.contains(&order_id)) &= alike;
     }
     // What is stored: for the identical orders, what they carry; for the others, read.
     let mut current: HashMap<i64, (String, Option<i64>)> = HashMap::new();
@@ -758,14 +765,19 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
             names.order_ids.push(order_id);
         }
     }
-    let seen_at: DateTime<Utc> = batch.seen_at;
-    // Each order once, as its last copy.
+    if orders.order_ids.is_empty() {
+        // Every order was seen again as stored.
+        return finish_batch(transaction, batch, location).map(|()| applied);
+    }
+    // The orders written, each once, as its last copy.
     let (seen_ids, seen_digests): (Vec<i64>, Vec<&[u8]>) = ids
         .iter()
-        .zip(&digests)
+        .zip(&digest_values)
         .enumerate()
-        .filter(|(index, (order_id, _))| last.get(order_id) == Some(index))
-        .map(|(_, (&order_id, digest))| (order_id, &digest[..]))
+        .filter(|(index, (order_id, _))| {
+            last.get(order_id) == Some(index) && !seen_again.contains(order_id)
+        })
+        .map(|(_, (&order_id, &digest))| (order_id, digest))
         .unzip();
     transaction
         .execute(
@@ -832,6 +844,17 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
             )
             .map_err(db)?;
     }
+    finish_batch(transaction, batch, location)?;
+    Ok(applied)
+}
+
+/// A batch's last statements: the sync's end if the batch carries it, and the commit.
+fn finish_batch(
+    mut transaction: postgres::Transaction<'_>,
+    batch: &Batch,
+    location: &str,
+) -> Result<(), Error> {
+    let db = |err| url::store_error(location, err);
     if let Some(finish) = &batch.finish {
         transaction
             .execute(
@@ -844,16 +867,15 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
                  last_full = COALESCE(EXCLUDED.last_full, sync_state.last_full)",
                 &[
                     &finish.watermark,
-                    &seen_at,
+                    &batch.seen_at,
                     &finish.duration_seconds,
                     &finish.full,
-                    account,
+                    &batch.account,
                 ],
             )
             .map_err(db)?;
     }
-    transaction.commit().map_err(db)?;
-    Ok(applied)
+    transaction.commit().map_err(db)
 }
 
 /// The history rows of a batch, as columns.

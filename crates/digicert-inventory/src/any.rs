@@ -105,6 +105,10 @@ impl Store for AnyStore {
         each_store!(self, store => store.writer())
     }
 
+    fn gathers_batches(&self) -> bool {
+        each_store!(self, store => store.gathers_batches())
+    }
+
     fn expiring(
         &self,
         accounts: &[String],

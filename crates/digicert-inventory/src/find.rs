@@ -101,6 +101,10 @@ pub fn name_key(name: &str) -> String {
 pub fn normalize_hex(text: &str) -> Option<String> {
     // By bytes: every byte of a non-ASCII character is refused as not a hex digit.
     let text = text.trim();
+    // Most often (every thumbprint and serial number of the report), hex and nothing else.
+    if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Some(text.to_ascii_lowercase());
+    }
     let mut hex = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {

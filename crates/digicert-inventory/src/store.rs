@@ -254,6 +254,12 @@ pub trait Store {
     /// `None` keeps the writing on the sync's own thread.
     fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error>;
 
+    /// How a sync's writer thread puts batches into transactions: `true` to wait until a
+    /// few are queued and write them in one (for a store whose every commit costs much,
+    /// as SQLite's, which writes each index page a transaction touched), `false` to write
+    /// whatever is queued as soon as it can.
+    fn gathers_batches(&self) -> bool;
+
     /// Issued orders whose certificate expires by `until`, from `today` on unless
     /// `include_expired`, soonest first; indexed columns only (not the whole order).
     fn expiring(

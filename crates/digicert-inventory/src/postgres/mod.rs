@@ -333,6 +333,12 @@ fn sync_state_row(row: &Row, location: &str) -> Result<(String, SyncState), Erro
 }
 
 impl Store for PostgresStore {
+    /// No: the server writes while the sync decodes the next pages, and the sync's end then
+    /// waits for one page, not eight (a re-pull of 100,000 orders: 2.4 s against 2.5 s).
+    fn gathers_batches(&self) -> bool {
+        false
+    }
+
     /// A second connection: a full sync's batches are written on it while this one's caller
     /// fetches the next pages (measured faster since schema version 3; see BENCHMARKS.md).
     fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {

@@ -349,6 +349,12 @@ impl Store for SqliteStore {
         self.sync_locks.remove(account);
     }
 
+    /// Yes: a commit per report page measured slower (a re-pull of 100,000 orders: 1.9 s
+    /// and 2.4 s of CPU, against 1.7 s and 2.1 s).
+    fn gathers_batches(&self) -> bool {
+        true
+    }
+
     fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
         let writer = Self::open(&self.path)?;
         writer

@@ -3,7 +3,9 @@
 //!
 //! The thread owns a second handle on the store ([`Store::writer`]) and applies the batches
 //! in the order they were sent, whole, so a sync killed at any moment still leaves whole
-//! batches: it gathers [`MERGED`] of them (or fewer: the last) into one transaction.
+//! batches: it writes [`MERGED`] of them at most in one transaction, waiting for that many
+//! (or the last) when the store gathers batches ([`Store::gathers_batches`]), else taking
+//! those queued when it gets to them.
 //! The watermark still moves only in the last transaction, and only if every earlier one
 //! succeeded: the thread stops at the first failure.
 
@@ -15,13 +17,14 @@ use super::Progress;
 use crate::error::Error;
 use crate::store::{Applied, Batch, Store};
 
-/// Batches (report pages) waiting for the writer at most; the fetch waits beyond.
-const QUEUED: usize = 2;
+/// Batches (report pages) waiting for the writer at most; the fetch waits beyond. As many
+/// as one transaction takes, so that while the writer commits one the next fills up.
+const QUEUED: usize = MERGED;
 
-/// Batches applied in one transaction: every commit writes each index page that the
-/// transaction touched, and the inserts into the thumbprint, serial number and name
+/// Batches applied in one transaction at most: every commit writes each index page that
+/// the transaction touched, and the inserts into the thumbprint, serial number and name
 /// indexes fall all over them, so a commit per report page would write each of these
-/// indexes whole a hundred times over a pull of 100,000 orders.
+/// indexes whole a hundred times over a first pull of 100,000 orders.
 const MERGED: usize = 8;
 
 /// The writing thread, and the way to it and back.
@@ -43,11 +46,14 @@ impl Writer {
         started: Instant,
     ) -> Result<Self, Error> {
         let location = store.location();
+        let gather = store.gathers_batches();
         let (batches, queue) = mpsc::sync_channel(QUEUED);
         let (answer, results) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("inventory-writer".to_owned())
-            .spawn(move || write(store, &queue, &answer, progress.as_deref(), started))
+            .spawn(move || {
+                write(store, gather, &queue, &answer, progress.as_deref(), started);
+            })
             .map_err(|source| Error::Store {
                 location: location.clone(),
                 source: Box::new(source),
@@ -136,6 +142,7 @@ fn add(sum: &mut Applied, applied: Applied) {
 /// The thread: applies batches until the queue closes or one fails.
 fn write(
     mut store: Box<dyn Store + Send>,
+    gather: bool,
     queue: &Receiver<Batch>,
     answer: &mpsc::Sender<Result<Applied, Error>>,
     progress: Option<&(dyn Fn(u64) + Send + Sync)>,
@@ -145,15 +152,17 @@ fn write(
     while let Ok(mut batch) = queue.recv() {
         let mut merged = 1;
         while batch.finish.is_none() && merged < MERGED {
-            match queue.recv() {
-                Ok(next) => {
-                    batch.orders.extend(next.orders);
-                    batch.seen_at = next.seen_at;
-                    batch.finish = next.finish;
-                    merged += 1;
-                }
-                Err(_) => break,
-            }
+            let next = if gather {
+                queue.recv().ok()
+            } else {
+                queue.try_recv().ok()
+            };
+            // None: the queue closed, or (not gathering) nothing more is queued.
+            let Some(next) = next else { break };
+            batch.orders.extend(next.orders);
+            batch.seen_at = next.seen_at;
+            batch.finish = next.finish;
+            merged += 1;
         }
         if let Some(finish) = &mut batch.finish {
             finish.duration_seconds = started.elapsed().as_secs_f64();
@@ -191,6 +200,7 @@ mod tests {
     struct Recorder {
         transactions: Transactions,
         fail_at: Option<usize>,
+        gather: bool,
     }
 
     impl Store for Recorder {
@@ -203,6 +213,9 @@ mod tests {
         fn unlock_sync(&mut self, _: &str) {}
         fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
             Ok(None)
+        }
+        fn gathers_batches(&self) -> bool {
+            self.gather
         }
         fn sync_state(&self, _: &str) -> Result<SyncState, Error> {
             Ok(SyncState::default())
@@ -276,11 +289,12 @@ mod tests {
         }
     }
 
-    fn writer(fail_at: Option<usize>) -> (Writer, Transactions) {
+    fn writer(fail_at: Option<usize>, gather: bool) -> (Writer, Transactions) {
         let transactions = Arc::new(Mutex::new(Vec::new()));
         let store = Recorder {
             transactions: Arc::clone(&transactions),
             fail_at,
+            gather,
         };
         let writer = Writer::start(Box::new(store), None, Instant::now()).unwrap();
         (writer, transactions)
@@ -288,33 +302,44 @@ mod tests {
 
     #[test]
     fn every_batch_is_written_whole_and_the_end_last() {
-        let (mut writer, transactions) = writer(None);
-        let mut added = 0;
-        for _ in 0..20 {
-            added += writer.send(batch(10, false)).unwrap().added;
+        for gather in [true, false] {
+            let (mut writer, transactions) = writer(None, gather);
+            let mut added = 0;
+            for _ in 0..20 {
+                added += writer.send(batch(10, false)).unwrap().added;
+            }
+            added += writer.send(batch(3, true)).unwrap().added;
+            added += writer.finish().unwrap().added;
+            assert_eq!(added, 203);
+            let transactions = transactions.lock().unwrap();
+            // Whole batches of 10, up to MERGED of them per transaction (exactly that many
+            // when gathering); the end in the last one.
+            if gather {
+                assert_eq!(
+                    transactions.len(),
+                    21usize.div_ceil(MERGED),
+                    "{transactions:?}"
+                );
+            } else {
+                assert!(transactions.len() >= 21 / MERGED, "{transactions:?}");
+            }
+            for (orders, _) in transactions.iter() {
+                assert!(orders % 10 == 0 || orders % 10 == 3, "{transactions:?}");
+                assert!(*orders <= MERGED * 10, "{transactions:?}");
+            }
+            assert_eq!(
+                transactions.iter().map(|(orders, _)| orders).sum::<usize>(),
+                203
+            );
+            let ends: Vec<bool> = transactions.iter().map(|(_, end)| *end).collect();
+            assert_eq!(ends.iter().filter(|end| **end).count(), 1);
+            assert_eq!(ends.last(), Some(&true));
         }
-        added += writer.send(batch(3, true)).unwrap().added;
-        added += writer.finish().unwrap().added;
-        assert_eq!(added, 203);
-        let transactions = transactions.lock().unwrap();
-        // Whole batches of 10, up to MERGED of them per transaction; the end in the last one.
-        assert!(transactions.len() >= 21 / MERGED, "{transactions:?}");
-        for (orders, _) in transactions.iter() {
-            assert!(orders % 10 == 0 || orders % 10 == 3, "{transactions:?}");
-            assert!(*orders <= MERGED * 10, "{transactions:?}");
-        }
-        assert_eq!(
-            transactions.iter().map(|(orders, _)| orders).sum::<usize>(),
-            203
-        );
-        let ends: Vec<bool> = transactions.iter().map(|(_, end)| *end).collect();
-        assert_eq!(ends.iter().filter(|end| **end).count(), 1);
-        assert_eq!(ends.last(), Some(&true));
     }
 
     #[test]
     fn after_a_failed_transaction_nothing_more_is_written() {
-        let (mut writer, transactions) = writer(Some(1));
+        let (mut writer, transactions) = writer(Some(1), true);
         let mut failed = None;
         for _ in 0..50 {
             if let Err(err) = writer.send(batch(10, false)) {

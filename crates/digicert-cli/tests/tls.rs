@@ -1,6 +1,7 @@
 //! TLS for corporate networks, on both backends: a loopback https server whose certificate a
 //! CA made here signed (a TLS-inspecting proxy's, say) is refused until that CA is trusted,
-//! with `--ca-cert`, or through the system store (`SSL_CERT_FILE`).
+//! with `--ca-cert`, or through the system store (`SSL_CERT_FILE`). And TLS to a PostgreSQL
+//! inventory: the test server behind a TLS front with such a certificate.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
@@ -106,6 +107,100 @@ async fn tls_front(config: ServerConfig, backend: SocketAddr) -> SocketAddr {
         }
     });
     addr
+}
+
+/// PostgreSQL's request to start TLS: a length of 8 and the code 80877103.
+const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+/// Listens on 127.0.0.1 and speaks PostgreSQL's opening for TLS (an `SSLRequest`, answered
+/// `S`), then relays each decrypted connection to the PostgreSQL server at `backend`.
+async fn postgres_tls_front(config: ServerConfig, backend: String) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let backend = backend.clone();
+            tokio::spawn(async move {
+                // A client that does not ask for TLS is not served.
+                let mut request = [0u8; 8];
+                if stream.read_exact(&mut request).await.is_err() || request != SSL_REQUEST {
+                    return;
+                }
+                if stream.write_all(b"S").await.is_err() {
+                    return;
+                }
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_postgresql_inventory_over_tls_is_verified_against_sslrootcert() {
+    let Some(database) = support::db::PgDatabase::create() else {
+        return;
+    };
+    // postgres://user@HOST:PORT/name: the server the front relays to.
+    let backend = database
+        .url
+        .split_once('@')
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(host_port, _)| host_port.to_owned())
+        .unwrap();
+    let (ca_pem, server_config) = certificates();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("postgres-ca.pem");
+    std::fs::write(&ca_path, ca_pem).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let front = runtime.block_on(postgres_tls_front(server_config, backend));
+    let secret = "tls-test-pa55word";
+    let url = format!(
+        "postgres://postgres:{secret}@127.0.0.1:{}/{}?sslmode=require",
+        front.port(),
+        database.name
+    );
+    let export = |url: &str| {
+        support::command()
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR")
+            .env_remove("PGPASSWORD")
+            .args(["--db", url, "inventory", "export"])
+            .output()
+            .unwrap()
+    };
+    // A certificate that no trusted CA signed: refused, and the password is not shown.
+    let refused = export(&url);
+    let stderr = text(&refused.stderr);
+    assert_ne!(refused.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("UnknownIssuer") || stderr.contains("unknown issuer"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(secret), "{stderr}");
+    // Trusted through `sslrootcert`: the inventory is made, over TLS (the front serves
+    // nothing else).
+    let trusted = export(&format!("{url}&sslrootcert={}", ca_path.display()));
+    assert_eq!(trusted.status.code(), Some(0), "{}", text(&trusted.stderr));
+    let mut direct = postgres::Client::connect(&database.url, postgres::NoTls).unwrap();
+    let version: i64 = direct
+        .query_one("SELECT schema_version FROM digicert_inventory", &[])
+        .unwrap()
+        .get(0);
+    assert!(version >= 1);
 }
 
 /// `digicert order <id>` over https on `backend`, with extra arguments and environment.

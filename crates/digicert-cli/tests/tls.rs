@@ -45,7 +45,7 @@ fn setup() -> &'static Setup {
             .enable_all()
             .build()
             .unwrap();
-        let https = runtime.block_on(tls_front(server_config, mock.addr()));
+        let https = runtime.block_on(tls_front(server_config, mock.addr().to_string(), false));
         Setup {
             mock,
             https,
@@ -86,35 +86,13 @@ fn certificates() -> (String, ServerConfig) {
     (ca_cert.pem(), config)
 }
 
-/// Listens on 127.0.0.1 and relays each TLS connection, decrypted, to `backend`.
-async fn tls_front(config: ServerConfig, backend: SocketAddr) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                // A client that refuses the certificate ends the handshake: nothing to relay.
-                let Ok(mut tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    addr
-}
-
 /// PostgreSQL's request to start TLS: a length of 8 and the code 80877103.
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
-/// Listens on 127.0.0.1 and speaks PostgreSQL's opening for TLS (an `SSLRequest`, answered
-/// `S`), then relays each decrypted connection to the PostgreSQL server at `backend`.
-async fn postgres_tls_front(config: ServerConfig, backend: String) -> SocketAddr {
+/// Listens on 127.0.0.1 and relays each TLS connection, decrypted, to `backend`. With
+/// `postgres`, a connection first speaks PostgreSQL's opening for TLS (an `SSLRequest`,
+/// answered `S`), and one that does not ask for TLS is not served.
+async fn tls_front(config: ServerConfig, backend: String, postgres: bool) -> SocketAddr {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -124,14 +102,16 @@ async fn postgres_tls_front(config: ServerConfig, backend: String) -> SocketAddr
             let acceptor = acceptor.clone();
             let backend = backend.clone();
             tokio::spawn(async move {
-                // A client that does not ask for TLS is not served.
-                let mut request = [0u8; 8];
-                if stream.read_exact(&mut request).await.is_err() || request != SSL_REQUEST {
-                    return;
+                if postgres {
+                    let mut request = [0u8; 8];
+                    if stream.read_exact(&mut request).await.is_err()
+                        || request != SSL_REQUEST
+                        || stream.write_all(b"S").await.is_err()
+                    {
+                        return;
+                    }
                 }
-                if stream.write_all(b"S").await.is_err() {
-                    return;
-                }
+                // A client that refuses the certificate ends the handshake: nothing to relay.
                 let Ok(mut tls) = acceptor.accept(stream).await else {
                     return;
                 };
@@ -166,7 +146,7 @@ fn a_postgresql_inventory_over_tls_is_verified_against_sslrootcert() {
         .enable_all()
         .build()
         .unwrap();
-    let front = runtime.block_on(postgres_tls_front(server_config, backend));
+    let front = runtime.block_on(tls_front(server_config, backend, true));
     let secret = "tls-test-pa55word";
     let url = format!(
         "postgres://postgres:{secret}@127.0.0.1:{}/{}?sslmode=require",

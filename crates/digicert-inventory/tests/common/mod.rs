@@ -8,7 +8,17 @@
 
 use std::path::PathBuf;
 
-use digicert_inventory::{AnyStore, Inventory};
+use digicert_inventory::{AnyStore, Inventory, Store};
+
+/// The statuses the inventory has seen for an order, oldest first.
+pub fn statuses<S: Store>(inventory: &Inventory<S>, order_id: u64) -> Vec<String> {
+    inventory
+        .history(order_id)
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.status)
+        .collect()
+}
 
 /// The variable naming the test server: `postgres://user@127.0.0.1:PORT/db`.
 pub const VARIABLE: &str = "DIGICERT_TEST_POSTGRES";

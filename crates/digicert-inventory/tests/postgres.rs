@@ -18,18 +18,16 @@ use digicert_inventory::{
 
 fn record(order_id: u64, status: &str, name: &str) -> OrderRecord {
     OrderRecord {
-        order_id,
-        status: status.to_owned(),
         common_name: Some(name.to_owned()),
         dns_names: vec![name.to_owned()],
-        valid_from: None,
-        valid_till: None,
-        product_name_id: None,
-        thumbprint: None,
-        serial_number: None,
-        organization: None,
         certificate_id: Some(order_id * 10),
-        json: OrderJson::Report(format!(r#"{{"order_id":{order_id}}}"#)),
+        ..OrderRecord::new(
+            order_id,
+            status,
+            OrderJson::Report(format!(
+                r#"{{"order_id":{order_id},"status":"{status}","common_name":"{name}"}}"#
+            )),
+        )
     }
 }
 
@@ -285,7 +283,11 @@ fn sslmode_require_refuses_a_server_without_tls() {
     assert!(message.contains("TLS"), "{message}");
     assert!(message.contains("sslmode=require"), "{message}");
     assert!(!message.contains(secret), "{message}");
-    PostgresStore::open(&format!("{url}?sslmode=disable")).unwrap();
+    let store = PostgresStore::open(&format!("{url}?sslmode=disable")).unwrap();
+    // The store keeps the URL for its sync writer's connection, and never shows it.
+    let shown = format!("{store:?} {}", store.location());
+    assert!(!shown.contains(secret), "{shown}");
+    drop(store);
     // A CA file that is not there is named.
     let err = PostgresStore::open(&format!("{url}?sslrootcert=/nonexistent/ca.pem")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");

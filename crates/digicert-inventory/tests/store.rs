@@ -451,6 +451,64 @@ fn an_order_sent_as_stored_then_changed_in_one_batch_keeps_the_change() {
 }
 
 #[test]
+fn a_re_pull_moves_when_seen_only_for_the_orders_it_sends() {
+    for db in TestDb::all() {
+        let mut store = db.open();
+        let orders: Vec<OrderRecord> = (1..=5)
+            .map(|id| record(id, "issued", &["a.example.com"], "2027-01-01"))
+            .collect();
+        let first = Utc::now() - chrono::TimeDelta::hours(1);
+        store
+            .apply(Batch {
+                seen_at: first,
+                ..batch(orders.clone())
+            })
+            .unwrap();
+        // 1, 2 and 5 as stored, 3 revoked, 4 not sent: the orders stored unchanged are
+        // consecutive on both sides of 3 and 4, which must keep when they were seen.
+        let later = Utc::now();
+        let revoked = record(3, "revoked", &["a.example.com"], "2027-01-01");
+        let sent = vec![
+            orders[4].clone(),
+            revoked,
+            orders[1].clone(),
+            orders[0].clone(),
+        ];
+        let applied = store
+            .apply(Batch {
+                seen_at: later,
+                ..batch(sent)
+            })
+            .unwrap();
+        assert_eq!(
+            (applied.added, applied.changed, applied.unchanged),
+            (0, 1, 3),
+            "{}",
+            db.kind()
+        );
+        let mut seen = Vec::new();
+        Inventory::with_store(store)
+            .export(|order| {
+                seen.push((order.order_id, order.last_seen));
+                Ok(())
+            })
+            .unwrap();
+        seen.sort_unstable();
+        let close = |a: chrono::DateTime<Utc>, b: chrono::DateTime<Utc>| {
+            (a - b).num_milliseconds().abs() < 1
+        };
+        for (order_id, last_seen) in seen {
+            let expected = if order_id == 4 { first } else { later };
+            assert!(
+                close(last_seen, expected),
+                "{}: order {order_id} seen {last_seen}, expected {expected}",
+                db.kind()
+            );
+        }
+    }
+}
+
+#[test]
 fn export_gives_each_order_whole() {
     for db in TestDb::all() {
         let inventory = filled(&db);

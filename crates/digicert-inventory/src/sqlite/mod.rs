@@ -6,7 +6,7 @@
 
 mod schema;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -615,13 +615,34 @@ impl SqliteStore {
 /// Upserts a batch's orders, recording each new status in the history.
 fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Applied> {
     let seen_at = instant(batch.seen_at);
+    let account = &batch.account;
+    // By order id: the report lists the newest (highest id) first, and rows inserted before
+    // the rows already stored leave pages half empty; ascending, each page fills up. The
+    // sort is stable, so an order listed twice is still stored as listed last.
+    let mut orders: Vec<&OrderRecord> = batch.orders.iter().collect();
+    orders.sort_by_key(|order| order.order_id);
+    let digests: Vec<[u8; 32]> = orders.iter().map(|order| order.json.digest()).collect();
+    let stored = stored_digests(connection, account, &orders)?;
+    let unchanged = unchanged_orders(&orders, &digests, &stored);
     // An order sent again exactly as stored (a re-pull of an order that did not change):
-    // only when it was seen moves, found by the fingerprint of its JSON; neither its row, its
-    // indexes nor its names are read or rewritten.
+    // only when it was seen moves, one statement for each run of such orders; neither its
+    // row, its indexes nor its names are read or rewritten.
     let mut seen_again = connection.prepare(
-        "UPDATE order_seen SET last_seen = ?1 WHERE account = ?2 AND order_id = ?3 \
-         AND digest = ?4",
+        "UPDATE order_seen SET last_seen = ?1 WHERE account = ?2 AND order_id BETWEEN ?3 AND ?4",
     )?;
+    for (first, last) in unchanged_runs(&stored, &unchanged) {
+        seen_again.execute(params![seen_at, account, first, last])?;
+    }
+    let mut applied = Applied {
+        unchanged: orders
+            .iter()
+            .filter(|order| unchanged.contains(&order.order_id))
+            .count() as u64,
+        ..Applied::default()
+    };
+    // The orders held before their first write in this batch (every stored order has its
+    // row in `order_seen`, written with it): only these have a row to read.
+    let mut present: HashSet<u64> = stored.iter().map(|(order_id, _)| *order_id).collect();
     let mut select = connection.prepare(
         "SELECT status, certificate_id FROM orders WHERE account = ?1 AND order_id = ?2",
     )?;
@@ -655,28 +676,23 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     let mut add_name = connection.prepare(
         "INSERT OR IGNORE INTO order_names (name_key, account, order_id) VALUES (?1, ?2, ?3)",
     )?;
-    let account = &batch.account;
-    let mut applied = Applied::default();
-    // By order id: the report lists the newest (highest id) first, and rows inserted before
-    // the rows already stored leave pages half empty; ascending, each page fills up. The
-    // sort is stable, so an order listed twice is still stored as listed last.
-    let mut orders: Vec<&OrderRecord> = batch.orders.iter().collect();
-    orders.sort_by_key(|order| order.order_id);
-    for order in orders {
-        let digest = order.json.digest();
-        if seen_again.execute(params![seen_at, account, order.order_id, &digest[..]])? > 0 {
-            applied.unchanged += 1;
+    for (order, digest) in orders.into_iter().zip(&digests) {
+        if unchanged.contains(&order.order_id) {
             continue;
         }
         let (statement, json) = match &order.json {
             OrderJson::Report(json) => (&mut upsert_report, json),
             OrderJson::Info(json) => (&mut upsert_info, json),
         };
-        let before: Option<(String, Option<u64>)> = select
-            .query_row(params![account, order.order_id], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()?;
+        let before: Option<(String, Option<u64>)> = if present.insert(order.order_id) {
+            None
+        } else {
+            select
+                .query_row(params![account, order.order_id], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()?
+        };
         statement.execute(params![
             account,
             order.order_id,
@@ -718,4 +734,69 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
         }
     }
     Ok(applied)
+}
+
+/// The fingerprints stored for the account's orders from the batch's lowest order id to its
+/// highest, by order id: one range read of the narrow table rather than a look-up per order.
+fn stored_digests(
+    connection: &Connection,
+    account: &str,
+    orders: &[&OrderRecord],
+) -> rusqlite::Result<Vec<(u64, Option<Vec<u8>>)>> {
+    let (Some(first), Some(last)) = (orders.first(), orders.last()) else {
+        return Ok(Vec::new());
+    };
+    let mut select = connection.prepare(
+        "SELECT order_id, digest FROM order_seen \
+         WHERE account = ?1 AND order_id BETWEEN ?2 AND ?3 ORDER BY order_id",
+    )?;
+    let rows = select.query_map(params![account, first.order_id, last.order_id], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })?;
+    rows.collect()
+}
+
+/// The orders of a batch (sorted by id) sent exactly as stored: the stored fingerprint
+/// matches, and every copy of the order in the batch is alike.
+fn unchanged_orders(
+    orders: &[&OrderRecord],
+    digests: &[[u8; 32]],
+    stored: &[(u64, Option<Vec<u8>>)],
+) -> HashSet<u64> {
+    let stored: HashMap<u64, &[u8]> = stored
+        .iter()
+        .filter_map(|(order_id, digest)| Some((*order_id, digest.as_deref()?)))
+        .collect();
+    let mut unchanged = HashSet::new();
+    for copies in orders
+        .iter()
+        .zip(digests)
+        .collect::<Vec<_>>()
+        .chunk_by(|(a, _), (b, _)| a.order_id == b.order_id)
+    {
+        let (order, digest) = copies[0];
+        if copies.iter().all(|(_, other)| *other == digest)
+            && stored.get(&order.order_id) == Some(&&digest[..])
+        {
+            unchanged.insert(order.order_id);
+        }
+    }
+    unchanged
+}
+
+/// The unchanged orders as runs of consecutive stored ones (`stored` is by order id), first
+/// and last id of each: every stored order between the two is unchanged.
+fn unchanged_runs(stored: &[(u64, Option<Vec<u8>>)], unchanged: &HashSet<u64>) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    let mut open = false;
+    for (order_id, _) in stored {
+        let keep = unchanged.contains(order_id);
+        match runs.last_mut() {
+            Some((_, last)) if keep && open => *last = *order_id,
+            _ if keep => runs.push((*order_id, *order_id)),
+            _ => {}
+        }
+        open = keep;
+    }
+    runs
 }

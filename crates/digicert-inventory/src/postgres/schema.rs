@@ -18,7 +18,7 @@ use crate::error::Error;
 const APPLICATION: &str = "digicert-inventory";
 
 /// The migrations, oldest first; the schema version is how many have run.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -141,6 +141,15 @@ BEGIN
 EXCEPTION WHEN feature_not_supported OR syntax_error THEN
     NULL;
 END $$;
+";
+
+/// Version 4, as SQLite's: the index `inventory expiring` reads holds every column it shows
+/// (those it does not sort by as included columns), so the query reads no order's row.
+const V4: &str = "
+DROP INDEX orders_expiring;
+CREATE INDEX orders_expiring ON orders (status, valid_till, order_id, account)
+    INCLUDE (common_name, dns_names, valid_from, product_name_id, thumbprint, serial_number,
+    organization, certificate_id);
 ";
 
 /// What the connection's schema holds.

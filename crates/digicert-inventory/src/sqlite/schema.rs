@@ -14,7 +14,7 @@ use crate::error::Error;
 pub(crate) const APPLICATION_ID: i32 = 0x4443_4976;
 
 /// The migrations, oldest first; the schema version is how many have run.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -147,6 +147,17 @@ CREATE TABLE order_seen (
 INSERT INTO order_seen (account, order_id, last_seen)
 SELECT account, order_id, last_seen FROM orders;
 ALTER TABLE orders DROP COLUMN last_seen;
+";
+
+/// Version 4: the index `inventory expiring` reads holds every column it shows, in the
+/// order it lists them, so the query never reads the orders' rows (each about 2 KiB with
+/// its JSON, scattered over the table: 970 page reads for the 4,400 orders expiring within
+/// 30 days of 100,000) nor sorts them.
+const V4: &str = "
+DROP INDEX orders_expiring;
+CREATE INDEX orders_expiring ON orders (status, valid_till, order_id, account, common_name,
+    dns_names, valid_from, product_name_id, thumbprint, serial_number, organization,
+    certificate_id);
 ";
 
 /// Refuses a file that is not an inventory or is of a newer schema, reading only.

@@ -45,6 +45,7 @@ mod postgres;
 mod sqlite;
 mod store;
 mod sync;
+mod unchanged;
 
 use std::path::Path;
 

@@ -25,6 +25,7 @@ use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
     Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
 };
+use crate::unchanged::{Stored, unchanged_orders, unchanged_runs};
 
 pub use schema::LATEST as POSTGRES_SCHEMA_VERSION;
 use url::redact;
@@ -664,43 +665,48 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
         .map(|order| order.json.digest())
         .collect();
     let seen_at: DateTime<Utc> = batch.seen_at;
-    // Orders sent again as stored (the fingerprint of a copy's JSON is the one stored): when
-    // they were seen moves, in the statement that finds them, without their JSON being sent.
-    let digest_values: Vec<&[u8]> = digests.iter().map(|digest| &digest[..]).collect();
-    let mut matched: HashSet<i64> = HashSet::new();
-    for row in transaction
-        .query(
-            "UPDATE order_seen AS s SET last_seen = $2 \
-             FROM UNNEST($3::bigint[], $4::bytea[]) AS t(order_id, digest) \
-             WHERE s.account = $1 AND s.order_id = t.order_id AND s.digest = t.digest \
-             RETURNING s.order_id",
-            &[account, &seen_at, &ids, &digest_values],
-        )
-        .map_err(db)?
-    {
-        matched.insert(row.try_get(0).map_err(db)?);
+    // What is stored for the batch's range of order ids, read at once; the orders sent again
+    // exactly as stored (a re-pull of an order that did not change) are marked seen by runs
+    // of consecutive order ids, their JSON neither sent nor rewritten.
+    let stored = stored_digests(&mut transaction, account, &ids, location)?;
+    let identical = unchanged_orders(
+        batch
+            .orders
+            .iter()
+            .map(|order| order.order_id)
+            .zip(&digests),
+        &stored,
+    );
+    let runs = unchanged_runs(&stored, &identical);
+    if !runs.is_empty() {
+        let mut firsts = Vec::with_capacity(runs.len());
+        let mut lasts = Vec::with_capacity(runs.len());
+        for (first, last) in runs {
+            firsts.push(id(first, location)?);
+            lasts.push(id(last, location)?);
+        }
+        transaction
+            .execute(
+                "UPDATE order_seen SET last_seen = $2 \
+                 FROM UNNEST($3::bigint[], $4::bigint[]) AS run(first, last) \
+                 WHERE account = $1 AND order_id BETWEEN run.first AND run.last",
+                &[account, &seen_at, &firsts, &lasts],
+            )
+            .map_err(db)?;
     }
-    // Orders whose every copy in the batch is the JSON last stored: a matched order whose
-    // copies are all alike.
-    let mut first: HashMap<i64, &[u8; 32]> = HashMap::new();
-    let mut identical: HashMap<i64, bool> = HashMap::new();
-    for (&order_id, digest) in ids.iter().zip(&digests) {
-        let alike = *first.entry(order_id).or_insert(digest) == digest;
-        *identical
-            .entry(order_id)
-            .or_insert_with(|| matched.contains(&order_id)) &= alike;
-    }
-    // What is stored: for the identical orders, what they carry; for the others, read.
+    let stored: HashSet<u64> = stored.into_iter().map(|(order_id, _)| order_id).collect();
+    // What is stored: for the identical orders, what they carry; for the other stored ones,
+    // read.
     let mut current: HashMap<i64, (String, Option<i64>)> = HashMap::new();
     let mut others: Vec<i64> = Vec::new();
     for (order, &order_id) in batch.orders.iter().zip(&ids) {
-        if identical.get(&order_id) == Some(&true) {
+        if identical.contains(&order.order_id) {
             let certificate_id = order
                 .certificate_id
                 .map(|value| id(value, location))
                 .transpose()?;
             current.insert(order_id, (order.status.clone(), certificate_id));
-        } else {
+        } else if stored.contains(&order.order_id) {
             others.push(order_id);
         }
     }
@@ -741,7 +747,7 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
             }
             Some(before) if before == now => {
                 applied.unchanged += 1;
-                if identical.get(&order_id) == Some(&true) {
+                if identical.contains(&order.order_id) {
                     seen_again.insert(order_id);
                 }
                 true
@@ -778,12 +784,12 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
     // The orders written, each once, as its last copy.
     let (seen_ids, seen_digests): (Vec<i64>, Vec<&[u8]>) = ids
         .iter()
-        .zip(&digest_values)
+        .zip(&digests)
         .enumerate()
         .filter(|(index, (order_id, _))| {
             last.get(order_id) == Some(index) && !seen_again.contains(order_id)
         })
-        .map(|(_, (&order_id, &digest))| (order_id, digest))
+        .map(|(_, (&order_id, digest))| (order_id, &digest[..]))
         .unzip();
     transaction
         .execute(
@@ -852,6 +858,33 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
     }
     finish_batch(transaction, batch, location)?;
     Ok(applied)
+}
+
+/// The fingerprints stored for the account's orders from the lowest of `ids` to the highest,
+/// by order id.
+fn stored_digests(
+    transaction: &mut postgres::Transaction<'_>,
+    account: &str,
+    ids: &[i64],
+    location: &str,
+) -> Result<Vec<Stored>, Error> {
+    let db = |err| url::store_error(location, err);
+    let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let rows = transaction
+        .query(
+            "SELECT order_id, digest FROM order_seen \
+             WHERE account = $1 AND order_id BETWEEN $2 AND $3 ORDER BY order_id",
+            &[&account, first, last],
+        )
+        .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let order_id = unsigned(row.try_get(0).map_err(db)?, location)?;
+            Ok((order_id, row.try_get(1).map_err(db)?))
+        })
+        .collect()
 }
 
 /// A batch's last statements: the sync's end if the batch carries it, and the commit.

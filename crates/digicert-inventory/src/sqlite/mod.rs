@@ -22,6 +22,7 @@ use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
     Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
 };
+use crate::unchanged::{Stored, unchanged_orders, unchanged_runs};
 
 /// The inventory schema version this build writes (SQLite's `user_version`).
 pub const SCHEMA_VERSION: i64 = schema::LATEST;
@@ -626,7 +627,10 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     orders.sort_by_key(|order| order.order_id);
     let digests: Vec<[u8; 32]> = orders.iter().map(|order| order.json.digest()).collect();
     let stored = stored_digests(connection, account, &orders)?;
-    let unchanged = unchanged_orders(&orders, &digests, &stored);
+    let unchanged = unchanged_orders(
+        orders.iter().map(|order| order.order_id).zip(&digests),
+        &stored,
+    );
     // An order sent again exactly as stored (a re-pull of an order that did not change):
     // only when it was seen moves, one statement for each run of such orders; neither its
     // row, its indexes nor its names are read or rewritten.
@@ -745,7 +749,7 @@ fn stored_digests(
     connection: &Connection,
     account: &str,
     orders: &[&OrderRecord],
-) -> rusqlite::Result<Vec<(u64, Option<Vec<u8>>)>> {
+) -> rusqlite::Result<Vec<Stored>> {
     let (Some(first), Some(last)) = (orders.first(), orders.last()) else {
         return Ok(Vec::new());
     };
@@ -757,51 +761,6 @@ fn stored_digests(
         Ok((row.get(0)?, row.get(1)?))
     })?;
     rows.collect()
-}
-
-/// The orders of a batch (sorted by id) sent exactly as stored: the stored fingerprint
-/// matches, and every copy of the order in the batch is alike.
-fn unchanged_orders(
-    orders: &[&OrderRecord],
-    digests: &[[u8; 32]],
-    stored: &[(u64, Option<Vec<u8>>)],
-) -> HashSet<u64> {
-    let stored: HashMap<u64, &[u8]> = stored
-        .iter()
-        .filter_map(|(order_id, digest)| Some((*order_id, digest.as_deref()?)))
-        .collect();
-    let mut unchanged = HashSet::new();
-    for copies in orders
-        .iter()
-        .zip(digests)
-        .collect::<Vec<_>>()
-        .chunk_by(|(a, _), (b, _)| a.order_id == b.order_id)
-    {
-        let (order, digest) = copies[0];
-        if copies.iter().all(|(_, other)| *other == digest)
-            && stored.get(&order.order_id) == Some(&&digest[..])
-        {
-            unchanged.insert(order.order_id);
-        }
-    }
-    unchanged
-}
-
-/// The unchanged orders as runs of consecutive stored ones (`stored` is by order id), first
-/// and last id of each: every stored order between the two is unchanged.
-fn unchanged_runs(stored: &[(u64, Option<Vec<u8>>)], unchanged: &HashSet<u64>) -> Vec<(u64, u64)> {
-    let mut runs: Vec<(u64, u64)> = Vec::new();
-    let mut open = false;
-    for (order_id, _) in stored {
-        let keep = unchanged.contains(order_id);
-        match runs.last_mut() {
-            Some((_, last)) if keep && open => *last = *order_id,
-            _ if keep => runs.push((*order_id, *order_id)),
-            _ => {}
-        }
-        open = keep;
-    }
-    runs
 }
 
 #[cfg(test)]

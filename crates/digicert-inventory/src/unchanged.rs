@@ -1,12 +1,32 @@
 //! Which orders of a batch a store already holds exactly as sent, from the fingerprints it
-//! stored ([`crate::OrderJson::digest`]), read for the batch's range of order ids in one go.
-//! Both stores mark these seen by ranges of order ids instead of one row at a time: a
-//! re-pull sends every order again, nearly all of them unchanged.
+//! stored ([`crate::OrderJson::digest`]).
+//!
+//! A report page lists consecutive orders, so a store reads the fingerprints of the batch's
+//! whole range of order ids in one go and marks the unchanged orders seen by runs of ids: a
+//! re-pull sends every order again, nearly all of them unchanged. A batch of order details
+//! fetched here and there through the inventory (an incremental sync) would make that range
+//! most of the inventory, so when the range holds many more stored orders than the batch,
+//! the store reads the batch's own orders instead, and each is its own run.
 
 use std::collections::{HashMap, HashSet};
 
 /// A stored order id and its fingerprint (none for orders stored before fingerprints were).
 pub(crate) type Stored = (u64, Option<Vec<u8>>);
+
+/// The fingerprints a store read for a batch, by order id.
+pub(crate) struct StoredRange {
+    /// The stored orders read.
+    pub(crate) rows: Vec<Stored>,
+    /// Whether `rows` are every stored order from the batch's lowest id to its highest (else
+    /// only the batch's own).
+    pub(crate) whole: bool,
+}
+
+/// The most stored orders a range read returns for a batch of `orders` (copies counted)
+/// before it stops: one more than this means the batch is sparse in its range.
+pub(crate) fn range_limit(orders: usize) -> usize {
+    2 * orders
+}
 
 /// The orders sent exactly as stored: every copy of the order in the batch has the stored
 /// fingerprint. `copies` are the batch's order ids with the fingerprints of their JSON.
@@ -30,12 +50,18 @@ pub(crate) fn unchanged_orders<'a>(
         .collect()
 }
 
-/// The unchanged orders as runs of consecutive stored ones (`stored` is by order id), first
-/// and last id of each: every stored order between the two is unchanged.
-pub(crate) fn unchanged_runs(stored: &[Stored], unchanged: &HashSet<u64>) -> Vec<(u64, u64)> {
+/// The unchanged orders as runs of consecutive stored ones, first and last id of each: every
+/// stored order between the two is unchanged. Without the whole range read, each unchanged
+/// order is a run of its own.
+pub(crate) fn unchanged_runs(stored: &StoredRange, unchanged: &HashSet<u64>) -> Vec<(u64, u64)> {
+    if !stored.whole {
+        let mut runs: Vec<(u64, u64)> = unchanged.iter().map(|&id| (id, id)).collect();
+        runs.sort_unstable();
+        return runs;
+    }
     let mut runs: Vec<(u64, u64)> = Vec::new();
     let mut open = false;
-    for (order_id, _) in stored {
+    for (order_id, _) in &stored.rows {
         let keep = unchanged.contains(order_id);
         match runs.last_mut() {
             Some((_, last)) if keep && open => *last = *order_id,
@@ -71,6 +97,13 @@ mod tests {
         ];
         let unchanged = unchanged_orders(copies, &stored);
         assert_eq!(unchanged, HashSet::from([1, 2, 5]));
-        assert_eq!(unchanged_runs(&stored, &unchanged), [(1, 2), (5, 5)]);
+        let mut range = StoredRange {
+            rows: stored,
+            whole: true,
+        };
+        assert_eq!(unchanged_runs(&range, &unchanged), [(1, 2), (5, 5)]);
+        // Only the batch's own orders read: nothing is known between them.
+        range.whole = false;
+        assert_eq!(unchanged_runs(&range, &unchanged), [(1, 1), (2, 2), (5, 5)]);
     }
 }

@@ -509,6 +509,57 @@ fn a_re_pull_moves_when_seen_only_for_the_orders_it_sends() {
 }
 
 #[test]
+fn orders_sent_far_apart_are_seen_without_the_orders_between() {
+    for db in TestDb::all() {
+        let mut store = db.open();
+        let orders: Vec<OrderRecord> = (1..=20)
+            .map(|id| record(id, "issued", &["a.example.com"], "2027-01-01"))
+            .collect();
+        let first = Utc::now() - chrono::TimeDelta::hours(1);
+        store
+            .apply(Batch {
+                seen_at: first,
+                ..batch(orders.clone())
+            })
+            .unwrap();
+        // Two orders with eighteen stored between them, as order details fetched in an
+        // incremental sync: 1 as stored, 20 revoked.
+        let later = Utc::now();
+        let revoked = record(20, "revoked", &["a.example.com"], "2027-01-01");
+        let applied = store
+            .apply(Batch {
+                seen_at: later,
+                ..batch(vec![orders[0].clone(), revoked])
+            })
+            .unwrap();
+        assert_eq!(
+            (applied.added, applied.changed, applied.unchanged),
+            (0, 1, 1),
+            "{}",
+            db.kind()
+        );
+        let mut seen = Vec::new();
+        Inventory::with_store(store)
+            .export(|order| {
+                seen.push((order.order_id, order.status, order.last_seen));
+                Ok(())
+            })
+            .unwrap();
+        seen.sort_unstable();
+        for (order_id, status, last_seen) in seen {
+            let expected = if matches!(order_id, 1 | 20) { later } else { first };
+            assert!(
+                (last_seen - expected).num_milliseconds().abs() < 1,
+                "{}: order {order_id} seen {last_seen}, expected {expected}",
+                db.kind()
+            );
+            let status_expected = if order_id == 20 { "revoked" } else { "issued" };
+            assert_eq!(status, status_expected, "{}: order {order_id}", db.kind());
+        }
+    }
+}
+
+#[test]
 fn export_gives_each_order_whole() {
     for db in TestDb::all() {
         let inventory = filled(&db);

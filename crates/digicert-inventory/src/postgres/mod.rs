@@ -25,7 +25,7 @@ use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
     Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
 };
-use crate::unchanged::{Stored, unchanged_orders, unchanged_runs};
+use crate::unchanged::{Stored, StoredRange, range_limit, unchanged_orders, unchanged_runs};
 
 pub use schema::LATEST as POSTGRES_SCHEMA_VERSION;
 use url::redact;
@@ -675,7 +675,7 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
             .iter()
             .map(|order| order.order_id)
             .zip(&digests),
-        &stored,
+        &stored.rows,
     );
     let runs = unchanged_runs(&stored, &identical);
     if !runs.is_empty() {
@@ -694,7 +694,11 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
             )
             .map_err(db)?;
     }
-    let stored: HashSet<u64> = stored.into_iter().map(|(order_id, _)| order_id).collect();
+    let stored: HashSet<u64> = stored
+        .rows
+        .into_iter()
+        .map(|(order_id, _)| order_id)
+        .collect();
     // What is stored: for the identical orders, what they carry; for the other stored ones,
     // read.
     let mut current: HashMap<i64, (String, Option<i64>)> = HashMap::new();
@@ -860,31 +864,51 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
     Ok(applied)
 }
 
-/// The fingerprints stored for the account's orders from the lowest of `ids` to the highest,
-/// by order id.
+/// The fingerprints stored for the account's orders from the lowest of `ids` to the highest
+/// (sorted by id), in one range read; only those of `ids` when that range holds many more
+/// ([`crate::unchanged`]).
 fn stored_digests(
     transaction: &mut postgres::Transaction<'_>,
     account: &str,
     ids: &[i64],
     location: &str,
-) -> Result<Vec<Stored>, Error> {
+) -> Result<StoredRange, Error> {
     let db = |err| url::store_error(location, err);
     let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
-        return Ok(Vec::new());
+        return Ok(StoredRange {
+            rows: Vec::new(),
+            whole: true,
+        });
     };
+    let limit = range_limit(ids.len());
+    let beyond = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let rows = transaction
         .query(
             "SELECT order_id, digest FROM order_seen \
-             WHERE account = $1 AND order_id BETWEEN $2 AND $3 ORDER BY order_id",
-            &[&account, first, last],
+             WHERE account = $1 AND order_id BETWEEN $2 AND $3 ORDER BY order_id LIMIT $4",
+            &[&account, first, last, &beyond],
         )
         .map_err(db)?;
-    rows.iter()
+    let (rows, whole) = if rows.len() <= limit {
+        (rows, true)
+    } else {
+        let rows = transaction
+            .query(
+                "SELECT order_id, digest FROM order_seen \
+                 WHERE account = $1 AND order_id = ANY($2) ORDER BY order_id",
+                &[&account, &ids],
+            )
+            .map_err(db)?;
+        (rows, false)
+    };
+    let rows = rows
+        .iter()
         .map(|row| {
             let order_id = unsigned(row.try_get(0).map_err(db)?, location)?;
             Ok((order_id, row.try_get(1).map_err(db)?))
         })
-        .collect()
+        .collect::<Result<Vec<Stored>, Error>>()?;
+    Ok(StoredRange { rows, whole })
 }
 
 /// A batch's last statements: the sync's end if the batch carries it, and the commit.

@@ -22,7 +22,7 @@ use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
     Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
 };
-use crate::unchanged::{Stored, unchanged_orders, unchanged_runs};
+use crate::unchanged::{Stored, StoredRange, range_limit, unchanged_orders, unchanged_runs};
 
 /// The inventory schema version this build writes (SQLite's `user_version`).
 pub const SCHEMA_VERSION: i64 = schema::LATEST;
@@ -629,7 +629,7 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     let stored = stored_digests(connection, account, &orders)?;
     let unchanged = unchanged_orders(
         orders.iter().map(|order| order.order_id).zip(&digests),
-        &stored,
+        &stored.rows,
     );
     // An order sent again exactly as stored (a re-pull of an order that did not change):
     // only when it was seen moves, one statement for each run of such orders; neither its
@@ -649,7 +649,7 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     };
     // The orders held before their first write in this batch (every stored order has its
     // row in `order_seen`, written with it): only these have a row to read.
-    let mut present: HashSet<u64> = stored.iter().map(|(order_id, _)| *order_id).collect();
+    let mut present: HashSet<u64> = stored.rows.iter().map(|(order_id, _)| *order_id).collect();
     let mut select = connection.prepare(
         "SELECT status, certificate_id FROM orders WHERE account = ?1 AND order_id = ?2",
     )?;
@@ -744,23 +744,47 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
 }
 
 /// The fingerprints stored for the account's orders from the batch's lowest order id to its
-/// highest, by order id: one range read of the narrow table rather than a look-up per order.
+/// highest (sorted by id), in one range read; only the batch's own orders when that range
+/// holds many more ([`crate::unchanged`]).
 fn stored_digests(
     connection: &Connection,
     account: &str,
     orders: &[&OrderRecord],
-) -> rusqlite::Result<Vec<Stored>> {
+) -> rusqlite::Result<StoredRange> {
     let (Some(first), Some(last)) = (orders.first(), orders.last()) else {
-        return Ok(Vec::new());
+        return Ok(StoredRange {
+            rows: Vec::new(),
+            whole: true,
+        });
     };
-    let mut select = connection.prepare(
+    let limit = range_limit(orders.len());
+    let mut range = connection.prepare(
         "SELECT order_id, digest FROM order_seen \
-         WHERE account = ?1 AND order_id BETWEEN ?2 AND ?3 ORDER BY order_id",
+         WHERE account = ?1 AND order_id BETWEEN ?2 AND ?3 ORDER BY order_id LIMIT ?4",
     )?;
-    let rows = select.query_map(params![account, first.order_id, last.order_id], |row| {
-        Ok((row.get(0)?, row.get(1)?))
-    })?;
-    rows.collect()
+    let rows = range
+        .query_map(
+            params![account, first.order_id, last.order_id, limit + 1],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?
+        .collect::<rusqlite::Result<Vec<Stored>>>()?;
+    if rows.len() <= limit {
+        return Ok(StoredRange { rows, whole: true });
+    }
+    let mut one = connection
+        .prepare("SELECT order_id, digest FROM order_seen WHERE account = ?1 AND order_id = ?2")?;
+    let mut ids: Vec<u64> = orders.iter().map(|order| order.order_id).collect();
+    ids.dedup();
+    let mut rows = Vec::with_capacity(ids.len());
+    for order_id in ids {
+        let row = one
+            .query_row(params![account, order_id], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        rows.extend(row);
+    }
+    Ok(StoredRange { rows, whole: false })
 }
 
 #[cfg(test)]

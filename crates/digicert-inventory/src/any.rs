@@ -12,7 +12,7 @@ use crate::order::{HistoryEntry, StoredOrder};
 #[cfg(feature = "postgres")]
 use crate::postgres::PostgresStore;
 use crate::sqlite::SqliteStore;
-use crate::store::{Applied, Batch, Known, Listing, StatusCount, Store, SyncState};
+use crate::store::{Applied, Batch, Fingerprint, Known, Listing, StatusCount, Store, SyncState};
 
 /// Either store, as `--db` names it.
 #[derive(Debug)]
@@ -91,6 +91,10 @@ impl Store for AnyStore {
 
     fn order_count(&self, accounts: &[String]) -> Result<u64, Error> {
         each_store!(self, store => store.order_count(accounts))
+    }
+
+    fn fingerprints(&self, account: &str) -> Result<Vec<Fingerprint>, Error> {
+        each_store!(self, store => store.fingerprints(account))
     }
 
     fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {

@@ -9,17 +9,24 @@ use crate::store::{OrderJson, OrderRecord};
 
 /// Bytes reserved for a report row's JSON: its 60-odd fields come to about 2 KiB, and
 /// growing a buffer from serde_json's 128 bytes copied each row five times over.
-const REPORT_JSON_CAPACITY: usize = 2560;
+pub(crate) const REPORT_JSON_CAPACITY: usize = 2560;
 
-/// A report row as stored.
-pub(crate) fn from_report_row(row: ReportRow) -> Result<OrderRecord, Error> {
-    let error = |source| Error::Json {
+/// A report row's JSON as stored, written into `json` (emptied first; a sync keeps one buffer
+/// for every row).
+pub(crate) fn report_json(row: &ReportRow, json: &mut Vec<u8>) -> Result<(), Error> {
+    json.clear();
+    serde_json::to_writer(&mut *json, row).map_err(|source| Error::Json {
         order_id: row.order_id,
         source,
-    };
-    let mut json = Vec::with_capacity(REPORT_JSON_CAPACITY);
-    serde_json::to_writer(&mut json, &row).map_err(error)?;
-    let json = String::from_utf8(json).map_err(|err| error(serde::ser::Error::custom(err)))?;
+    })
+}
+
+/// A report row as stored, with its JSON ([`report_json`]).
+pub(crate) fn from_report_row(row: ReportRow, json: &[u8]) -> Result<OrderRecord, Error> {
+    let json = std::str::from_utf8(json).map_err(|err| Error::Json {
+        order_id: row.order_id,
+        source: serde::ser::Error::custom(err),
+    })?;
     Ok(OrderRecord {
         order_id: row.order_id,
         status: row.status.as_str().to_owned(),
@@ -32,7 +39,7 @@ pub(crate) fn from_report_row(row: ReportRow) -> Result<OrderRecord, Error> {
         product_name_id: row.product_name_id,
         organization: row.organization_name,
         certificate_id: row.certificate_tracker_id,
-        json: OrderJson::Report(json),
+        json: OrderJson::Report(json.to_owned()),
     })
 }
 

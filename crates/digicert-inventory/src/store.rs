@@ -125,15 +125,23 @@ impl OrderJson {
     /// assert_ne!(report.digest(), OrderJson::Info("{}".to_owned()).digest());
     /// ```
     pub fn digest(&self) -> [u8; 32] {
-        let source: &[u8] = match self {
-            Self::Report(_) => b"digicert-inventory 1 report\n",
-            Self::Info(_) => b"digicert-inventory 1 info\n",
-        };
-        let mut hasher = Sha256::new();
-        hasher.update(source);
-        hasher.update(self.text().as_bytes());
-        hasher.finalize().into()
+        match self {
+            Self::Report(json) => report_digest(json.as_bytes()),
+            Self::Info(json) => digest(b"digicert-inventory 1 info\n", json.as_bytes()),
+        }
     }
+}
+
+/// [`OrderJson::digest`] of a report row's JSON, from its bytes.
+pub(crate) fn report_digest(json: &[u8]) -> [u8; 32] {
+    digest(b"digicert-inventory 1 report\n", json)
+}
+
+fn digest(source: &[u8], json: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(source);
+    hasher.update(json);
+    hasher.finalize().into()
 }
 
 /// What the store holds of an order, to decide whether a status change needs a fetch.
@@ -156,6 +164,23 @@ pub struct SyncFinish {
     pub duration_seconds: f64,
 }
 
+/// Orders a full pull sent again exactly as the store holds them: only when they were seen
+/// moves. The sync finds them from the fingerprints it read at its start
+/// ([`Store::fingerprints`]), so that a re-pull of 100,000 orders neither builds their records
+/// nor sends them to the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeenAgain {
+    /// Runs of order ids, the first and last of each: every order the store holds from the
+    /// first to the last was sent again as stored.
+    pub runs: Vec<(u64, u64)>,
+    /// How many orders the runs hold.
+    pub orders: u64,
+}
+
+/// An order id and the fingerprint ([`OrderJson::digest`]) of the JSON stored for it; none
+/// for an order stored before fingerprints were kept.
+pub type Fingerprint = (u64, Option<[u8; 32]>);
+
 /// Orders to apply in one transaction, and, with the last batch, the sync's end.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
@@ -163,6 +188,8 @@ pub struct Batch {
     pub account: String,
     /// The orders.
     pub orders: Vec<OrderRecord>,
+    /// Orders sent again as stored, to be marked seen at `seen_at` and counted unchanged.
+    pub seen_again: SeenAgain,
     /// When they were seen.
     pub seen_at: DateTime<Utc>,
     /// Set on a sync's last batch only.
@@ -237,11 +264,15 @@ pub trait Store {
     /// Number of orders stored in `accounts`.
     fn order_count(&self, accounts: &[String]) -> Result<u64, Error>;
 
+    /// Every order `account` holds with the fingerprint of its stored JSON, by order id.
+    fn fingerprints(&self, account: &str) -> Result<Vec<Fingerprint>, Error>;
+
     /// The stored status and certificate of each of `order_ids` that `account` holds.
     fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error>;
 
     /// Applies one batch in one transaction: upserts its orders into its account, records
-    /// each new status in the history, and writes the sync's end if the batch carries it.
+    /// each new status in the history, marks the orders seen again as seen, and writes the
+    /// sync's end if the batch carries it.
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error>;
 
     /// Another handle on the same store for a sync to write its batches through on a thread

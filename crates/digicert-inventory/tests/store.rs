@@ -13,7 +13,7 @@ use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use digicert_inventory::{
-    AnyStore, Applied, Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION,
+    AnyStore, Applied, Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION, SeenAgain,
     SqliteStore, Store, SyncFinish,
 };
 
@@ -40,6 +40,7 @@ fn batch(orders: Vec<OrderRecord>) -> Batch {
     Batch {
         account: "default".to_owned(),
         orders,
+        seen_again: Default::default(),
         seen_at: Utc::now(),
         finish: None,
     }
@@ -208,6 +209,7 @@ fn the_watermark_moves_with_the_last_batch_only() {
             .apply(Batch {
                 account: "default".to_owned(),
                 orders: vec![record(2, "issued", &["b.example.com"], "2027-01-01")],
+                seen_again: Default::default(),
                 seen_at: Utc::now(),
                 finish: Some(SyncFinish {
                     watermark,
@@ -451,9 +453,14 @@ fn an_order_sent_as_stored_then_changed_in_one_batch_keeps_the_change() {
 }
 
 /// Stores orders 1 to `stored`, issued, an hour ago; then sends `sent` (order ids and
-/// statuses, in that order) now. What that applied, and each order's status and whether it
-/// was seen now, by order id.
-fn resend(db: &TestDb, stored: u64, sent: &[(u64, &str)]) -> (Applied, Vec<(u64, String, bool)>) {
+/// statuses, in that order) and `seen_again` now. What that applied, and each order's status
+/// and whether it was seen now, by order id.
+fn resend(
+    db: &TestDb,
+    stored: u64,
+    sent: &[(u64, &str)],
+    seen_again: SeenAgain,
+) -> (Applied, Vec<(u64, String, bool)>) {
     let mut store = db.open();
     let order = |id, status| record(id, status, &["a.example.com"], "2027-01-01");
     let first = Utc::now() - chrono::TimeDelta::hours(1);
@@ -467,6 +474,7 @@ fn resend(db: &TestDb, stored: u64, sent: &[(u64, &str)]) -> (Applied, Vec<(u64,
     let applied = store
         .apply(Batch {
             seen_at: later,
+            seen_again,
             ..batch(sent.iter().map(|&(id, status)| order(id, status)).collect())
         })
         .unwrap();
@@ -495,7 +503,7 @@ fn a_re_pull_moves_when_seen_only_for_the_orders_it_sends() {
         // 1, 2 and 5 as stored, 3 revoked, 4 not sent: the orders stored unchanged are
         // consecutive on both sides of 3 and 4, which must keep when they were seen.
         let sent = [(5, "issued"), (3, "revoked"), (2, "issued"), (1, "issued")];
-        let (applied, seen) = resend(&db, 5, &sent);
+        let (applied, seen) = resend(&db, 5, &sent, SeenAgain::default());
         assert_eq!(
             (applied.added, applied.changed, applied.unchanged),
             (0, 1, 3),
@@ -508,11 +516,45 @@ fn a_re_pull_moves_when_seen_only_for_the_orders_it_sends() {
 }
 
 #[test]
+fn orders_seen_again_move_when_seen_by_their_runs_only() {
+    for db in TestDb::all() {
+        // A full pull found 1, 2, 5 and 6 sent as stored; 3 revoked; 4 and 7 not sent.
+        let seen_again = SeenAgain {
+            runs: vec![(1, 2), (5, 6)],
+            orders: 4,
+        };
+        let (applied, seen) = resend(&db, 7, &[(3, "revoked")], seen_again);
+        assert_eq!(
+            (applied.added, applied.changed, applied.unchanged),
+            (0, 1, 4),
+            "{}",
+            db.kind()
+        );
+        let seen_now: Vec<u64> = seen.iter().filter(|o| o.2).map(|o| o.0).collect();
+        assert_eq!(seen_now, [1, 2, 3, 5, 6], "{}", db.kind());
+        let statuses: Vec<&str> = seen.iter().map(|o| o.1.as_str()).collect();
+        assert_eq!(
+            statuses,
+            [
+                "issued", "issued", "revoked", "issued", "issued", "issued", "issued"
+            ],
+            "{}",
+            db.kind()
+        );
+    }
+}
+
+#[test]
 fn orders_sent_far_apart_are_seen_without_the_orders_between() {
     for db in TestDb::all() {
         // Two orders with eighteen stored between them, as order details fetched in an
         // incremental sync: 1 as stored, 20 revoked.
-        let (applied, seen) = resend(&db, 20, &[(1, "issued"), (20, "revoked")]);
+        let (applied, seen) = resend(
+            &db,
+            20,
+            &[(1, "issued"), (20, "revoked")],
+            SeenAgain::default(),
+        );
         assert_eq!(
             (applied.added, applied.changed, applied.unchanged),
             (0, 1, 1),
@@ -569,6 +611,7 @@ fn account_batch(account: &str, orders: Vec<OrderRecord>, watermark: Option<i64>
     Batch {
         account: account.to_owned(),
         orders,
+        seen_again: Default::default(),
         seen_at: Utc::now(),
         finish: watermark.map(|hour| SyncFinish {
             watermark: Utc

@@ -109,6 +109,7 @@ fn set_watermark_back(db: &TestDb, ago: TimeDelta) {
         .apply(Batch {
             account: "default".to_owned(),
             orders: Vec::new(),
+            seen_again: Default::default(),
             seen_at: Utc::now(),
             finish: Some(SyncFinish {
                 watermark: Utc::now() - ago,
@@ -132,6 +133,7 @@ fn tamper(db: &TestDb, order_ids: &[u64]) {
         .apply(Batch {
             account: "default".to_owned(),
             orders,
+            seen_again: Default::default(),
             seen_at: Utc::now(),
             finish: None,
         })
@@ -288,6 +290,59 @@ fn a_long_gap_takes_a_full_pull_without_asking_changes() {
             "{backend:?} {}",
             db.kind()
         );
+    }
+}
+
+#[test]
+fn a_full_re_pull_rewrites_what_changed_and_marks_the_rest_seen() {
+    for (db, backend) in cases() {
+        let server = server(2_500, Duration::ZERO);
+        let mut inventory = db.inventory();
+        sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
+        let mut order_ids = Vec::new();
+        inventory
+            .export(|order| {
+                order_ids.push(order.order_id);
+                Ok(())
+            })
+            .unwrap();
+        // Three orders stored otherwise than the report lists them: far apart, so that the
+        // unchanged orders between them are marked seen in runs around them.
+        let tampered = [order_ids[0], order_ids[1_000], order_ids[2_499]];
+        tamper(&db, &tampered);
+        let before = Utc::now();
+        let report = sync(
+            &mut inventory,
+            &server,
+            backend,
+            &SyncOptions::new().full(true),
+        )
+        .unwrap();
+        let what = format!("{backend:?} {}", db.kind());
+        assert_eq!(
+            (report.added, report.changed, report.unchanged),
+            (0, 3, 2_497),
+            "{what}"
+        );
+        let mut seen = 0;
+        inventory
+            .export(|order| {
+                assert!(order.last_seen >= before, "{what}: {order:?}");
+                let report = order.report.as_ref().expect("the report row is kept");
+                let row: serde_json::Value = serde_json::from_str(report.get()).unwrap();
+                assert_eq!(row["order_id"], order.order_id, "{what}");
+                assert_eq!(row["status"], order.status.as_str(), "{what}");
+                seen += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, 2_500, "{what}");
+        for order_id in tampered {
+            let history = inventory.history(order_id).unwrap();
+            assert_eq!(history.len(), 3, "{what}: {history:?}");
+            assert_eq!(history[1].status, "needs_approval", "{what}");
+            assert_eq!(history[2].status, history[0].status, "{what}");
+        }
     }
 }
 
@@ -481,6 +536,7 @@ fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
                     .apply(Batch {
                         account: "default".to_owned(),
                         orders,
+                        seen_again: Default::default(),
                         seen_at: Utc::now(),
                         finish: None,
                     })

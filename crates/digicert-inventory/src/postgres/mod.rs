@@ -23,7 +23,8 @@ use crate::error::Error;
 use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
-    Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
+    Applied, Batch, Fingerprint, Known, Listing, OrderJson, OrderRecord, StatusCount, Store,
+    SyncState,
 };
 use crate::unchanged::{Stored, StoredRange, range_limit, unchanged_orders, unchanged_runs};
 
@@ -443,6 +444,28 @@ impl Store for PostgresStore {
         })
     }
 
+    fn fingerprints(&self, account: &str) -> Result<Vec<Fingerprint>, Error> {
+        let account = account.to_owned();
+        self.call(move |client, location| {
+            let db = |err| url::store_error(location, err);
+            client
+                .query(
+                    "SELECT order_id, digest FROM order_seen WHERE account = $1 ORDER BY order_id",
+                    &[&account],
+                )
+                .map_err(db)?
+                .iter()
+                .map(|row| {
+                    let digest: Option<&[u8]> = row.try_get(1).map_err(db)?;
+                    Ok((
+                        unsigned(row.try_get(0).map_err(db)?, location)?,
+                        digest.and_then(|digest| digest.try_into().ok()),
+                    ))
+                })
+                .collect()
+        })
+    }
+
     fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
         let ids = order_ids
             .iter()
@@ -678,10 +701,10 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
         &stored.rows,
     );
     let runs = unchanged_runs(&stored, &identical);
-    if !runs.is_empty() {
-        let mut firsts = Vec::with_capacity(runs.len());
-        let mut lasts = Vec::with_capacity(runs.len());
-        for (first, last) in runs {
+    if !runs.is_empty() || !batch.seen_again.runs.is_empty() {
+        let mut firsts = Vec::with_capacity(runs.len() + batch.seen_again.runs.len());
+        let mut lasts = Vec::with_capacity(firsts.capacity());
+        for &(first, last) in runs.iter().chain(&batch.seen_again.runs) {
             firsts.push(id(first, location)?);
             lasts.push(id(last, location)?);
         }
@@ -735,7 +758,10 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
     let mut seen_again: HashSet<i64> = HashSet::new();
     // Counted in the batch's order, as one upsert after another would count them; an order
     // twice in a batch is stored once, as its last copy.
-    let mut applied = Applied::default();
+    let mut applied = Applied {
+        unchanged: batch.seen_again.orders,
+        ..Applied::default()
+    };
     let mut history = History::default();
     let mut last: HashMap<i64, usize> = HashMap::new();
     for (index, (order, &order_id)) in batch.orders.iter().zip(&ids).enumerate() {

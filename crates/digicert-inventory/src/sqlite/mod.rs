@@ -20,7 +20,8 @@ use crate::error::Error;
 use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
-    Applied, Batch, Known, Listing, OrderJson, OrderRecord, StatusCount, Store, SyncState,
+    Applied, Batch, Fingerprint, Known, Listing, OrderJson, OrderRecord, StatusCount, Store,
+    SyncState,
 };
 use crate::unchanged::{Stored, StoredRange, range_limit, unchanged_orders, unchanged_runs};
 
@@ -386,6 +387,23 @@ impl Store for SqliteStore {
             .map_err(|e| self.error(e))
     }
 
+    fn fingerprints(&self, account: &str) -> Result<Vec<Fingerprint>, Error> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT order_id, digest FROM order_seen WHERE account = ?1 ORDER BY order_id")
+            .map_err(|e| self.error(e))?;
+        statement
+            .query_map([account], |row| {
+                let digest: Option<Vec<u8>> = row.get(1)?;
+                Ok((
+                    row.get(0)?,
+                    digest.and_then(|digest| digest.try_into().ok()),
+                ))
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| self.error(e))
+    }
+
     fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
         let mut statement = self
             .connection
@@ -637,14 +655,16 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     let mut seen_again = connection.prepare(
         "UPDATE order_seen SET last_seen = ?1 WHERE account = ?2 AND order_id BETWEEN ?3 AND ?4",
     )?;
-    for (first, last) in unchanged_runs(&stored, &unchanged) {
+    let runs = unchanged_runs(&stored, &unchanged);
+    for (first, last) in runs.iter().chain(&batch.seen_again.runs) {
         seen_again.execute(params![seen_at, account, first, last])?;
     }
     let mut applied = Applied {
-        unchanged: orders
-            .iter()
-            .filter(|order| unchanged.contains(&order.order_id))
-            .count() as u64,
+        unchanged: batch.seen_again.orders
+            + orders
+                .iter()
+                .filter(|order| unchanged.contains(&order.order_id))
+                .count() as u64,
         ..Applied::default()
     };
     // The orders held before their first write in this batch (every stored order has its

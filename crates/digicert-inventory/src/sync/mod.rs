@@ -7,6 +7,7 @@
 //! would take more requests than pulling the report, it pulls the report instead.
 
 pub(crate) mod blocking;
+mod fingerprints;
 pub(crate) mod nonblocking;
 mod writer;
 
@@ -21,8 +22,11 @@ use digicert_api::model::{OrderInfo, ReportRow, StatusChanges};
 
 use crate::DEFAULT_ACCOUNT;
 use crate::error::Error;
-use crate::extract::{change_key, from_order_info, from_report_row};
-use crate::store::{Applied, Batch, OrderRecord, Store, SyncFinish};
+use crate::extract::{
+    REPORT_JSON_CAPACITY, change_key, from_order_info, from_report_row, report_json,
+};
+use crate::store::{Applied, Batch, OrderRecord, Store, SyncFinish, report_digest};
+use fingerprints::Fingerprints;
 use writer::Writer;
 
 /// Order details stored per transaction in an incremental sync.
@@ -192,7 +196,14 @@ pub(crate) struct Session<'s, S: Store> {
     writer: Option<Writer>,
     started_at: DateTime<Utc>,
     started: Instant,
+    /// In a full pull: what the store held at its start, to find the orders sent as stored.
+    fingerprints: Option<Fingerprints>,
+    /// The JSON of the report row at hand.
+    json: Vec<u8>,
+    /// Orders to store with the next batch.
     pending: Vec<OrderRecord>,
+    /// Orders sent again as stored, to mark seen with the next batch.
+    seen_again: Vec<u64>,
     progress: Option<Progress>,
     stored: u64,
     report: SyncReport,
@@ -209,7 +220,10 @@ impl<'s, S: Store> Session<'s, S> {
             writer: None,
             started_at: now,
             started: Instant::now(),
+            fingerprints: None,
+            json: Vec::new(),
             pending: Vec::new(),
+            seen_again: Vec::new(),
             progress: options.progress.clone(),
             stored: 0,
             report: SyncReport {
@@ -228,13 +242,18 @@ impl<'s, S: Store> Session<'s, S> {
         let plan = session.plan(options, now)?;
         session.report.full = plan == Plan::Full;
         if plan == Plan::Full {
-            session.start_writer()?;
+            session.start_full()?;
         }
         Ok((session, plan))
     }
 
-    /// Hands the writing to a thread of its own, when the store gives a handle for it.
-    fn start_writer(&mut self) -> Result<(), Error> {
+    /// Readies a full pull: reads the stored fingerprints and hands the writing to a thread of
+    /// its own, when the store gives a handle for it.
+    fn start_full(&mut self) -> Result<(), Error> {
+        if self.fingerprints.is_none() {
+            let stored = self.store.fingerprints(&self.account)?;
+            self.fingerprints = Some(Fingerprints::new(stored));
+        }
         if self.writer.is_none()
             && let Some(store) = self.store.writer()?
         {
@@ -301,19 +320,31 @@ impl<'s, S: Store> Session<'s, S> {
                 "{} changed orders take more requests than the {pages} report pages",
                 wanted.len()
             ));
-            self.start_writer()?;
+            self.start_full()?;
             return Ok(Next::Full);
         }
         Ok(Next::Fetch(wanted))
     }
 
-    /// Stores a report row; every page's worth is one transaction.
+    /// Stores a report row, or only marks it seen if the store holds it as sent; every page's
+    /// worth is one transaction.
     pub(crate) fn report_row(&mut self, row: ReportRow) -> Result<(), Error> {
         if self.pending.capacity() == 0 {
             self.pending.reserve_exact(MAX_PAGE_SIZE as usize);
+            self.json.reserve_exact(REPORT_JSON_CAPACITY);
         }
-        self.pending.push(from_report_row(row)?);
-        if self.pending.len() >= MAX_PAGE_SIZE as usize {
+        report_json(&row, &mut self.json)?;
+        let json = &self.json;
+        let as_stored = self
+            .fingerprints
+            .as_mut()
+            .is_some_and(|prints| prints.sent_as_stored(row.order_id, || report_digest(json)));
+        if as_stored {
+            self.seen_again.push(row.order_id);
+        } else {
+            self.pending.push(from_report_row(row, &self.json)?);
+        }
+        if self.pending.len() + self.seen_again.len() >= MAX_PAGE_SIZE as usize {
             self.flush()?;
         }
         Ok(())
@@ -345,9 +376,15 @@ impl<'s, S: Store> Session<'s, S> {
 
     fn apply(&mut self, finish: Option<SyncFinish>) -> Result<(), Error> {
         let orders = std::mem::take(&mut self.pending);
+        let seen_again = match &self.fingerprints {
+            Some(prints) => prints.seen_again(&self.seen_again),
+            None => Default::default(),
+        };
+        self.seen_again.clear();
         let batch = Batch {
             account: self.account.clone(),
             orders,
+            seen_again,
             seen_at: Utc::now(),
             finish,
         };
@@ -356,7 +393,7 @@ impl<'s, S: Store> Session<'s, S> {
             self.count(applied);
             return Ok(());
         }
-        let count = batch.orders.len() as u64;
+        let count = batch.orders.len() as u64 + batch.seen_again.orders;
         let applied = self.store.apply(batch)?;
         self.count(applied);
         self.stored += count;

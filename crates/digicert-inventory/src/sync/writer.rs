@@ -160,6 +160,8 @@ fn write(
             // None: the queue closed, or (not gathering) nothing more is queued.
             let Some(next) = next else { break };
             batch.orders.extend(next.orders);
+            batch.seen_again.runs.extend(next.seen_again.runs);
+            batch.seen_again.orders += next.seen_again.orders;
             batch.seen_at = next.seen_at;
             batch.finish = next.finish;
             merged += 1;
@@ -167,7 +169,7 @@ fn write(
         if let Some(finish) = &mut batch.finish {
             finish.duration_seconds = started.elapsed().as_secs_f64();
         }
-        let count = batch.orders.len() as u64;
+        let count = batch.orders.len() as u64 + batch.seen_again.orders;
         let result = store.apply(batch);
         let failed = result.is_err();
         if answer.send(result).is_err() || failed {
@@ -226,6 +228,9 @@ mod tests {
         fn order_count(&self, _: &[String]) -> Result<u64, Error> {
             Ok(0)
         }
+        fn fingerprints(&self, _: &str) -> Result<Vec<crate::Fingerprint>, Error> {
+            Ok(Vec::new())
+        }
         fn known(&self, _: &str, _: &[u64]) -> Result<HashMap<u64, crate::Known>, Error> {
             Ok(HashMap::new())
         }
@@ -280,6 +285,7 @@ mod tests {
         Batch {
             account: "default".to_owned(),
             orders: vec![record; orders],
+            seen_again: Default::default(),
             seen_at: Utc::now(),
             finish: last.then(|| SyncFinish {
                 watermark: Utc::now(),

@@ -310,6 +310,8 @@ struct Contender {
     program: PathBuf,
     /// Its arguments.
     args: Vec<OsString>,
+    /// What is undone before each of its runs, so that every run starts from the same state.
+    reset: Option<inventory::Reset>,
 }
 
 impl Contender {
@@ -319,6 +321,7 @@ impl Contender {
             label: label.into(),
             program: program.into(),
             args: args.iter().map(OsString::from).collect(),
+            reset: None,
         }
     }
 
@@ -592,6 +595,9 @@ fn measure_rounds(
     let mut samples = vec![Vec::new(); contenders.len()];
     for round in 1..=runs {
         for (contender, samples) in contenders.iter().zip(&mut samples) {
+            if let Some(reset) = &contender.reset {
+                reset.apply()?;
+            }
             let sample = time_command(contender, &time_file)?;
             eprintln!(
                 "bench: run {round}/{runs} {:<22} {:>8.3} s",

@@ -1,10 +1,11 @@
 //! The inventory's figures: a full sync against the whole-report pull in the same run, a
 //! sync right after a sync, `inventory expiring` and `inventory find` as whole processes,
-//! and a `/metrics` scrape of `digicert serve` with the server's peak RSS.
+//! first syncs into empty inventories (figures only, no target), and a `/metrics` scrape of
+//! `digicert serve` with the server's peak RSS.
 
 use std::error::Error;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
 use super::{API_KEY, Bins, CONCURRENCY, Check, Contender, Mock, Row, WorkDir, concurrent};
@@ -19,6 +20,44 @@ const QUERY_TARGET: f64 = 0.05;
 const SCRAPE_TARGET: f64 = 0.3;
 /// Target: `digicert serve`'s peak RSS, in MiB.
 const SERVE_MIB_TARGET: f64 = 100.0;
+
+/// What a first-sync contender undoes before each run: its inventory.
+#[derive(Debug, Clone)]
+pub(super) enum Reset {
+    /// An SQLite inventory file, removed with its WAL and shared-memory files.
+    SqliteFile(PathBuf),
+    /// A PostgreSQL database, dropped and created again empty.
+    PostgresDatabase {
+        /// A URL to a database other than this one on the same server.
+        admin_url: String,
+        /// The database's name.
+        name: String,
+    },
+}
+
+impl Reset {
+    /// Undoes the last run.
+    pub(super) fn apply(&self) -> Result<(), Box<dyn Error>> {
+        match self {
+            Self::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    match std::fs::remove_file(&file) {
+                        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(err.into());
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+            Self::PostgresDatabase { admin_url, name } => {
+                super::postgres::recreate(admin_url, name)
+            }
+        }
+    }
+}
 
 /// `digicert` against the mock with the inventory at `db` (a file or a database URL), async
 /// at 8 pages in flight.
@@ -70,7 +109,7 @@ pub(super) fn inventory_rows(
     let again = digicert(bins, mock, &db, "H sync after sync", &["sync"]);
     once(&full)?;
     // The same full sync into PostgreSQL, measured in the same rounds.
-    let postgres = super::postgres::Postgres::start()?;
+    let mut postgres = super::postgres::Postgres::start()?;
     let full_pg = digicert(
         bins,
         mock,
@@ -79,6 +118,23 @@ pub(super) fn inventory_rows(
         &["sync", "--full"],
     );
     once(&full_pg)?;
+    // First syncs, each into an empty inventory: the file removed, the database made again.
+    let first_db = work.0.join("first.sqlite");
+    let first = Contender {
+        reset: Some(Reset::SqliteFile(first_db.clone())),
+        ..digicert(bins, mock, &first_db, "G0 first sync x8", &["sync"])
+    };
+    let (first_pg_url, first_pg_reset) = postgres.another("first")?;
+    let first_pg = Contender {
+        reset: Some(first_pg_reset),
+        ..digicert(
+            bins,
+            mock,
+            Path::new(&first_pg_url),
+            "G02 first sync postgres",
+            &["sync"],
+        )
+    };
     // A name, an order id and a thumbprint the inventory holds, to look for.
     let sample = once(&digicert(
         bins,
@@ -134,10 +190,23 @@ pub(super) fn inventory_rows(
         "K inventory find thumb",
         &["inventory", "find", &thumbprint],
     );
-    let contenders = [pull, full, full_pg, again, expiring, find_name, find_print];
+    let contenders = [
+        pull, full, full_pg, again, expiring, find_name, find_print, first, first_pg,
+    ];
     let mut rows = super::measure_rounds(&contenders, runs, work)?;
     drop(postgres);
-    if let [pull, full, full_pg, _, expiring, find_name, find_print] = &mut rows[..] {
+    if let [
+        pull,
+        full,
+        full_pg,
+        _,
+        expiring,
+        find_name,
+        find_print,
+        _,
+        _,
+    ] = &mut rows[..]
+    {
         let ratio = full.seconds() / pull.seconds();
         full.checks.push(Check::at_most("G/F", ratio, SYNC_TARGET));
         let ratio = full_pg.seconds() / full.seconds();

@@ -5,6 +5,7 @@
 use std::error::Error;
 use std::process::{Command, Stdio};
 
+use super::inventory::Reset;
 use super::workspace_root;
 
 /// A fresh database, and the cluster started for it, if any.
@@ -15,6 +16,8 @@ pub(super) struct Postgres {
     pub(super) url: String,
     /// The directory of a cluster this benchmark started.
     cluster: Option<String>,
+    /// Further databases made for the benchmark, dropped with the first.
+    others: Vec<String>,
 }
 
 impl Postgres {
@@ -28,9 +31,7 @@ impl Postgres {
             }
         };
         let name = format!("digicert_bench_{}", std::process::id());
-        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)?;
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
-        admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        recreate(&admin_url, &name)?;
         let (base, _) = admin_url
             .rsplit_once('/')
             .ok_or("DIGICERT_TEST_POSTGRES is not a URL with a database")?;
@@ -40,8 +41,31 @@ impl Postgres {
             name,
             url,
             cluster,
+            others: Vec::new(),
         })
     }
+
+    /// Another database on the same server, named after the first with `suffix`: its URL,
+    /// and the [`Reset`] that empties it (drops and creates it again).
+    pub(super) fn another(&mut self, suffix: &str) -> Result<(String, Reset), Box<dyn Error>> {
+        let name = format!("{}_{suffix}", self.name);
+        let reset = Reset::PostgresDatabase {
+            admin_url: self.admin_url.clone(),
+            name: name.clone(),
+        };
+        reset.apply()?;
+        self.others.push(name.clone());
+        let (base, _) = self.url.rsplit_once('/').ok_or("no database in the URL")?;
+        Ok((format!("{base}/{name}"), reset))
+    }
+}
+
+/// Drops and creates the database `name` again.
+pub(super) fn recreate(admin_url: &str, name: &str) -> Result<(), Box<dyn Error>> {
+    let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+    Ok(())
 }
 
 /// Starts a cluster with `.ci/postgres.sh`; its URL and directory.
@@ -69,10 +93,10 @@ fn start_cluster() -> Result<(String, String), Box<dyn Error>> {
 impl Drop for Postgres {
     fn drop(&mut self) {
         if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
+            for name in std::iter::once(&self.name).chain(&self.others) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
         }
         if let Some(dir) = &self.cluster {
             let _ = Command::new("bash")

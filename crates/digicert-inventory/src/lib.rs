@@ -61,8 +61,8 @@ pub use order::{HistoryEntry, StoredOrder};
 pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{
-    Applied, Batch, Fingerprint, Known, Listing, OrderJson, OrderRecord, SeenAgain, StatusCount,
-    Store, SyncFinish, SyncState,
+    Applied, Batch, Digest, Fingerprint, Known, Listing, OrderJson, OrderRecord, SeenAgain,
+    StatusCount, Store, SyncFinish, SyncState,
 };
 
 /// The account of an inventory used without a config file, and of orders synced before

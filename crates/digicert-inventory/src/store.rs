@@ -9,9 +9,10 @@
 //! only. Queries take the accounts to look in; an empty list means every account.
 
 use std::collections::HashMap;
+use std::hash::Hasher;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sha2::{Digest, Sha256};
+use siphasher::sip128::{Hasher128, SipHasher13};
 
 use crate::error::Error;
 use crate::find::{Find, name_key};
@@ -109,13 +110,16 @@ impl OrderJson {
         }
     }
 
-    /// The fingerprint a store keeps of the last JSON it stored for an order: SHA-256 of the
-    /// endpoint and the text. An order sent again with the fingerprint stored is unchanged,
-    /// found so without reading its row (a re-pull of 100,000 orders read every 2 KiB row
-    /// back to compare it).
+    /// The fingerprint a store keeps of the last JSON it stored for an order: 128-bit
+    /// SipHash-1-3 of the endpoint and the text. An order sent again with the fingerprint
+    /// stored is unchanged, found so without reading its row (a re-pull of 100,000 orders read
+    /// every 2 KiB row back to compare it). It tells an order's versions apart (two differ
+    /// with the same fingerprint once in 2^128); it is no defence against a forger.
     ///
     /// The stored columns are made from the JSON ([`OrderRecord`]); a release that makes them
     /// differently must change the prefix hashed here, so that every order is written again.
+    /// (Version 1 was SHA-256; its fingerprints match none of these, so the first full sync
+    /// after the upgrade writes every order again, once.)
     ///
     /// ```
     /// use digicert_inventory::OrderJson;
@@ -124,24 +128,27 @@ impl OrderJson {
     /// assert_eq!(report.digest(), OrderJson::Report("{}".to_owned()).digest());
     /// assert_ne!(report.digest(), OrderJson::Info("{}".to_owned()).digest());
     /// ```
-    pub fn digest(&self) -> [u8; 32] {
+    pub fn digest(&self) -> Digest {
         match self {
             Self::Report(json) => report_digest(json.as_bytes()),
-            Self::Info(json) => digest(b"digicert-inventory 1 info\n", json.as_bytes()),
+            Self::Info(json) => digest(b"digicert-inventory 2 info\n", json.as_bytes()),
         }
     }
 }
 
+/// The fingerprint of an order's JSON ([`OrderJson::digest`]).
+pub type Digest = [u8; 16];
+
 /// [`OrderJson::digest`] of a report row's JSON, from its bytes.
-pub(crate) fn report_digest(json: &[u8]) -> [u8; 32] {
-    digest(b"digicert-inventory 1 report\n", json)
+pub(crate) fn report_digest(json: &[u8]) -> Digest {
+    digest(b"digicert-inventory 2 report\n", json)
 }
 
-fn digest(source: &[u8], json: &[u8]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(source);
-    hasher.update(json);
-    hasher.finalize().into()
+fn digest(source: &[u8], json: &[u8]) -> Digest {
+    let mut hasher = SipHasher13::new();
+    hasher.write(source);
+    hasher.write(json);
+    hasher.finish128().as_bytes()
 }
 
 /// What the store holds of an order, to decide whether a status change needs a fetch.
@@ -179,7 +186,7 @@ pub struct SeenAgain {
 
 /// An order id and the fingerprint ([`OrderJson::digest`]) of the JSON stored for it; none
 /// for an order stored before fingerprints were kept.
-pub type Fingerprint = (u64, Option<[u8; 32]>);
+pub type Fingerprint = (u64, Option<Digest>);
 
 /// Orders to apply in one transaction, and, with the last batch, the sync's end.
 #[derive(Debug, Clone, PartialEq)]

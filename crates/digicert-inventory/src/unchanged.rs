@@ -12,6 +12,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::store::Digest;
+
 /// A stored order id and its fingerprint (none for orders stored before fingerprints were).
 pub(crate) type Stored = (u64, Option<Vec<u8>>);
 
@@ -33,14 +35,14 @@ pub(crate) fn range_limit(orders: usize) -> usize {
 /// The orders sent exactly as stored: every copy of the order in the batch has the stored
 /// fingerprint. `copies` are the batch's order ids with the fingerprints of their JSON.
 pub(crate) fn unchanged_orders<'a>(
-    copies: impl IntoIterator<Item = (u64, &'a [u8; 32])>,
+    copies: impl IntoIterator<Item = (u64, &'a Digest)>,
     stored: &[Stored],
 ) -> HashSet<u64> {
     let stored: HashMap<u64, &[u8]> = stored
         .iter()
         .filter_map(|(order_id, digest)| Some((*order_id, digest.as_deref()?)))
         .collect();
-    let mut first: HashMap<u64, (&[u8; 32], bool)> = HashMap::new();
+    let mut first: HashMap<u64, (&Digest, bool)> = HashMap::new();
     for (order_id, digest) in copies {
         let (seen, alike) = first.entry(order_id).or_insert((digest, true));
         *alike &= *seen == digest;
@@ -81,7 +83,7 @@ mod tests {
 
     #[test]
     fn runs_stop_at_every_order_not_sent_as_stored() {
-        let (a, b) = ([1; 32], [2; 32]);
+        let (a, b) = ([1; 16], [2; 16]);
         let stored: Vec<Stored> = [(1, a), (2, a), (3, a), (4, a), (5, a), (6, a)]
             .into_iter()
             .map(|(order_id, digest)| (order_id, Some(digest.to_vec())))

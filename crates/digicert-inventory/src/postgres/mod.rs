@@ -23,8 +23,8 @@ use crate::error::Error;
 use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
-    Applied, Batch, Fingerprint, Known, Listing, OrderJson, OrderRecord, StatusCount, Store,
-    SyncState,
+    Applied, Batch, Digest, Fingerprint, Known, Listing, OrderJson, OrderRecord, StatusCount,
+    Store, SyncState,
 };
 use crate::unchanged::{Stored, StoredRange, range_limit, unchanged_orders, unchanged_runs};
 
@@ -682,7 +682,7 @@ fn apply_batch(client: &mut Client, location: &str, batch: &Batch) -> Result<App
         .iter()
         .map(|order| id(order.order_id, location))
         .collect::<Result<Vec<i64>, _>>()?;
-    let digests: Vec<[u8; 32]> = batch
+    let digests: Vec<Digest> = batch
         .orders
         .iter()
         .map(|order| order.json.digest())

@@ -20,8 +20,8 @@ use crate::error::Error;
 use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{
-    Applied, Batch, Fingerprint, Known, Listing, OrderJson, OrderRecord, StatusCount, Store,
-    SyncState,
+    Applied, Batch, Digest, Fingerprint, Known, Listing, OrderJson, OrderRecord, StatusCount,
+    Store, SyncState,
 };
 use crate::unchanged::{Stored, StoredRange, range_limit, unchanged_orders, unchanged_runs};
 
@@ -643,7 +643,7 @@ fn apply_orders(connection: &Connection, batch: &Batch) -> rusqlite::Result<Appl
     // sort is stable, so an order listed twice is still stored as listed last.
     let mut orders: Vec<&OrderRecord> = batch.orders.iter().collect();
     orders.sort_by_key(|order| order.order_id);
-    let digests: Vec<[u8; 32]> = orders.iter().map(|order| order.json.digest()).collect();
+    let digests: Vec<Digest> = orders.iter().map(|order| order.json.digest()).collect();
     let stored = stored_digests(connection, account, &orders)?;
     let unchanged = unchanged_orders(
         orders.iter().map(|order| order.order_id).zip(&digests),

@@ -7,14 +7,18 @@
 //! its new fingerprint is kept here, so that a later copy of the order in the same pull is
 //! compared with what the store will hold by then (the last copy listed is the one stored).
 
-use std::collections::HashSet;
+use crate::store::{Digest, Fingerprint, SeenAgain};
 
-use crate::store::{Fingerprint, SeenAgain};
-
-/// The fingerprints of one account's orders, by order id.
+/// The fingerprints of one account's orders, by order id, and the orders found sent as
+/// stored since the last batch.
 pub(super) struct Fingerprints {
     /// Sorted by order id, as the store read them.
     stored: Vec<Fingerprint>,
+    /// Where in `stored` the last order looked up was: a report lists its orders by id, so
+    /// the next one is mostly beside it.
+    last: usize,
+    /// Where in `stored` the orders sent as stored since the last batch are.
+    seen: Vec<usize>,
 }
 
 impl Fingerprints {
@@ -22,23 +26,37 @@ impl Fingerprints {
     /// gives them.
     pub(super) fn new(stored: Vec<Fingerprint>) -> Self {
         debug_assert!(stored.is_sorted_by_key(|(order_id, _)| *order_id));
-        Self { stored }
+        Self {
+            stored,
+            last: 0,
+            seen: Vec::new(),
+        }
     }
 
-    /// Where `order_id` is among the stored orders.
-    fn position(&self, order_id: u64) -> Option<usize> {
-        self.stored
-            .binary_search_by_key(&order_id, |(stored, _)| *stored)
-            .ok()
+    /// Where `order_id` is among the stored orders: beside the last one looked up, or found
+    /// by bisection.
+    fn position(&mut self, order_id: u64) -> Option<usize> {
+        let beside = [self.last.wrapping_sub(1), self.last.wrapping_add(1)];
+        let found = beside
+            .into_iter()
+            .find(|&at| self.stored.get(at).is_some_and(|(id, _)| *id == order_id))
+            .or_else(|| {
+                self.stored
+                    .binary_search_by_key(&order_id, |(stored, _)| *stored)
+                    .ok()
+            })?;
+        self.last = found;
+        Some(found)
     }
 
     /// Whether the store holds `order_id` as `digest` (computed only for an order it holds)
-    /// once the orders sent so far are written. If not, it will: the order is about to be
-    /// sent as a record.
+    /// once the orders sent so far are written; if so, the order is noted for the next
+    /// [`Fingerprints::seen_again`]. If not, the store will hold it so: the order is about to
+    /// be sent as a record.
     pub(super) fn sent_as_stored(
         &mut self,
         order_id: u64,
-        digest: impl FnOnce() -> [u8; 32],
+        digest: impl FnOnce() -> Digest,
     ) -> bool {
         let Some(position) = self.position(order_id) else {
             return false;
@@ -46,22 +64,25 @@ impl Fingerprints {
         let digest = digest();
         let stored = &mut self.stored[position].1;
         if *stored == Some(digest) {
+            self.seen.push(position);
             return true;
         }
         *stored = Some(digest);
         false
     }
 
-    /// `order_ids` (each held at the start) as runs of consecutive stored orders: no order
-    /// the store held between the first and last of a run is missing from it.
-    pub(super) fn seen_again(&self, order_ids: &[u64]) -> SeenAgain {
-        let mut positions: Vec<usize> = order_ids
-            .iter()
-            .filter_map(|&order_id| self.position(order_id))
-            .collect::<HashSet<usize>>()
-            .into_iter()
-            .collect();
+    /// How many orders were found sent as stored since the last batch (copies counted).
+    pub(super) fn seen_count(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// The orders found sent as stored since the last batch, as runs of consecutive stored
+    /// orders: no order the store held between the first and last of a run is missing from
+    /// it.
+    pub(super) fn seen_again(&mut self) -> SeenAgain {
+        let mut positions = std::mem::take(&mut self.seen);
         positions.sort_unstable();
+        positions.dedup();
         let mut runs: Vec<(u64, u64)> = Vec::new();
         let mut previous = None;
         for &position in &positions {
@@ -72,10 +93,11 @@ impl Fingerprints {
             }
             previous = Some(position);
         }
-        SeenAgain {
-            runs,
-            orders: positions.len() as u64,
-        }
+        let orders = positions.len() as u64;
+        // The buffer is kept for the next batch.
+        positions.clear();
+        self.seen = positions;
+        SeenAgain { runs, orders }
     }
 }
 
@@ -89,7 +111,7 @@ mod tests {
         Fingerprints::new(
             [1, 2, 3, 5, 6, 7, 8, 9]
                 .into_iter()
-                .map(|order_id| (order_id, (order_id != 8).then_some([order_id as u8; 32])))
+                .map(|order_id| (order_id, (order_id != 8).then_some([order_id as u8; 16])))
                 .collect(),
         )
     }
@@ -97,43 +119,52 @@ mod tests {
     #[test]
     fn only_the_stored_fingerprint_is_the_same() {
         let mut prints = fingerprints();
-        assert!(prints.sent_as_stored(1, || [1; 32]));
-        assert!(!prints.sent_as_stored(1, || [2; 32]), "changed");
-        let not_computed = || -> [u8; 32] { unreachable!("order 4 is not stored") };
+        assert!(prints.sent_as_stored(1, || [1; 16]));
+        assert!(!prints.sent_as_stored(1, || [2; 16]), "changed");
+        let not_computed = || -> Digest { unreachable!("order 4 is not stored") };
         assert!(!prints.sent_as_stored(4, not_computed));
         assert!(
             !prints.sent_as_stored(4, not_computed),
             "a new order stays unknown"
         );
-        assert!(!prints.sent_as_stored(8, || [8; 32]), "stored without one");
-        assert!(prints.sent_as_stored(8, || [8; 32]), "sent once, then held");
+        assert!(!prints.sent_as_stored(8, || [8; 16]), "stored without one");
+        assert!(prints.sent_as_stored(8, || [8; 16]), "sent once, then held");
     }
 
     #[test]
     fn a_later_copy_is_compared_with_the_copy_sent_before_it() {
         let mut prints = fingerprints();
-        assert!(!prints.sent_as_stored(2, || [20; 32]), "changed");
+        assert!(!prints.sent_as_stored(2, || [20; 16]), "changed");
         assert!(
-            prints.sent_as_stored(2, || [20; 32]),
+            prints.sent_as_stored(2, || [20; 16]),
             "listed again as changed"
         );
         assert!(
-            !prints.sent_as_stored(2, || [2; 32]),
+            !prints.sent_as_stored(2, || [2; 16]),
             "listed again as it was: stored again"
         );
-        assert!(prints.sent_as_stored(2, || [2; 32]));
+        assert!(prints.sent_as_stored(2, || [2; 16]));
+    }
+
+    /// Sends `order_ids` with their stored fingerprints (4 and 10 were never stored).
+    fn send_as_stored(prints: &mut Fingerprints, order_ids: &[u64]) {
+        for &order_id in order_ids {
+            prints.sent_as_stored(order_id, || [order_id as u8; 16]);
+        }
     }
 
     #[test]
     fn runs_stop_at_every_stored_order_not_sent_again() {
-        let prints = fingerprints();
-        // 3 not sent again; 4 and 10 never stored; 6 twice.
-        let seen = prints.seen_again(&[7, 1, 2, 5, 6, 6, 9, 4, 10]);
+        let mut prints = fingerprints();
+        // 3 not sent again; 4 and 10 never stored; 6 twice; 8 stored without a fingerprint.
+        send_as_stored(&mut prints, &[7, 1, 2, 5, 6, 6, 9, 4, 10]);
+        assert_eq!(prints.seen_count(), 7);
+        let seen = prints.seen_again();
         assert_eq!(seen.runs, [(1, 2), (5, 7), (9, 9)]);
         assert_eq!(seen.orders, 6);
-        // 5 follows 3 among the stored orders: 4 was never stored.
-        let seen = prints.seen_again(&[3, 5]);
-        assert_eq!(seen.runs, [(3, 5)]);
-        assert_eq!(prints.seen_again(&[]), SeenAgain::default());
+        // Each batch starts afresh. 5 follows 3 among the stored orders: 4 was never stored.
+        send_as_stored(&mut prints, &[3, 5]);
+        assert_eq!(prints.seen_again().runs, [(3, 5)]);
+        assert_eq!(prints.seen_again(), SeenAgain::default());
     }
 }

@@ -202,8 +202,6 @@ pub(crate) struct Session<'s, S: Store> {
     json: Vec<u8>,
     /// Orders to store with the next batch.
     pending: Vec<OrderRecord>,
-    /// Orders sent again as stored, to mark seen with the next batch.
-    seen_again: Vec<u64>,
     progress: Option<Progress>,
     stored: u64,
     report: SyncReport,
@@ -223,7 +221,6 @@ impl<'s, S: Store> Session<'s, S> {
             fingerprints: None,
             json: Vec::new(),
             pending: Vec::new(),
-            seen_again: Vec::new(),
             progress: options.progress.clone(),
             stored: 0,
             report: SyncReport {
@@ -339,12 +336,14 @@ impl<'s, S: Store> Session<'s, S> {
             .fingerprints
             .as_mut()
             .is_some_and(|prints| prints.sent_as_stored(row.order_id, || report_digest(json)));
-        if as_stored {
-            self.seen_again.push(row.order_id);
-        } else {
+        if !as_stored {
             self.pending.push(from_report_row(row, &self.json)?);
         }
-        if self.pending.len() + self.seen_again.len() >= MAX_PAGE_SIZE as usize {
+        let seen = self
+            .fingerprints
+            .as_ref()
+            .map_or(0, Fingerprints::seen_count);
+        if self.pending.len() + seen >= MAX_PAGE_SIZE as usize {
             self.flush()?;
         }
         Ok(())
@@ -376,11 +375,11 @@ impl<'s, S: Store> Session<'s, S> {
 
     fn apply(&mut self, finish: Option<SyncFinish>) -> Result<(), Error> {
         let orders = std::mem::take(&mut self.pending);
-        let seen_again = match &self.fingerprints {
-            Some(prints) => prints.seen_again(&self.seen_again),
-            None => Default::default(),
-        };
-        self.seen_again.clear();
+        let seen_again = self
+            .fingerprints
+            .as_mut()
+            .map(Fingerprints::seen_again)
+            .unwrap_or_default();
         let batch = Batch {
             account: self.account.clone(),
             orders,

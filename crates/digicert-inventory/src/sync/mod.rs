@@ -248,7 +248,13 @@ impl<'s, S: Store> Session<'s, S> {
     /// its own, when the store gives a handle for it.
     fn start_full(&mut self) -> Result<(), Error> {
         if self.fingerprints.is_none() {
+            let reading = Instant::now();
             let stored = self.store.fingerprints(&self.account)?;
+            tracing::debug!(
+                orders = stored.len(),
+                seconds = reading.elapsed().as_secs_f64(),
+                "stored fingerprints read"
+            );
             self.fingerprints = Some(Fingerprints::new(stored));
         }
         if self.writer.is_none()

@@ -4,11 +4,13 @@
 //! A full pull finds the report rows sent as stored before it builds records for them (the
 //! sync's `fingerprints` module) and sends only their runs of ids; the records that reach the
 //! store are still compared here, as order details fetched again may be unchanged too.
+//!
 //! A report page lists consecutive orders, so a store reads the fingerprints of the batch's
-//! whole range of order ids in one go and marks the unchanged orders seen by runs of ids. A batch of order details
-//! fetched here and there through the inventory (an incremental sync) would make that range
-//! most of the inventory, so when the range holds many more stored orders than the batch,
-//! the store reads the batch's own orders instead, and each is its own run.
+//! whole range of order ids in one go and marks the unchanged orders seen by runs of ids. A
+//! batch of order details fetched here and there through the inventory (an incremental sync)
+//! would make that range most of the inventory, so when the range holds many more stored
+//! orders than the batch, the store reads the batch's own orders instead, and each is its own
+//! run.
 
 use std::collections::{HashMap, HashSet};
 

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use digicert_inventory::{
-    AnyStore, Applied, Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION, SeenAgain,
+    AnyStore, Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION, SeenAgain,
     SqliteStore, Store, SyncFinish,
 };
 
@@ -452,15 +452,18 @@ fn an_order_sent_as_stored_then_changed_in_one_batch_keeps_the_change() {
     }
 }
 
+/// What [`resend`] did: the counts it applied (added, changed, unchanged), the orders seen
+/// by it, and the revoked orders, by order id.
+#[derive(Debug, PartialEq)]
+struct Resent {
+    counts: (u64, u64, u64),
+    seen_now: Vec<u64>,
+    revoked: Vec<u64>,
+}
+
 /// Stores orders 1 to `stored`, issued, an hour ago; then sends `sent` (order ids and
-/// statuses, in that order) and `seen_again` now. What that applied, and each order's status
-/// and whether it was seen now, by order id.
-fn resend(
-    db: &TestDb,
-    stored: u64,
-    sent: &[(u64, &str)],
-    seen_again: SeenAgain,
-) -> (Applied, Vec<(u64, String, bool)>) {
+/// statuses, in that order) and `seen_again` now.
+fn resend(db: &TestDb, stored: u64, sent: &[(u64, &str)], seen_again: SeenAgain) -> Resent {
     let mut store = db.open();
     let order = |id, status| record(id, status, &["a.example.com"], "2027-01-01");
     let first = Utc::now() - chrono::TimeDelta::hours(1);
@@ -478,7 +481,11 @@ fn resend(
             ..batch(sent.iter().map(|&(id, status)| order(id, status)).collect())
         })
         .unwrap();
-    let mut seen = Vec::new();
+    let mut resent = Resent {
+        counts: (applied.added, applied.changed, applied.unchanged),
+        seen_now: Vec::new(),
+        revoked: Vec::new(),
+    };
     Inventory::with_store(store)
         .export(|order| {
             let now = (order.last_seen - later).num_milliseconds().abs() < 1;
@@ -489,12 +496,18 @@ fn resend(
                 order.order_id,
                 order.last_seen
             );
-            seen.push((order.order_id, order.status, now));
+            if now {
+                resent.seen_now.push(order.order_id);
+            }
+            if order.status == "revoked" {
+                resent.revoked.push(order.order_id);
+            }
             Ok(())
         })
         .unwrap();
-    seen.sort_unstable();
-    (applied, seen)
+    resent.seen_now.sort_unstable();
+    resent.revoked.sort_unstable();
+    resent
 }
 
 #[test]
@@ -503,15 +516,17 @@ fn a_re_pull_moves_when_seen_only_for_the_orders_it_sends() {
         // 1, 2 and 5 as stored, 3 revoked, 4 not sent: the orders stored unchanged are
         // consecutive on both sides of 3 and 4, which must keep when they were seen.
         let sent = [(5, "issued"), (3, "revoked"), (2, "issued"), (1, "issued")];
-        let (applied, seen) = resend(&db, 5, &sent, SeenAgain::default());
+        let expected = Resent {
+            counts: (0, 1, 3),
+            seen_now: vec![1, 2, 3, 5],
+            revoked: vec![3],
+        };
         assert_eq!(
-            (applied.added, applied.changed, applied.unchanged),
-            (0, 1, 3),
+            resend(&db, 5, &sent, SeenAgain::default()),
+            expected,
             "{}",
             db.kind()
         );
-        let seen_now: Vec<u64> = seen.iter().filter(|o| o.2).map(|o| o.0).collect();
-        assert_eq!(seen_now, [1, 2, 3, 5], "{}", db.kind());
     }
 }
 
@@ -523,21 +538,14 @@ fn orders_seen_again_move_when_seen_by_their_runs_only() {
             runs: vec![(1, 2), (5, 6)],
             orders: 4,
         };
-        let (applied, seen) = resend(&db, 7, &[(3, "revoked")], seen_again);
+        let expected = Resent {
+            counts: (0, 1, 4),
+            seen_now: vec![1, 2, 3, 5, 6],
+            revoked: vec![3],
+        };
         assert_eq!(
-            (applied.added, applied.changed, applied.unchanged),
-            (0, 1, 4),
-            "{}",
-            db.kind()
-        );
-        let seen_now: Vec<u64> = seen.iter().filter(|o| o.2).map(|o| o.0).collect();
-        assert_eq!(seen_now, [1, 2, 3, 5, 6], "{}", db.kind());
-        let statuses: Vec<&str> = seen.iter().map(|o| o.1.as_str()).collect();
-        assert_eq!(
-            statuses,
-            [
-                "issued", "issued", "revoked", "issued", "issued", "issued", "issued"
-            ],
+            resend(&db, 7, &[(3, "revoked")], seen_again),
+            expected,
             "{}",
             db.kind()
         );
@@ -549,26 +557,18 @@ fn orders_sent_far_apart_are_seen_without_the_orders_between() {
     for db in TestDb::all() {
         // Two orders with eighteen stored between them, as order details fetched in an
         // incremental sync: 1 as stored, 20 revoked.
-        let (applied, seen) = resend(
-            &db,
-            20,
-            &[(1, "issued"), (20, "revoked")],
-            SeenAgain::default(),
-        );
+        let sent = [(1, "issued"), (20, "revoked")];
+        let expected = Resent {
+            counts: (0, 1, 1),
+            seen_now: vec![1, 20],
+            revoked: vec![20],
+        };
         assert_eq!(
-            (applied.added, applied.changed, applied.unchanged),
-            (0, 1, 1),
+            resend(&db, 20, &sent, SeenAgain::default()),
+            expected,
             "{}",
             db.kind()
         );
-        let seen_now: Vec<u64> = seen.iter().filter(|o| o.2).map(|o| o.0).collect();
-        assert_eq!(seen_now, [1, 20], "{}", db.kind());
-        let revoked: Vec<u64> = seen
-            .iter()
-            .filter(|o| o.1 == "revoked")
-            .map(|o| o.0)
-            .collect();
-        assert_eq!(revoked, [20], "{}", db.kind());
     }
 }
 

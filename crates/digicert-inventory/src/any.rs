@@ -12,7 +12,10 @@ use crate::order::{HistoryEntry, StoredOrder};
 #[cfg(feature = "postgres")]
 use crate::postgres::PostgresStore;
 use crate::sqlite::SqliteStore;
-use crate::store::{Applied, Batch, Fingerprint, Known, Listing, StatusCount, Store, SyncState};
+use crate::store::{
+    Applied, Batch, Listing, StatusCount, Store, StoredFingerprint, StoredStatus, SyncState,
+    WriteTuning,
+};
 
 /// Either store, as `--db` names it.
 #[derive(Debug)]
@@ -68,6 +71,16 @@ macro_rules! each_store {
     };
 }
 
+impl WriteTuning for AnyStore {
+    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
+        each_store!(self, store => store.writer())
+    }
+
+    fn gathers_batches(&self) -> bool {
+        each_store!(self, store => store.gathers_batches())
+    }
+}
+
 impl Store for AnyStore {
     fn location(&self) -> String {
         each_store!(self, store => store.location())
@@ -93,24 +106,20 @@ impl Store for AnyStore {
         each_store!(self, store => store.order_count(accounts))
     }
 
-    fn fingerprints(&self, account: &str) -> Result<Vec<Fingerprint>, Error> {
+    fn fingerprints(&self, account: &str) -> Result<Vec<StoredFingerprint>, Error> {
         each_store!(self, store => store.fingerprints(account))
     }
 
-    fn known(&self, account: &str, order_ids: &[u64]) -> Result<HashMap<u64, Known>, Error> {
-        each_store!(self, store => store.known(account, order_ids))
+    fn stored_statuses(
+        &self,
+        account: &str,
+        order_ids: &[u64],
+    ) -> Result<HashMap<u64, StoredStatus>, Error> {
+        each_store!(self, store => store.stored_statuses(account, order_ids))
     }
 
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
         each_store!(self, store => store.apply(batch))
-    }
-
-    fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
-        each_store!(self, store => store.writer())
-    }
-
-    fn gathers_batches(&self) -> bool {
-        each_store!(self, store => store.gathers_batches())
     }
 
     fn expiring(

@@ -9,9 +9,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The file exists but is not an inventory; it was left as it was.
-    #[error(
-        "{path} is not a digicert inventory ({detail}); it was left unchanged: pass --db with another path"
-    )]
+    #[error("{path} is not a digicert inventory ({detail}); it was left unchanged")]
     NotAnInventory {
         /// The file.
         path: PathBuf,
@@ -76,22 +74,4 @@ pub enum Error {
     /// A request to CertCentral failed.
     #[error(transparent)]
     Api(#[from] digicert_api::Error),
-}
-
-impl Error {
-    /// Whether the database was busy: another connection held the lock it needed.
-    pub(crate) fn is_busy(&self) -> bool {
-        match self {
-            Self::Store { source, .. } => source
-                .downcast_ref::<rusqlite::Error>()
-                .and_then(rusqlite::Error::sqlite_error_code)
-                .is_some_and(|code| {
-                    matches!(
-                        code,
-                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                    )
-                }),
-            _ => false,
-        }
-    }
 }

@@ -5,7 +5,7 @@ use digicert_api::model::{OrderInfo, ReportRow, StatusChange};
 
 use crate::error::Error;
 use crate::find::normalize_hex;
-use crate::store::{OrderJson, OrderRecord};
+use crate::record::{OrderJson, OrderRecord};
 
 /// Bytes reserved for a report row's JSON: its 60-odd fields come to about 2 KiB, and
 /// growing a buffer from serde_json's 128 bytes copied each row five times over.

@@ -86,6 +86,15 @@ impl Find {
         let parent = self.domain.as_deref()?.strip_prefix("*.")?;
         Some(format!("{}.", name_key(parent)))
     }
+
+    /// For a `*.` pattern, the range of name keys under it, start included, end not: from
+    /// the prefix up to the prefix with its final `.` raised to `/`, the next character
+    /// (`com.example.` to `com.example/`). The stores compare keys byte by byte.
+    pub fn pattern_range(&self) -> Option<(String, String)> {
+        let prefix = self.pattern_prefix()?;
+        let end = format!("{}/", prefix.strip_suffix('.').unwrap_or(&prefix));
+        Some((prefix, end))
+    }
 }
 
 /// A domain name as stored for lookups: lower case, labels in reverse order
@@ -158,6 +167,10 @@ mod tests {
         let query = Find::parse("*.Example.com").unwrap();
         assert_eq!(query.exact_keys(), ["com.example.*"]);
         assert_eq!(query.pattern_prefix().as_deref(), Some("com.example."));
+        assert_eq!(
+            query.pattern_range(),
+            Some(("com.example.".to_owned(), "com.example/".to_owned()))
+        );
     }
 
     #[test]

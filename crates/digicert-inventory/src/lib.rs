@@ -39,13 +39,16 @@ mod any;
 mod error;
 mod extract;
 mod find;
+mod migrations;
 mod order;
+mod plan;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod record;
+mod sql;
 mod sqlite;
 mod store;
 mod sync;
-mod unchanged;
 
 use std::path::Path;
 
@@ -59,10 +62,11 @@ pub use find::{Find, name_key, normalize_hex};
 pub use order::{HistoryEntry, StoredOrder};
 #[cfg(feature = "postgres")]
 pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
+pub use record::{Fingerprint, OrderJson, OrderRecord};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{
-    Applied, Batch, Digest, Fingerprint, Known, Listing, OrderJson, OrderRecord, SeenAgain,
-    StatusCount, Store, SyncFinish, SyncState,
+    Applied, Batch, Listing, StatusCount, Store, StoredFingerprint, StoredStatus, SyncFinish,
+    SyncState, UnchangedRuns, WriteTuning,
 };
 
 /// The account of an inventory used without a config file, and of orders synced before

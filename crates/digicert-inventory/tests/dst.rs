@@ -65,7 +65,7 @@ fn filled(db: &TestDb, server: &MockServer, watermark: DateTime<Utc>) -> Invento
         .apply(Batch {
             account: "default".to_owned(),
             orders,
-            seen_again: Default::default(),
+            unchanged: Default::default(),
             seen_at: Utc::now(),
             finish: Some(SyncFinish {
                 watermark,

@@ -35,7 +35,7 @@ fn batch(orders: Vec<OrderRecord>) -> Batch {
     Batch {
         account: "default".to_owned(),
         orders,
-        seen_again: Default::default(),
+        unchanged: Default::default(),
         seen_at: Utc::now(),
         finish: None,
     }

@@ -13,8 +13,8 @@ use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use digicert_inventory::{
-    AnyStore, Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION, SeenAgain,
-    SqliteStore, Store, SyncFinish,
+    AnyStore, Batch, Error, Inventory, OrderJson, OrderRecord, SCHEMA_VERSION, SqliteStore, Store,
+    SyncFinish, UnchangedRuns,
 };
 
 fn record(order_id: u64, status: &str, names: &[&str], till: &str) -> OrderRecord {
@@ -40,7 +40,7 @@ fn batch(orders: Vec<OrderRecord>) -> Batch {
     Batch {
         account: "default".to_owned(),
         orders,
-        seen_again: Default::default(),
+        unchanged: Default::default(),
         seen_at: Utc::now(),
         finish: None,
     }
@@ -209,7 +209,7 @@ fn the_watermark_moves_with_the_last_batch_only() {
             .apply(Batch {
                 account: "default".to_owned(),
                 orders: vec![record(2, "issued", &["b.example.com"], "2027-01-01")],
-                seen_again: Default::default(),
+                unchanged: Default::default(),
                 seen_at: Utc::now(),
                 finish: Some(SyncFinish {
                     watermark,
@@ -463,7 +463,7 @@ struct Resent {
 
 /// Stores orders 1 to `stored`, issued, an hour ago; then sends `sent` (order ids and
 /// statuses, in that order) and `seen_again` now.
-fn resend(db: &TestDb, stored: u64, sent: &[(u64, &str)], seen_again: SeenAgain) -> Resent {
+fn resend(db: &TestDb, stored: u64, sent: &[(u64, &str)], seen_again: UnchangedRuns) -> Resent {
     let mut store = db.open();
     let order = |id, status| record(id, status, &["a.example.com"], "2027-01-01");
     let first = Utc::now() - chrono::TimeDelta::hours(1);
@@ -477,7 +477,7 @@ fn resend(db: &TestDb, stored: u64, sent: &[(u64, &str)], seen_again: SeenAgain)
     let applied = store
         .apply(Batch {
             seen_at: later,
-            seen_again,
+            unchanged: seen_again,
             ..batch(sent.iter().map(|&(id, status)| order(id, status)).collect())
         })
         .unwrap();
@@ -522,7 +522,7 @@ fn a_re_pull_moves_when_seen_only_for_the_orders_it_sends() {
             revoked: vec![3],
         };
         assert_eq!(
-            resend(&db, 5, &sent, SeenAgain::default()),
+            resend(&db, 5, &sent, UnchangedRuns::default()),
             expected,
             "{}",
             db.kind()
@@ -534,7 +534,7 @@ fn a_re_pull_moves_when_seen_only_for_the_orders_it_sends() {
 fn orders_seen_again_move_when_seen_by_their_runs_only() {
     for db in TestDb::all() {
         // A full pull found 1, 2, 5 and 6 sent as stored; 3 revoked; 4 and 7 not sent.
-        let seen_again = SeenAgain {
+        let seen_again = UnchangedRuns {
             runs: vec![(1, 2), (5, 6)],
             orders: 4,
         };
@@ -564,7 +564,7 @@ fn orders_sent_far_apart_are_seen_without_the_orders_between() {
             revoked: vec![20],
         };
         assert_eq!(
-            resend(&db, 20, &sent, SeenAgain::default()),
+            resend(&db, 20, &sent, UnchangedRuns::default()),
             expected,
             "{}",
             db.kind()
@@ -611,7 +611,7 @@ fn account_batch(account: &str, orders: Vec<OrderRecord>, watermark: Option<i64>
     Batch {
         account: account.to_owned(),
         orders,
-        seen_again: Default::default(),
+        unchanged: Default::default(),
         seen_at: Utc::now(),
         finish: watermark.map(|hour| SyncFinish {
             watermark: Utc
@@ -651,9 +651,15 @@ fn the_same_order_id_in_two_accounts_is_two_orders() {
 
         assert_eq!(store.order_count(&[]).unwrap(), 2);
         assert_eq!(store.order_count(&["eu".to_owned()]).unwrap(), 1);
-        assert_eq!(store.known("eu", &[7]).unwrap()[&7].status, "revoked");
-        assert_eq!(store.known("us", &[7]).unwrap()[&7].status, "issued");
-        assert!(store.known("default", &[7]).unwrap().is_empty());
+        assert_eq!(
+            store.stored_statuses("eu", &[7]).unwrap()[&7].status,
+            "revoked"
+        );
+        assert_eq!(
+            store.stored_statuses("us", &[7]).unwrap()[&7].status,
+            "issued"
+        );
+        assert!(store.stored_statuses("default", &[7]).unwrap().is_empty());
 
         // Each account has its own watermark; one that never synced has none.
         let states = store.sync_states().unwrap();

@@ -109,7 +109,7 @@ fn set_watermark_back(db: &TestDb, ago: TimeDelta) {
         .apply(Batch {
             account: "default".to_owned(),
             orders: Vec::new(),
-            seen_again: Default::default(),
+            unchanged: Default::default(),
             seen_at: Utc::now(),
             finish: Some(SyncFinish {
                 watermark: Utc::now() - ago,
@@ -133,7 +133,7 @@ fn tamper(db: &TestDb, order_ids: &[u64]) {
         .apply(Batch {
             account: "default".to_owned(),
             orders,
-            seen_again: Default::default(),
+            unchanged: Default::default(),
             seen_at: Utc::now(),
             finish: None,
         })
@@ -536,7 +536,7 @@ fn fifty_changes_among_a_hundred_thousand_orders_take_fifty_one_requests() {
                     .apply(Batch {
                         account: "default".to_owned(),
                         orders,
-                        seen_again: Default::default(),
+                        unchanged: Default::default(),
                         seen_at: Utc::now(),
                         finish: None,
                     })

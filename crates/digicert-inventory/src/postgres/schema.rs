@@ -1,6 +1,6 @@
-//! The PostgreSQL schema: the same tables as the SQLite file in PostgreSQL's dialect, as
-//! numbered migrations, and a marker table that says a schema is an inventory and of which
-//! version.
+//! The PostgreSQL schema's identity and migration runner: a marker table that says a schema
+//! is an inventory and of which version, and the numbered migrations
+//! (`migrations/postgres/`, the same versions as SQLite's) run up to the latest.
 //!
 //! A database is checked before anything is written to it: one whose schema holds other
 //! tables and no marker, or an inventory of a newer version, is refused and left as it was.
@@ -11,17 +11,15 @@ use std::path::PathBuf;
 
 use postgres::Client;
 
-use super::url::store_error;
+use super::error::store_error;
 use crate::error::Error;
+use crate::migrations;
 
 /// The marker table's `application`.
 const APPLICATION: &str = "digicert-inventory";
 
-/// The migrations, oldest first; the schema version is how many have run.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
-
 /// The schema version this build writes.
-pub const LATEST: i64 = MIGRATIONS.len() as i64;
+pub const LATEST: i64 = migrations::latest(migrations::POSTGRES);
 
 /// The marker: which application owns the schema, and its version.
 const MARKER: &str = "
@@ -30,128 +28,6 @@ CREATE TABLE digicert_inventory (
     application    TEXT NOT NULL,
     schema_version BIGINT NOT NULL
 );
-";
-
-/// Version 1, as SQLite's: orders with their indexed columns and whole JSON (as text, kept
-/// byte for byte), the names for `find` (byte order, `C`, so prefix ranges hold), the status
-/// history, and the sync state.
-const V1: &str = r#"
-CREATE TABLE orders (
-    order_id        BIGINT PRIMARY KEY,
-    status          TEXT NOT NULL,
-    common_name     TEXT,
-    dns_names       TEXT NOT NULL DEFAULT '[]',
-    valid_from      DATE,
-    valid_till      DATE,
-    product_name_id TEXT,
-    thumbprint      TEXT COLLATE "C",
-    serial_number   TEXT COLLATE "C",
-    organization    TEXT,
-    certificate_id  BIGINT,
-    last_seen       TIMESTAMPTZ NOT NULL,
-    report_json     TEXT,
-    info_json       TEXT
-);
-CREATE INDEX orders_expiring ON orders (status, valid_till);
-CREATE INDEX orders_thumbprint ON orders (thumbprint);
-CREATE INDEX orders_serial_number ON orders (serial_number);
-
-CREATE TABLE order_names (
-    name_key TEXT COLLATE "C" NOT NULL,
-    order_id BIGINT NOT NULL,
-    PRIMARY KEY (name_key, order_id)
-);
-CREATE INDEX order_names_order ON order_names (order_id);
-
-CREATE TABLE status_history (
-    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    order_id       BIGINT NOT NULL,
-    status         TEXT NOT NULL,
-    certificate_id BIGINT,
-    seen_at        TIMESTAMPTZ NOT NULL
-);
-CREATE INDEX status_history_order ON status_history (order_id, seen_at);
-
-CREATE TABLE sync_state (
-    id                    INTEGER PRIMARY KEY CHECK (id = 1),
-    watermark             TIMESTAMPTZ,
-    last_success          TIMESTAMPTZ,
-    last_duration_seconds DOUBLE PRECISION,
-    last_full             TIMESTAMPTZ
-);
-INSERT INTO sync_state (id) VALUES (1);
-"#;
-
-/// Version 2, as SQLite's: accounts. Every order, name, history entry and sync state
-/// belongs to an account (a config profile); order ids are unique per account. What version 1
-/// held becomes the `default` account's.
-const V2: &str = "
-ALTER TABLE orders ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
-ALTER TABLE orders ALTER COLUMN account DROP DEFAULT;
-ALTER TABLE orders DROP CONSTRAINT orders_pkey;
-ALTER TABLE orders ADD PRIMARY KEY (account, order_id);
-CREATE INDEX orders_order_id ON orders (order_id);
-
-ALTER TABLE order_names ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
-ALTER TABLE order_names ALTER COLUMN account DROP DEFAULT;
-ALTER TABLE order_names DROP CONSTRAINT order_names_pkey;
-ALTER TABLE order_names ADD PRIMARY KEY (name_key, account, order_id);
-DROP INDEX order_names_order;
-CREATE INDEX order_names_order ON order_names (account, order_id);
-
-ALTER TABLE status_history ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
-
-CREATE TABLE sync_state_v2 (
-    account               TEXT PRIMARY KEY,
-    watermark             TIMESTAMPTZ,
-    last_success          TIMESTAMPTZ,
-    last_duration_seconds DOUBLE PRECISION,
-    last_full             TIMESTAMPTZ
-);
-INSERT INTO sync_state_v2 (account, watermark, last_success, last_duration_seconds, last_full)
-SELECT 'default', watermark, last_success, last_duration_seconds, last_full
-FROM sync_state WHERE last_success IS NOT NULL;
-DROP TABLE sync_state;
-ALTER TABLE sync_state_v2 RENAME TO sync_state;
-";
-
-/// Version 3, as SQLite's: when each order was last seen moves out of its row into a narrow
-/// table of its own, with the fingerprint of the JSON last stored, so that a full sync that
-/// sees every order again neither sends every order's JSON to be compared nor writes a new
-/// version of every order's whole row. Its pages are kept half empty, so that each new
-/// version of a row fits beside the old one (a heap-only update, no new index entry).
-/// The orders' JSON is compressed with lz4 where the server has it (PostgreSQL 14 and
-/// later, built with lz4; else left as it was): a first sync of 100,000 orders took 10.6 s
-/// against 13.5 s with the default pglz.
-const V3: &str = "
-CREATE TABLE order_seen (
-    account   TEXT NOT NULL,
-    order_id  BIGINT NOT NULL,
-    last_seen TIMESTAMPTZ NOT NULL,
-    digest    BYTEA,
-    PRIMARY KEY (account, order_id)
-) WITH (fillfactor = 50);
-INSERT INTO order_seen (account, order_id, last_seen)
-SELECT account, order_id, last_seen FROM orders;
-ALTER TABLE orders DROP COLUMN last_seen;
-DO $$
-BEGIN
-    EXECUTE 'ALTER TABLE orders ALTER COLUMN report_json SET COMPRESSION lz4, '
-        'ALTER COLUMN info_json SET COMPRESSION lz4';
-EXCEPTION WHEN feature_not_supported OR syntax_error THEN
-    NULL;
-END $$;
-";
-
-/// Version 4, as SQLite's: the index `inventory expiring` reads holds every column it shows
-/// (those it does not sort by as included columns), in the order it lists them, so that the
-/// query can be an index-only scan (once vacuum has marked the table's pages all-visible)
-/// and needs no sort.
-const V4: &str = "
-DROP INDEX orders_expiring;
-CREATE INDEX orders_expiring ON orders (status, valid_till, order_id, account)
-    INCLUDE (common_name, dns_names, valid_from, product_name_id, thumbprint, serial_number,
-    organization, certificate_id);
 ";
 
 /// What the connection's schema holds.
@@ -256,8 +132,13 @@ fn migrate(client: &mut Client, location: &str) -> Result<(), Error> {
         Found::Inventory(version) => version,
     };
     let done = usize::try_from(version).unwrap_or(usize::MAX);
-    for migration in MIGRATIONS.iter().skip(done) {
-        transaction.batch_execute(migration).map_err(db)?;
+    for migration in migrations::POSTGRES.iter().skip(done) {
+        tracing::info!(
+            database = location,
+            migration = migration.file,
+            "migrating the inventory"
+        );
+        transaction.batch_execute(migration.sql).map_err(db)?;
     }
     transaction
         .execute(
@@ -306,8 +187,8 @@ mod tests {
             return;
         }
         client.batch_execute(MARKER).unwrap();
-        for migration in &MIGRATIONS[..version] {
-            client.batch_execute(migration).unwrap();
+        for migration in &migrations::POSTGRES[..version] {
+            client.batch_execute(migration.sql).unwrap();
         }
         client
             .execute(
@@ -319,7 +200,7 @@ mod tests {
 
     #[test]
     fn every_earlier_version_migrates_to_the_latest() {
-        for version in 0..MIGRATIONS.len() {
+        for version in 0..migrations::POSTGRES.len() {
             let Some((url, mut client)) = database(&format!("v{version}")) else {
                 return;
             };

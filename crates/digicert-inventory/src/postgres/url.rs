@@ -11,6 +11,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::error::store_error;
 use crate::error::Error;
 
 /// The URL as it may be printed: without the password (in the user part or a `password=`
@@ -238,33 +239,6 @@ fn tls(root_file: Option<&Path>, location: &str) -> Result<MakeRustlsConnect, Er
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(MakeRustlsConnect::new(config))
-}
-
-/// A failure, naming the database without its password.
-pub(crate) fn store_error(
-    location: &str,
-    err: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-) -> Error {
-    let source: Box<dyn std::error::Error + Send + Sync> = err.into();
-    // The client's own message is short ("db error", "error connecting to server"): the
-    // server's words are in its source.
-    let source = match source.downcast_ref::<postgres::Error>() {
-        Some(err) => {
-            let mut text = err.to_string();
-            let mut next = std::error::Error::source(err);
-            while let Some(cause) = next {
-                text.push_str(": ");
-                text.push_str(&cause.to_string());
-                next = cause.source();
-            }
-            text.into()
-        }
-        None => source,
-    };
-    Error::Store {
-        location: location.to_owned(),
-        source,
-    }
 }
 
 #[cfg(test)]

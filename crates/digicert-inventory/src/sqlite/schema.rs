@@ -8,157 +8,15 @@ use std::path::Path;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
+use super::error::store_error;
 use crate::error::Error;
+use crate::migrations;
 
 /// `PRAGMA application_id` of an inventory: "DCIv".
 pub(crate) const APPLICATION_ID: i32 = 0x4443_4976;
 
-/// The migrations, oldest first; the schema version is how many have run.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
-
 /// The schema version this build writes.
-pub const LATEST: i64 = MIGRATIONS.len() as i64;
-
-/// Version 1: orders with their indexed columns and whole JSON, the names for `find`, the
-/// status history, and the sync state.
-const V1: &str = "
-CREATE TABLE orders (
-    order_id        INTEGER PRIMARY KEY,
-    status          TEXT NOT NULL,
-    common_name     TEXT,
-    dns_names       TEXT NOT NULL DEFAULT '[]',
-    valid_from      TEXT,
-    valid_till      TEXT,
-    product_name_id TEXT,
-    thumbprint      TEXT,
-    serial_number   TEXT,
-    organization    TEXT,
-    certificate_id  INTEGER,
-    last_seen       TEXT NOT NULL,
-    report_json     TEXT,
-    info_json       TEXT
-);
-CREATE INDEX orders_expiring ON orders (status, valid_till);
-CREATE INDEX orders_thumbprint ON orders (thumbprint);
-CREATE INDEX orders_serial_number ON orders (serial_number);
-
-CREATE TABLE order_names (
-    name_key TEXT NOT NULL,
-    order_id INTEGER NOT NULL,
-    PRIMARY KEY (name_key, order_id)
-) WITHOUT ROWID;
-CREATE INDEX order_names_order ON order_names (order_id);
-
-CREATE TABLE status_history (
-    order_id       INTEGER NOT NULL,
-    status         TEXT NOT NULL,
-    certificate_id INTEGER,
-    seen_at        TEXT NOT NULL
-);
-CREATE INDEX status_history_order ON status_history (order_id, seen_at);
-
-CREATE TABLE sync_state (
-    id                    INTEGER PRIMARY KEY CHECK (id = 1),
-    watermark             TEXT,
-    last_success          TEXT,
-    last_duration_seconds REAL,
-    last_full             TEXT
-);
-INSERT INTO sync_state (id) VALUES (1);
-";
-
-/// Version 2: accounts. Every order, name, history entry and sync state belongs to an
-/// account (a config profile); order ids are unique per account. What version 1 held becomes
-/// the `default` account's.
-const V2: &str = "
-CREATE TABLE orders_v2 (
-    account         TEXT NOT NULL,
-    order_id        INTEGER NOT NULL,
-    status          TEXT NOT NULL,
-    common_name     TEXT,
-    dns_names       TEXT NOT NULL DEFAULT '[]',
-    valid_from      TEXT,
-    valid_till      TEXT,
-    product_name_id TEXT,
-    thumbprint      TEXT,
-    serial_number   TEXT,
-    organization    TEXT,
-    certificate_id  INTEGER,
-    last_seen       TEXT NOT NULL,
-    report_json     TEXT,
-    info_json       TEXT,
-    PRIMARY KEY (account, order_id)
-);
-INSERT INTO orders_v2 (account, order_id, status, common_name, dns_names, valid_from,
-    valid_till, product_name_id, thumbprint, serial_number, organization, certificate_id,
-    last_seen, report_json, info_json)
-SELECT 'default', order_id, status, common_name, dns_names, valid_from, valid_till,
-    product_name_id, thumbprint, serial_number, organization, certificate_id, last_seen,
-    report_json, info_json
-FROM orders;
-DROP TABLE orders;
-ALTER TABLE orders_v2 RENAME TO orders;
-CREATE INDEX orders_expiring ON orders (status, valid_till);
-CREATE INDEX orders_thumbprint ON orders (thumbprint);
-CREATE INDEX orders_serial_number ON orders (serial_number);
-CREATE INDEX orders_order_id ON orders (order_id);
-
-CREATE TABLE order_names_v2 (
-    name_key TEXT NOT NULL,
-    account  TEXT NOT NULL,
-    order_id INTEGER NOT NULL,
-    PRIMARY KEY (name_key, account, order_id)
-) WITHOUT ROWID;
-INSERT INTO order_names_v2 (name_key, account, order_id)
-SELECT name_key, 'default', order_id FROM order_names;
-DROP TABLE order_names;
-ALTER TABLE order_names_v2 RENAME TO order_names;
-CREATE INDEX order_names_order ON order_names (account, order_id);
-
-ALTER TABLE status_history ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
-
-CREATE TABLE sync_state_v2 (
-    account               TEXT PRIMARY KEY,
-    watermark             TEXT,
-    last_success          TEXT,
-    last_duration_seconds REAL,
-    last_full             TEXT
-);
-INSERT INTO sync_state_v2 (account, watermark, last_success, last_duration_seconds, last_full)
-SELECT 'default', watermark, last_success, last_duration_seconds, last_full
-FROM sync_state WHERE last_success IS NOT NULL;
-DROP TABLE sync_state;
-ALTER TABLE sync_state_v2 RENAME TO sync_state;
-";
-
-/// Version 3: when each order was last seen moves out of its row into a narrow table of its
-/// own, with the fingerprint of the JSON last stored ([`crate::OrderJson::digest`]; none for
-/// orders stored before, which the next sync writes again). A full sync sees every order
-/// again: moving that instant inside the row rewrote every order's whole row (its JSON:
-/// about 2 KiB), and finding that the order had not changed read it back.
-const V3: &str = "
-CREATE TABLE order_seen (
-    account   TEXT NOT NULL,
-    order_id  INTEGER NOT NULL,
-    last_seen TEXT NOT NULL,
-    digest    BLOB,
-    PRIMARY KEY (account, order_id)
-) WITHOUT ROWID;
-INSERT INTO order_seen (account, order_id, last_seen)
-SELECT account, order_id, last_seen FROM orders;
-ALTER TABLE orders DROP COLUMN last_seen;
-";
-
-/// Version 4: the index `inventory expiring` reads holds every column it shows, in the
-/// order it lists them, so the query never reads the orders' rows (each about 2 KiB with
-/// its JSON, scattered over the table: 970 page reads for the 4,400 orders expiring within
-/// 30 days of 100,000) nor sorts them.
-const V4: &str = "
-DROP INDEX orders_expiring;
-CREATE INDEX orders_expiring ON orders (status, valid_till, order_id, account, common_name,
-    dns_names, valid_from, product_name_id, thumbprint, serial_number, organization,
-    certificate_id);
-";
+pub const LATEST: i64 = migrations::latest(migrations::SQLITE);
 
 /// Refuses a file that is not an inventory or is of a newer schema, reading only.
 ///
@@ -232,9 +90,10 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Er
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(|err| store_error(path, err))?;
     let done = usize::try_from(version).unwrap_or(usize::MAX);
-    for migration in MIGRATIONS.iter().skip(done) {
+    for migration in migrations::SQLITE.iter().skip(done) {
+        tracing::info!(path = %path.display(), migration = migration.file, "migrating the inventory");
         transaction
-            .execute_batch(migration)
+            .execute_batch(migration.sql)
             .map_err(|err| store_error(path, err))?;
     }
     transaction
@@ -242,14 +101,6 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Er
         .and_then(|()| transaction.pragma_update(None, "user_version", LATEST))
         .and_then(|()| transaction.commit())
         .map_err(|err| store_error(path, err))
-}
-
-/// A database error, naming the file.
-pub(crate) fn store_error(path: &Path, err: rusqlite::Error) -> Error {
-    Error::Store {
-        location: path.display().to_string(),
-        source: Box::new(err),
-    }
 }
 
 #[cfg(test)]
@@ -261,8 +112,8 @@ mod tests {
     /// A file at `version`, as that version's build left it.
     fn at_version(path: &Path, version: usize) -> Connection {
         let connection = Connection::open(path).unwrap();
-        for migration in &MIGRATIONS[..version] {
-            connection.execute_batch(migration).unwrap();
+        for migration in &migrations::SQLITE[..version] {
+            connection.execute_batch(migration.sql).unwrap();
         }
         connection
             .pragma_update(None, "application_id", APPLICATION_ID)
@@ -276,7 +127,7 @@ mod tests {
     #[test]
     fn every_earlier_version_migrates_to_the_latest() {
         let dir = tempfile::tempdir().unwrap();
-        for version in 0..MIGRATIONS.len() {
+        for version in 0..migrations::SQLITE.len() {
             let path = dir.path().join(format!("v{version}.sqlite"));
             let mut connection = at_version(&path, version);
             assert_eq!(

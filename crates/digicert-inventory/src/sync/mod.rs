@@ -25,7 +25,8 @@ use crate::error::Error;
 use crate::extract::{
     REPORT_JSON_CAPACITY, change_key, from_order_info, from_report_row, report_json,
 };
-use crate::store::{Applied, Batch, OrderRecord, Store, SyncFinish, report_digest};
+use crate::record::{OrderRecord, report_fingerprint};
+use crate::store::{Applied, Batch, Store, SyncFinish};
 use fingerprints::Fingerprints;
 use writer::Writer;
 
@@ -304,7 +305,7 @@ impl<'s, S: Store> Session<'s, S> {
             .collect();
         self.report.status_changes = keys.len() as u64;
         let ids: Vec<u64> = keys.iter().map(|(order_id, _, _)| *order_id).collect();
-        let known = self.store.known(&self.account, &ids)?;
+        let known = self.store.stored_statuses(&self.account, &ids)?;
         let wanted: Vec<u64> = keys
             .iter()
             .filter(|(order_id, status, certificate_id)| {
@@ -341,7 +342,7 @@ impl<'s, S: Store> Session<'s, S> {
         let as_stored = self
             .fingerprints
             .as_mut()
-            .is_some_and(|prints| prints.sent_as_stored(row.order_id, || report_digest(json)));
+            .is_some_and(|prints| prints.sent_as_stored(row.order_id, || report_fingerprint(json)));
         if !as_stored {
             self.pending.push(from_report_row(row, &self.json)?);
         }
@@ -381,15 +382,15 @@ impl<'s, S: Store> Session<'s, S> {
 
     fn apply(&mut self, finish: Option<SyncFinish>) -> Result<(), Error> {
         let orders = std::mem::take(&mut self.pending);
-        let seen_again = self
+        let unchanged = self
             .fingerprints
             .as_mut()
-            .map(Fingerprints::seen_again)
+            .map(Fingerprints::unchanged_runs)
             .unwrap_or_default();
         let batch = Batch {
             account: self.account.clone(),
             orders,
-            seen_again,
+            unchanged,
             seen_at: Utc::now(),
             finish,
         };
@@ -398,7 +399,7 @@ impl<'s, S: Store> Session<'s, S> {
             self.count(applied);
             return Ok(());
         }
-        let count = batch.orders.len() as u64 + batch.seen_again.orders;
+        let count = batch.orders.len() as u64 + batch.unchanged.orders;
         let applied = self.store.apply(batch)?;
         self.count(applied);
         self.stored += count;

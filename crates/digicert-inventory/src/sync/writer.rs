@@ -1,10 +1,10 @@
 //! Writing a sync's batches on a thread of its own, so that fetching and decoding the next
 //! pages overlap with storing the last ones (a full pull is CPU-bound on both sides).
 //!
-//! The thread owns a second handle on the store ([`Store::writer`]) and applies the batches
+//! The thread owns a second handle on the store ([`WriteTuning::writer`](crate::WriteTuning::writer)) and applies the batches
 //! in the order they were sent, whole, so a sync killed at any moment still leaves whole
 //! batches: it writes [`MERGED`] of them at most in one transaction, waiting for that many
-//! (or the last) when the store gathers batches ([`Store::gathers_batches`]), else taking
+//! (or the last) when the store gathers batches ([`WriteTuning::gathers_batches`](crate::WriteTuning::gathers_batches)), else taking
 //! those queued when it gets to them.
 //! The watermark still moves only in the last transaction, and only if every earlier one
 //! succeeded: the thread stops at the first failure.
@@ -77,7 +77,7 @@ impl Writer {
         if !sent {
             // The thread has ended: it says why.
             let more = self.answers(true)?;
-            add(&mut applied, more);
+            applied += more;
             return Err(self.ended());
         }
         Ok(applied)
@@ -110,7 +110,7 @@ impl Writer {
                     Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(applied),
                 }
             };
-            add(&mut applied, answer?);
+            applied += answer?;
         }
     }
 
@@ -131,12 +131,6 @@ impl Drop for Writer {
             let _ = thread.join();
         }
     }
-}
-
-fn add(sum: &mut Applied, applied: Applied) {
-    sum.added += applied.added;
-    sum.changed += applied.changed;
-    sum.unchanged += applied.unchanged;
 }
 
 /// The thread: applies batches until the queue closes or one fails.
@@ -160,8 +154,8 @@ fn write(
             // None: the queue closed, or (not gathering) nothing more is queued.
             let Some(next) = next else { break };
             batch.orders.extend(next.orders);
-            batch.seen_again.runs.extend(next.seen_again.runs);
-            batch.seen_again.orders += next.seen_again.orders;
+            batch.unchanged.runs.extend(next.unchanged.runs);
+            batch.unchanged.orders += next.unchanged.orders;
             batch.seen_at = next.seen_at;
             batch.finish = next.finish;
             merged += 1;
@@ -169,7 +163,7 @@ fn write(
         if let Some(finish) = &mut batch.finish {
             finish.duration_seconds = started.elapsed().as_secs_f64();
         }
-        let count = batch.orders.len() as u64 + batch.seen_again.orders;
+        let count = batch.orders.len() as u64 + batch.unchanged.orders;
         let result = store.apply(batch);
         let failed = result.is_err();
         if answer.send(result).is_err() || failed {
@@ -205,6 +199,15 @@ mod tests {
         gather: bool,
     }
 
+    impl crate::store::WriteTuning for Recorder {
+        fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
+            Ok(None)
+        }
+        fn gathers_batches(&self) -> bool {
+            self.gather
+        }
+    }
+
     impl Store for Recorder {
         fn location(&self) -> String {
             "recorder".to_owned()
@@ -213,12 +216,6 @@ mod tests {
             Ok(())
         }
         fn unlock_sync(&mut self, _: &str) {}
-        fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
-            Ok(None)
-        }
-        fn gathers_batches(&self) -> bool {
-            self.gather
-        }
         fn sync_state(&self, _: &str) -> Result<SyncState, Error> {
             Ok(SyncState::default())
         }
@@ -228,10 +225,14 @@ mod tests {
         fn order_count(&self, _: &[String]) -> Result<u64, Error> {
             Ok(0)
         }
-        fn fingerprints(&self, _: &str) -> Result<Vec<crate::Fingerprint>, Error> {
+        fn fingerprints(&self, _: &str) -> Result<Vec<crate::StoredFingerprint>, Error> {
             Ok(Vec::new())
         }
-        fn known(&self, _: &str, _: &[u64]) -> Result<HashMap<u64, crate::Known>, Error> {
+        fn stored_statuses(
+            &self,
+            _: &str,
+            _: &[u64],
+        ) -> Result<HashMap<u64, crate::StoredStatus>, Error> {
             Ok(HashMap::new())
         }
         fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
@@ -277,15 +278,12 @@ mod tests {
     }
 
     fn batch(orders: usize, last: bool) -> Batch {
-        let record = crate::store::OrderRecord::new(
-            1,
-            "issued",
-            crate::store::OrderJson::Report("{}".to_owned()),
-        );
+        let record =
+            crate::OrderRecord::new(1, "issued", crate::OrderJson::Report("{}".to_owned()));
         Batch {
             account: "default".to_owned(),
             orders: vec![record; orders],
-            seen_again: Default::default(),
+            unchanged: Default::default(),
             seen_at: Utc::now(),
             finish: last.then(|| SyncFinish {
                 watermark: Utc::now(),

@@ -1,0 +1,158 @@
+//! The SQL both stores share, written once: the columns a query of orders reads and their
+//! order (`queries.rs`), how a row becomes what a query returns (`rows.rs`), and a builder
+//! that binds values in either store's dialect.
+//!
+//! Statements are written with PostgreSQL's numbered placeholders (`$1`); SQLite's store
+//! runs them with its own (`?1`, the same numbers: [`Dialect::text`]).
+
+mod queries;
+mod rows;
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+
+pub(crate) use queries::*;
+pub(crate) use rows::Row;
+
+/// Which store a statement is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// SQLite: `?N` placeholders, one per account in a list.
+    Sqlite,
+    /// PostgreSQL: `$N` placeholders, arrays.
+    Postgres,
+}
+
+impl Dialect {
+    /// A shared statement (written with `$N`) in this dialect.
+    pub(crate) fn text(self, sql: &str) -> Cow<'_, str> {
+        match self {
+            Self::Sqlite => Cow::Owned(sql.replace('$', "?")),
+            Self::Postgres => Cow::Borrowed(sql),
+        }
+    }
+
+    /// `column` compared without its index where SQLite would pick a worse one (`+column`).
+    fn unindexed(self, column: &str) -> String {
+        match self {
+            Self::Sqlite => format!("+{column}"),
+            Self::Postgres => column.to_owned(),
+        }
+    }
+
+    /// The hidden column that orders rows as they were inserted.
+    fn insertion_order(self) -> &'static str {
+        match self {
+            Self::Sqlite => "rowid",
+            Self::Postgres => "id",
+        }
+    }
+
+    /// A join that keeps its left side as the outer loop (SQLite's `CROSS JOIN`).
+    fn join_in_order(self) -> &'static str {
+        match self {
+            Self::Sqlite => "CROSS JOIN",
+            Self::Postgres => "JOIN",
+        }
+    }
+}
+
+/// A value bound to a statement, owned, so that it can travel to a connection's thread.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    /// Text.
+    Text(String),
+    /// A list of texts (PostgreSQL's `text[]`).
+    Texts(Vec<String>),
+    /// An order id (both stores keep 64-bit signed integers).
+    Id(i64),
+    /// A date (SQLite: `YYYY-MM-DD` text, so text order is date order).
+    Date(NaiveDate),
+}
+
+/// A statement with its values, built a clause at a time.
+#[derive(Debug, Clone)]
+pub(crate) struct Query {
+    dialect: Dialect,
+    /// The statement, in the dialect's own placeholders.
+    pub(crate) sql: String,
+    /// The values, in placeholder order.
+    pub(crate) values: Vec<Value>,
+}
+
+impl Query {
+    /// A statement to build on.
+    pub(crate) fn new(dialect: Dialect, sql: impl Into<String>) -> Self {
+        Self {
+            dialect,
+            sql: sql.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds a value; its placeholder.
+    pub(crate) fn bind(&mut self, value: Value) -> String {
+        self.values.push(value);
+        match self.dialect {
+            Dialect::Sqlite => format!("?{}", self.values.len()),
+            Dialect::Postgres => format!("${}", self.values.len()),
+        }
+    }
+
+    /// Appends SQL.
+    pub(crate) fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    /// ` AND <column> IN (...)` for a non-empty list of accounts; nothing for every account.
+    pub(crate) fn accounts(&mut self, column: &str, accounts: &[String]) {
+        if accounts.is_empty() {
+            return;
+        }
+        let filter = match self.dialect {
+            Dialect::Sqlite => {
+                let placeholders: Vec<String> = accounts
+                    .iter()
+                    .map(|account| self.bind(Value::Text(account.clone())))
+                    .collect();
+                format!(" AND {column} IN ({})", placeholders.join(", "))
+            }
+            Dialect::Postgres => {
+                let list = self.bind(Value::Texts(accounts.to_vec()));
+                format!(" AND {column} = ANY({list})")
+            }
+        };
+        self.sql.push_str(&filter);
+    }
+}
+
+/// An order id as both stores keep it; `None` past what they can hold (no such order can be
+/// stored, so none is found).
+pub(crate) fn stored_id(order_id: u64) -> Option<i64> {
+    i64::try_from(order_id).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_account_lists_in_each_dialect() {
+        let accounts = ["eu".to_owned(), "us".to_owned()];
+        let mut sqlite = Query::new(Dialect::Sqlite, "SELECT 1 WHERE TRUE");
+        sqlite.accounts("account", &accounts);
+        assert_eq!(sqlite.sql, "SELECT 1 WHERE TRUE AND account IN (?1, ?2)");
+        let mut postgres = Query::new(Dialect::Postgres, "SELECT 1 WHERE TRUE");
+        postgres.accounts("account", &accounts);
+        assert_eq!(postgres.sql, "SELECT 1 WHERE TRUE AND account = ANY($1)");
+        assert_eq!(postgres.values, [Value::Texts(accounts.to_vec())]);
+        let mut every = Query::new(Dialect::Sqlite, "x");
+        every.accounts("account", &[]);
+        assert_eq!(every.sql, "x");
+        assert_eq!(
+            Dialect::Sqlite.text("a = $1 AND b = $12"),
+            "a = ?1 AND b = ?12"
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! A row of a shared query as what the query returns, written once over [`Row`], which each
+//! store implements for its own rows (and its own types: SQLite keeps dates and instants as
+//! text, PostgreSQL as dates and timestamps).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::value::RawValue;
+
+use crate::error::Error;
+use crate::order::{HistoryEntry, StoredOrder, days_left};
+use crate::store::{StatusCount, SyncState};
+
+/// One row of a result, read column by column; each failure names the store.
+pub(crate) trait Row {
+    /// A text column.
+    fn text(&self, index: usize) -> Result<Option<String>, Error>;
+    /// An id column (order, certificate).
+    fn id(&self, index: usize) -> Result<Option<u64>, Error>;
+    /// A count.
+    fn count(&self, index: usize) -> Result<u64, Error>;
+    /// A date column.
+    fn date(&self, index: usize) -> Result<Option<NaiveDate>, Error>;
+    /// An instant column.
+    fn instant(&self, index: usize) -> Result<Option<DateTime<Utc>>, Error>;
+    /// A floating-point column.
+    fn float(&self, index: usize) -> Result<Option<f64>, Error>;
+    /// The error for a column that does not hold `what` it should.
+    fn invalid(&self, index: usize, what: &str) -> Error;
+}
+
+/// A column that may not be empty.
+fn required<T>(row: &dyn Row, index: usize, value: Option<T>) -> Result<T, Error> {
+    value.ok_or_else(|| row.invalid(index, "a value"))
+}
+
+/// A JSON column, kept as it was stored.
+fn json(row: &dyn Row, index: usize) -> Result<Option<Box<RawValue>>, Error> {
+    row.text(index)?
+        .map(|text| RawValue::from_string(text).map_err(|_| row.invalid(index, "JSON")))
+        .transpose()
+}
+
+/// An order, from the shared query's columns and the two JSON columns after them.
+pub(crate) fn stored_order(row: &dyn Row, today: NaiveDate) -> Result<StoredOrder, Error> {
+    let dns_names = required(row, 4, row.text(4)?)?;
+    let valid_till = row.date(6)?;
+    Ok(StoredOrder {
+        account: required(row, 0, row.text(0)?)?,
+        order_id: required(row, 1, row.id(1)?)?,
+        status: required(row, 2, row.text(2)?)?,
+        common_name: row.text(3)?,
+        dns_names: serde_json::from_str(&dns_names).map_err(|_| row.invalid(4, "a name list"))?,
+        valid_from: row.date(5)?,
+        valid_till,
+        days_left: days_left(valid_till, today),
+        product_name_id: row.text(7)?,
+        thumbprint: row.text(8)?,
+        serial_number: row.text(9)?,
+        organization: row.text(10)?,
+        certificate_id: row.id(11)?,
+        last_seen: required(row, 12, row.instant(12)?)?,
+        report: json(row, 13)?,
+        info: json(row, 14)?,
+    })
+}
+
+/// A history entry of `order_id`, from `account, status, certificate_id, seen_at`.
+pub(crate) fn history_entry(row: &dyn Row, order_id: u64) -> Result<HistoryEntry, Error> {
+    Ok(HistoryEntry {
+        account: required(row, 0, row.text(0)?)?,
+        order_id,
+        status: required(row, 1, row.text(1)?)?,
+        certificate_id: row.id(2)?,
+        seen_at: required(row, 3, row.instant(3)?)?,
+    })
+}
+
+/// A sync state, from `account, watermark, last_success, last_duration_seconds`.
+pub(crate) fn sync_state(row: &dyn Row) -> Result<(String, SyncState), Error> {
+    Ok((
+        required(row, 0, row.text(0)?)?,
+        SyncState {
+            watermark: row.instant(1)?,
+            last_success: row.instant(2)?,
+            last_duration_seconds: row.float(3)?,
+        },
+    ))
+}
+
+/// A status count, from `account, status, count`.
+pub(crate) fn status_count(row: &dyn Row) -> Result<StatusCount, Error> {
+    Ok(StatusCount {
+        account: required(row, 0, row.text(0)?)?,
+        status: required(row, 1, row.text(1)?)?,
+        count: row.count(2)?,
+    })
+}

@@ -83,6 +83,7 @@ pub(crate) struct Plan<'b> {
 impl Plan<'_> {
     /// Whether no written order was held before, so that writes need no conflict check
     /// (every stored order was read: each has its fingerprint row).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn all_new(&self) -> bool {
         self.replaced.is_empty()
     }

@@ -21,6 +21,7 @@ pub(crate) enum Dialect {
     /// SQLite: `?N` placeholders, one per account in a list.
     Sqlite,
     /// PostgreSQL: `$N` placeholders, arrays.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
 }
 

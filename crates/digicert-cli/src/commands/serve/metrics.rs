@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use digicert_inventory::{StatusCount, StoredOrder, SyncState};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
@@ -154,68 +155,90 @@ fn certificate(order: &StoredOrder) -> Option<(Vec<(&'static str, String)>, i64)
 
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let mut family = encoder.encode_descriptor(
-            "digicert_certificate_not_after_timestamp_seconds",
-            "When the certificate of an issued order expires (the start of its last valid day, UTC), as a Unix timestamp.",
-            None,
-            prometheus_client::metrics::MetricType::Gauge,
-        )?;
-        for (labels, not_after) in &self.certificates {
-            ConstGauge::new(*not_after).encode(family.encode_family(labels)?)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "digicert_orders",
-            "Orders in the inventory, by account and status.",
-            None,
-            prometheus_client::metrics::MetricType::Gauge,
-        )?;
-        for count in &self.statuses {
+        let certificates = self
+            .certificates
+            .iter()
+            .map(|(labels, not_after)| (labels.as_slice(), ConstGauge::new(*not_after)));
+        encode_family(&mut encoder, NOT_AFTER, certificates)?;
+        let orders = self.statuses.iter().map(|count| {
             let labels = [
                 ("account", count.account.as_str()),
                 ("status", count.status.as_str()),
             ];
-            ConstGauge::new(count.count as i64).encode(family.encode_family(&labels)?)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "digicert_sync_last_success_timestamp_seconds",
-            "When the last successful sync of the account finished, as a Unix timestamp.",
-            None,
-            prometheus_client::metrics::MetricType::Gauge,
-        )?;
-        for (account, state) in &self.states {
-            if let Some(success) = state.last_success {
-                let gauge = ConstGauge::new(success.timestamp_micros() as f64 / 1e6);
-                gauge.encode(family.encode_family(&[("account", account.as_str())])?)?;
-            }
-        }
-        let mut family = encoder.encode_descriptor(
-            "digicert_sync_duration_seconds",
-            "How long the last successful sync of the account took.",
-            None,
-            prometheus_client::metrics::MetricType::Gauge,
-        )?;
-        for (account, state) in &self.states {
-            if let Some(seconds) = state.last_duration_seconds {
-                let gauge = ConstGauge::new(seconds);
-                gauge.encode(family.encode_family(&[("account", account.as_str())])?)?;
-            }
-        }
-        let mut family = encoder.encode_descriptor(
-            "digicert_api_requests",
-            "Requests this process sent to CertCentral, by account, endpoint and HTTP status (`error`: no answer).",
-            None,
-            prometheus_client::metrics::MetricType::Counter,
-        )?;
-        for ((account, endpoint, code), count) in &self.requests {
-            let labels = [
-                ("account", account.as_str()),
-                ("endpoint", *endpoint),
-                ("code", code.as_str()),
-            ];
-            ConstCounter::new(*count).encode(family.encode_family(&labels)?)?;
-        }
-        Ok(())
+            (labels, ConstGauge::new(count.count as i64))
+        });
+        encode_family(&mut encoder, ORDERS, orders)?;
+        let last_success = self.states.iter().filter_map(|(account, state)| {
+            let success = state.last_success?;
+            let gauge = ConstGauge::new(success.timestamp_micros() as f64 / 1e6);
+            Some(([("account", account.as_str())], gauge))
+        });
+        encode_family(&mut encoder, LAST_SUCCESS, last_success)?;
+        let durations = self.states.iter().filter_map(|(account, state)| {
+            let gauge = ConstGauge::new(state.last_duration_seconds?);
+            Some(([("account", account.as_str())], gauge))
+        });
+        encode_family(&mut encoder, DURATION, durations)?;
+        let requests = self
+            .requests
+            .iter()
+            .map(|((account, endpoint, code), count)| {
+                let labels = [
+                    ("account", account.as_str()),
+                    ("endpoint", *endpoint),
+                    ("code", code.as_str()),
+                ];
+                (labels, ConstCounter::new(*count))
+            });
+        encode_family(&mut encoder, REQUESTS, requests)
     }
+}
+
+/// A metric family's name, help and type.
+type Family = (&'static str, &'static str, MetricType);
+
+/// When each issued order's certificate expires.
+const NOT_AFTER: Family = (
+    "digicert_certificate_not_after_timestamp_seconds",
+    "When the certificate of an issued order expires (the start of its last valid day, UTC), as a Unix timestamp.",
+    MetricType::Gauge,
+);
+/// Orders by account and status.
+const ORDERS: Family = (
+    "digicert_orders",
+    "Orders in the inventory, by account and status.",
+    MetricType::Gauge,
+);
+/// Each account's last successful sync.
+const LAST_SUCCESS: Family = (
+    "digicert_sync_last_success_timestamp_seconds",
+    "When the last successful sync of the account finished, as a Unix timestamp.",
+    MetricType::Gauge,
+);
+/// How long each account's last successful sync took.
+const DURATION: Family = (
+    "digicert_sync_duration_seconds",
+    "How long the last successful sync of the account took.",
+    MetricType::Gauge,
+);
+/// Requests sent, by account, endpoint and answer.
+const REQUESTS: Family = (
+    "digicert_api_requests",
+    "Requests this process sent to CertCentral, by account, endpoint and HTTP status (`error`: no answer).",
+    MetricType::Counter,
+);
+
+/// Encodes one metric family: its descriptor, then a sample for each labels and value.
+fn encode_family<S: EncodeLabelSet, M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    (name, help, metric_type): Family,
+    samples: impl Iterator<Item = (S, M)>,
+) -> Result<(), std::fmt::Error> {
+    let mut family = encoder.encode_descriptor(name, help, None, metric_type)?;
+    for (labels, metric) in samples {
+        metric.encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

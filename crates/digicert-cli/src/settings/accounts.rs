@@ -148,8 +148,7 @@ impl ConfigFile {
 }
 
 impl ClientFlags {
-    /// The client settings of a command that calls the API: the profile `--profile` or
-    /// `DIGICERT_PROFILE` names, else the file's default profile.
+    /// The settings of the client of the profile `--profile` names (or the default one).
     pub(super) fn client(&self) -> Result<ClientSettings, CliError> {
         let file = if self.demo {
             ConfigFile::default()
@@ -219,7 +218,7 @@ impl ClientFlags {
     ) -> Result<ClientSettings, CliError> {
         if self.demo {
             // The demo reads no config file and no environment: only the flags apply.
-            return Ok(self.settings(Server::Demo, None));
+            return Ok(self.client_settings(Server::Demo, None));
         }
         let profile = file.profile(profile)?;
         let mut config = Config::new(self.api_key(profile)?);
@@ -243,11 +242,11 @@ impl ClientFlags {
                 .root_certificates_pem(&pem)
                 .map_err(|err| CliError::Usage(format!("--ca-cert {}: {err}", path.display())))?;
         }
-        Ok(self.settings(Server::CertCentral(Box::new(config)), profile))
+        Ok(self.client_settings(Server::CertCentral(Box::new(config)), profile))
     }
 
     /// The settings of a client of `server`: the flags, else the profile's.
-    fn settings(&self, server: Server, profile: Option<&Profile>) -> ClientSettings {
+    fn client_settings(&self, server: Server, profile: Option<&Profile>) -> ClientSettings {
         let timeout = self.timeout.or(profile.and_then(|profile| profile.timeout));
         let concurrency = self
             .concurrency

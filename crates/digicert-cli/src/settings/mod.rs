@@ -30,7 +30,7 @@ pub struct Settings {
     /// Where the inventory is, if there is a place for it.
     inventory: Option<PathBuf>,
     /// The options that configure a client, resolved per account.
-    client: accounts::ClientFlags,
+    client_flags: accounts::ClientFlags,
 }
 
 impl Settings {
@@ -59,7 +59,7 @@ impl Settings {
             quiet,
             accounts: account,
             inventory: db.or_else(|| default_inventory(demo)),
-            client: accounts::ClientFlags {
+            client_flags: accounts::ClientFlags {
                 api_key: api_key
                     .filter(|key| !key.trim().is_empty())
                     .map(ApiKey::new),
@@ -93,19 +93,19 @@ impl Settings {
     /// The client settings of a command that calls the API: the profile `--profile` or
     /// `DIGICERT_PROFILE` names, else the config file's default profile.
     pub fn client(&self) -> Result<ClientSettings, CliError> {
-        self.client.client()
+        self.client_flags.client()
     }
 
     /// The accounts `sync` and `serve` work on: those `--account` names, else the one
     /// `--profile` names, else every profile of the config file.
     pub fn accounts_to_sync(&self) -> Result<AccountsToSync<'_>, CliError> {
-        self.client.to_sync(&self.accounts)
+        self.client_flags.to_sync(&self.accounts)
     }
 
     /// Whether `--concurrency` was given to the blocking backend, which sends one request
     /// at a time.
     pub fn concurrency_without_effect(&self) -> bool {
-        self.client.concurrency.is_some() && self.client.backend == Backend::Blocking
+        self.client_flags.concurrency.is_some() && self.client_flags.backend == Backend::Blocking
     }
 }
 

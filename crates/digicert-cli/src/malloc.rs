@@ -1,14 +1,10 @@
 //! Keeps glibc's malloc from growing the heap with freed page buffers.
 //!
-//! glibc gives each allocation of 128 KiB or more a mapping of its own, unmapped on
-//! free, but it raises that threshold to the size of each such block freed. Once the
-//! first page body (about 1 MB) has been freed, page bodies and hyper's read buffers
-//! come from the heap instead, and their varying sizes fragment it: an async pull of
-//! 100,000 orders peaked at 20-21 MiB against 14-16 MiB for 10,000, with about the
-//! same live data (heaptrack: 13.5 and 12.6 MB). Holding the threshold at its default
-//! keeps large buffers mapped, so peak RSS follows the data in flight however long the
-//! pull (17.2 and 15.7 MiB). Page bodies are reused (`BodyPool`), so few new mappings
-//! are made.
+//! glibc gives each allocation of 128 KiB or more a mapping of its own, unmapped on free,
+//! but raises that threshold to the size of each such block freed: after the first page
+//! body, page bodies and hyper's read buffers come from the heap, and their varying sizes
+//! fragment it. Held at its default, large buffers stay mapped, so peak memory follows the
+//! data in flight however long the pull. The measurements are in BENCHMARKS.md.
 
 /// glibc's own default threshold, held there instead of rising.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -1,7 +1,10 @@
-//! Turning the global options into a configured client (and the demo server).
+//! The client an account's settings ask for: the backend, the request counting, and the
+//! demo server when `--demo` wants one.
+
+mod api;
+mod counting;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use digicert_api::{Client, Config, blocking};
 #[cfg(feature = "demo")]
@@ -9,14 +12,18 @@ use digicert_mock::{MockConfig, MockServer};
 use digicert_transport_reqwest::ReqwestTransport;
 use digicert_transport_ureq::UreqTransport;
 
-use crate::api::Api;
-use crate::args::{Backend, Global};
-use crate::counting::{Counted, RequestCounts};
+pub use api::Api;
+pub use counting::RequestCounts;
+
+use counting::Counted;
+
 use crate::error::CliError;
-use crate::settings;
+use crate::flags::Backend;
+use crate::settings::{ClientSettings, Server};
 
 /// A client, and the demo server it talks to if `--demo` started one.
 pub struct Connection {
+    /// The client.
     pub api: Api,
     /// Requests sent so far, by endpoint and answer.
     pub counts: RequestCounts,
@@ -52,26 +59,33 @@ fn start_demo() -> Result<(Config, Demo), CliError> {
     ))
 }
 
-/// Builds the client the options ask for.
-pub fn connect(global: &Global) -> Result<Connection, CliError> {
-    let (mut config, demo) = if global.demo {
-        // The demo reads no config file and no environment: only the flags apply.
-        let (mut config, server) = start_demo()?;
-        if let Some(pages) = global.concurrency {
-            config = config.concurrency(usize::from(pages));
+/// Builds the client the settings ask for.
+pub fn connect(settings: ClientSettings) -> Result<Connection, CliError> {
+    let ClientSettings {
+        backend,
+        server,
+        timeout,
+        concurrency,
+        rate_limit,
+    } = settings;
+    let (mut config, demo) = match server {
+        Server::CertCentral(config) => (*config, None),
+        Server::Demo => {
+            let (config, server) = start_demo()?;
+            (config, Some(server))
         }
-        if let Some(seconds) = global.timeout {
-            config = config.timeout(Duration::from_secs(seconds));
-        }
-        (config, Some(server))
-    } else {
-        (settings::resolve(global)?, None)
     };
-    if global.no_rate_limit {
+    if let Some(timeout) = timeout {
+        config = config.timeout(timeout);
+    }
+    if let Some(pages) = concurrency {
+        config = config.concurrency(pages);
+    }
+    if !rate_limit {
         config = config.rate_limit(None);
     }
     let counts = RequestCounts::default();
-    let api = match global.backend {
+    let api = match backend {
         Backend::Blocking => {
             let transport = UreqTransport::new(config.transport_config());
             let transport = Counted::new(transport, counts.clone());

@@ -41,6 +41,7 @@ pub struct Counted<T> {
 }
 
 impl<T> Counted<T> {
+    /// `inner`, counting into `counts`.
     pub fn new(inner: T, counts: RequestCounts) -> Self {
         Self { inner, counts }
     }

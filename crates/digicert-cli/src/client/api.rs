@@ -15,12 +15,14 @@ use digicert_api::model::{
 use digicert_api::{
     Client, Error, OrderRef, ReportQuery, StatusChangesQuery, SubaccountOrdersQuery, blocking,
 };
+use digicert_inventory::{SyncOptions, SyncReport};
 use digicert_transport_reqwest::ReqwestTransport;
 use digicert_transport_ureq::UreqTransport;
 use futures_util::StreamExt;
 use tokio::runtime::Runtime;
 
-use crate::counting::Counted;
+use super::counting::Counted;
+use crate::store::Inventory;
 
 /// Items a blocking listing hands to the writer at once: one hand-over per item
 /// would wake the writer thread for every row.
@@ -35,7 +37,9 @@ pub enum Api {
     Blocking(Arc<blocking::Client<Counted<UreqTransport>>>),
     /// reqwest, on a runtime of its own.
     Async {
+        /// The client.
         client: Arc<Client<Counted<ReqwestTransport>>>,
+        /// The runtime its calls are awaited on.
         runtime: Runtime,
     },
 }
@@ -95,10 +99,12 @@ macro_rules! listing {
 }
 
 impl Api {
+    /// One page of the order report.
     pub fn order_report(&self, query: &ReportQuery) -> Result<Vec<ReportRow>, Error> {
         call!(self, |client| client.order_report(query))
     }
 
+    /// Every row of the order report, page after page.
     pub fn order_report_all(
         &self,
         query: ReportQuery,
@@ -106,6 +112,7 @@ impl Api {
         listing!(self, |client| client.order_report_all(query))
     }
 
+    /// One page of the orders placed by sub-accounts.
     pub fn subaccount_orders(
         &self,
         query: &SubaccountOrdersQuery,
@@ -113,6 +120,7 @@ impl Api {
         call!(self, |client| client.subaccount_orders(query))
     }
 
+    /// Every order placed by sub-accounts, page after page.
     pub fn subaccount_orders_all(
         &self,
         query: SubaccountOrdersQuery,
@@ -120,14 +128,17 @@ impl Api {
         listing!(self, |client| client.subaccount_orders_all(query))
     }
 
+    /// One order.
     pub fn order_info(&self, reference: &OrderRef) -> Result<OrderInfo, Error> {
         call!(self, |client| client.order_info(reference))
     }
 
+    /// The reissues of an order.
     pub fn reissues(&self, order_id: u64) -> Result<Reissues, Error> {
         call!(self, |client| client.reissues(order_id))
     }
 
+    /// The orders whose status changed in one window.
     pub fn status_changes(&self, query: &StatusChangesQuery) -> Result<StatusChanges, Error> {
         call!(self, |client| client.status_changes(query))
     }
@@ -144,6 +155,18 @@ impl Api {
                 let mut answers = Box::pin(client.status_changes_in_windows(windows));
                 Box::new(std::iter::from_fn(move || runtime.block_on(answers.next())))
             }
+        }
+    }
+
+    /// Brings `inventory` up to date through this client.
+    pub fn sync_inventory(
+        &self,
+        inventory: &mut Inventory,
+        options: &SyncOptions,
+    ) -> Result<SyncReport, digicert_inventory::Error> {
+        match self {
+            Api::Blocking(client) => inventory.sync_blocking(client, options),
+            Api::Async { client, runtime } => runtime.block_on(inventory.sync(client, options)),
         }
     }
 }

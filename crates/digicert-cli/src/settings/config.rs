@@ -12,7 +12,7 @@
 //! ```
 //!
 //! This module only reads the file and a profile's key; which source wins over which
-//! (flag, environment, profile, default) is decided in `settings`.
+//! (flag, environment, profile, default) is decided in `accounts`.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -21,6 +21,9 @@ use std::process::{Command, Stdio};
 
 use digicert_api::ApiKey;
 use serde::Deserialize;
+
+use super::dirs;
+use crate::flags::Region;
 
 /// The whole file: every profile by name, and the one used when none is named.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -55,16 +58,6 @@ pub struct Profile {
     /// A PEM file of CA certificates to trust too (`~` and relative paths as for
     /// `api_key_file`).
     pub ca_cert: Option<PathBuf>,
-}
-
-/// CertCentral instances, as the file spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Region {
-    /// The US instance.
-    Us,
-    /// The EU instance.
-    Eu,
 }
 
 /// Where a key comes from.
@@ -128,10 +121,7 @@ pub enum ConfigError {
 /// Where the config file is: `$XDG_CONFIG_HOME/digicert/config.toml`, else
 /// `~/.config/digicert/config.toml`; `None` if neither variable is set.
 pub fn default_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-        .or_else(|| home().map(|home| home.join(".config")))?;
+    let base = dirs::base_dir("XDG_CONFIG_HOME", ".config")?;
     Some(base.join("digicert").join("config.toml"))
 }
 
@@ -314,18 +304,11 @@ fn run(command: &str) -> Result<String, String> {
 /// `~/x` in the home directory; a relative path in `folder`.
 fn resolve_path(path: &Path, folder: &Path) -> PathBuf {
     if let Ok(rest) = path.strip_prefix("~")
-        && let Some(home) = home()
+        && let Some(home) = dirs::home()
     {
         return home.join(rest);
     }
     folder.join(path)
-}
-
-/// The home directory, from `HOME`.
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .filter(|home| home.is_absolute())
 }
 
 #[cfg(test)]

@@ -1,0 +1,68 @@
+//! Parsers of the values clap does not know: intervals, dates and date ranges.
+
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+
+/// Reads an interval: a number with `s`, `m`, `h` or `d` (seconds without a unit).
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |at| text.split_at(at));
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an interval such as 30s, 10m, 1h"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "m" => number.saturating_mul(60),
+        "h" => number.saturating_mul(3_600),
+        "d" => number.saturating_mul(86_400),
+        _ => return Err(format!("`{text}`: the unit is s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be at least a second".to_owned());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Reads an RFC 3339 date-time, or a date alone as midnight UTC.
+pub fn date_or_rfc3339(value: &str) -> Result<DateTime<FixedOffset>, String> {
+    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(date.and_time(NaiveTime::MIN).and_utc().fixed_offset());
+    }
+    DateTime::parse_from_rfc3339(value).map_err(|err| {
+        format!(
+            "not an RFC 3339 date-time ({err}) or a date: e.g. 2024-05-01T00:00:00Z or 2024-05-01"
+        )
+    })
+}
+
+/// Checks a `valid_till` filter: a date, or two joined by `...`.
+pub fn date_or_range(value: &str) -> Result<String, String> {
+    let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok();
+    let valid = match value.split_once("...") {
+        Some((from, to)) => date(from) && date(to),
+        None => date(value),
+    };
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err("not a date or a range of dates: e.g. 2026-07-01 or 2026-07-01...2026-07-31".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_interval("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_interval("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("ten").is_err());
+        assert!(parse_interval("5y").is_err());
+    }
+}

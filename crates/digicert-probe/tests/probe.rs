@@ -124,6 +124,10 @@ async fn hostile_endpoints_end_in_their_state_and_a_good_one_is_served() {
             "smtp.test",
             support::smtp_tls(&ca.leaf(&["smtp.test"])).await,
         ),
+        (
+            "unreadable.test",
+            support::tls(&ca.garbage_intermediate(&["unreadable.test"])).await,
+        ),
     ];
     let mut options = options()
         .with_root_certificates_pem(ca.pem.as_bytes())
@@ -209,6 +213,13 @@ async fn hostile_endpoints_end_in_their_state_and_a_good_one_is_served() {
     let smtp = served(at(10));
     assert_eq!(smtp.verification, Verification::Verified);
     assert_eq!(smtp.leaf().unwrap().dns_names, ["smtp.test"]);
+
+    let (kind, reason) = failed(at(11));
+    assert_eq!(kind, HandshakeFailure::BadCertificate);
+    assert!(
+        reason.starts_with("certificate 2 of 2 sent: not a readable X.509 certificate"),
+        "{reason}"
+    );
 
     let (kind, reason) = unreachable(of(&observations, &refused));
     assert_eq!(

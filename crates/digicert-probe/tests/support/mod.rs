@@ -87,6 +87,13 @@ impl Ca {
         chain
     }
 
+    /// A leaf for `names` followed by bytes that are no certificate.
+    pub fn garbage_intermediate(&self, names: &[&str]) -> Chain {
+        let mut chain = self.leaf(names);
+        chain.certs[1] = CertificateDer::from(b"not a certificate".to_vec());
+        chain
+    }
+
     fn sign(&self, params: CertificateParams) -> Chain {
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();

@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: the whole report pulled from the loopback mock by `digicert`, by
 //! `curl` and by a plain Python script, side by side in one run; peak memory of the pulls
 //! and of a report file's conversion, at a tenth of the orders and at all of them.
+//! Then the inventory's figures (`bench/inventory.rs`) and the TLS probe's loopback
+//! handshakes against a bare rustls loop (`bench/probe.rs`).
 //!
 //! Every contender runs once per round, `--runs` rounds, so a change in the machine's load
 //! falls on all of them alike; the table shows each one's median wall time, its median CPU
@@ -19,6 +21,7 @@ use serde_json::Value;
 
 mod inventory;
 mod postgres;
+mod probe;
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
@@ -38,6 +41,9 @@ pub(crate) struct Options {
     /// Only the inventory's figures (sync, queries, scrape).
     #[arg(long)]
     inventory_only: bool,
+    /// Only the TLS probe's figures (loopback handshakes against a bare rustls loop).
+    #[arg(long, conflicts_with = "inventory_only")]
+    probe_only: bool,
 }
 
 /// The API key the mock is started with.
@@ -94,6 +100,10 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     } else {
         (options.orders, usize::from(options.runs))
     };
+    if options.probe_only {
+        print_table(&probe::probe_rows(runs)?);
+        return Ok(());
+    }
     let small = (orders / 10).max(1);
     let bins = build()?;
     let work = WorkDir::create(target_dir().join("xtask-bench"))?;
@@ -155,6 +165,7 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
         table.push(large.check(flat(large_pull, small_pull)));
     }
     table.extend(inventory_table);
+    table.extend(probe::probe_rows(runs)?);
     print_table(&table);
     print_criterion_note();
     println!("load average at the end: {}", load_average());

@@ -4,8 +4,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::deploy::{
+    CoveringOrder, Deployment, DeploymentFilter, FoundCertificate, KnownCertificate,
+};
 use crate::error::Error;
 use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder};
@@ -151,5 +154,54 @@ impl Store for AnyStore {
 
     fn status_counts(&self, accounts: &[String]) -> Result<Vec<StatusCount>, Error> {
         each_store!(self, store => store.status_counts(accounts))
+    }
+
+    fn known_certificates(
+        &self,
+        accounts: &[String],
+        thumbprints: &[String],
+    ) -> Result<Vec<KnownCertificate>, Error> {
+        each_store!(self, store => store.known_certificates(accounts, thumbprints))
+    }
+
+    fn orders_covering(
+        &self,
+        accounts: &[String],
+        name_keys: &[String],
+    ) -> Result<Vec<(String, CoveringOrder)>, Error> {
+        each_store!(self, store => store.orders_covering(accounts, name_keys))
+    }
+
+    fn looked_up(&self, thumbprints: &[String]) -> Result<Vec<(String, String)>, Error> {
+        each_store!(self, store => store.looked_up(thumbprints))
+    }
+
+    fn record_deployments(&mut self, deployments: &[Deployment]) -> Result<u64, Error> {
+        each_store!(self, store => store.record_deployments(deployments))
+    }
+
+    fn record_lookups(
+        &mut self,
+        found: &[FoundCertificate],
+        missed: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        each_store!(self, store => store.record_lookups(found, missed, at))
+    }
+
+    fn deployments(
+        &self,
+        accounts: &[String],
+        filter: &DeploymentFilter,
+    ) -> Result<Vec<Deployment>, Error> {
+        each_store!(self, store => store.deployments(accounts, filter))
+    }
+
+    fn deployment_history(
+        &self,
+        accounts: &[String],
+        order_id: u64,
+    ) -> Result<Vec<Deployment>, Error> {
+        each_store!(self, store => store.deployment_history(accounts, order_id))
     }
 }

@@ -36,6 +36,7 @@
 //! ```
 
 mod any;
+mod deploy;
 mod error;
 mod extract;
 mod find;
@@ -57,6 +58,11 @@ use digicert_api::transport::{AsyncTransport, BlockingTransport};
 use digicert_api::{Client, blocking};
 
 pub use any::AnyStore;
+pub use deploy::{
+    Catalog, CoveringOrder, Deployment, DeploymentFilter, DeploymentState, FoundCertificate,
+    KnownCertificate, Lookup, Outcome, ProbeNames, Probed, ServedCertificate, UnknownState,
+    classify,
+};
 pub use error::Error;
 pub use find::{Find, name_key, normalize_hex};
 pub use order::{HistoryEntry, StoredOrder};
@@ -151,6 +157,11 @@ impl<S: Store> Inventory<S> {
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The store, to write to.
+    fn store_mut(&mut self) -> &mut S {
+        &mut self.store
     }
 
     /// Syncs through a blocking client: the whole report the first time (or with

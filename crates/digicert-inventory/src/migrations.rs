@@ -30,6 +30,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", "0002_accounts.sql"),
     migration!("sqlite", "0003_order_seen.sql"),
     migration!("sqlite", "0004_expiring_index.sql"),
+    migration!("sqlite", "0005_deployments.sql"),
 ];
 
 /// PostgreSQL's migrations, oldest first.
@@ -39,6 +40,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", "0002_accounts.sql"),
     migration!("postgres", "0003_order_seen.sql"),
     migration!("postgres", "0004_expiring_index.sql"),
+    migration!("postgres", "0005_deployments.sql"),
 ];
 
 /// The version a schema is at once every migration has run.

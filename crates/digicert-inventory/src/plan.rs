@@ -61,6 +61,15 @@ pub(crate) struct HistoryRow<'b> {
     pub(crate) certificate_id: Option<u64>,
 }
 
+/// An order held before and written again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Replaced<'b> {
+    /// The order.
+    pub(crate) order_id: u64,
+    /// The thumbprint it is written with.
+    pub(crate) thumbprint: Option<&'b str>,
+}
+
 /// What a batch changes, for a store to carry out.
 #[derive(Debug)]
 pub(crate) struct Plan<'b> {
@@ -71,9 +80,10 @@ pub(crate) struct Plan<'b> {
     pub(crate) writes: Vec<Write<'b>>,
     /// The history's new rows, by order id and, for one order, in the batch's order.
     pub(crate) history: Vec<HistoryRow<'b>>,
-    /// Orders held before that are written again: their names are dropped before the
-    /// written orders' names are added.
-    pub(crate) replaced: Vec<u64>,
+    /// Orders held before that are written again, each with its new thumbprint: their names
+    /// are dropped before the written orders' names are added, and a certificate they no
+    /// longer have is kept among the earlier ones.
+    pub(crate) replaced: Vec<Replaced<'b>>,
     /// Each written order's name keys ([`crate::name_key`]), with its id.
     pub(crate) names: Vec<(String, u64)>,
     /// The counts.
@@ -136,11 +146,6 @@ pub(crate) fn plan<'b, S: StoredState>(
             current.insert(order.order_id, (&order.status, order.certificate_id));
         }
     }
-    let replaced: Vec<u64> = others
-        .iter()
-        .copied()
-        .filter(|order_id| read.contains_key(order_id))
-        .collect();
 
     let mut applied = Applied {
         unchanged: batch.unchanged.orders,
@@ -175,6 +180,14 @@ pub(crate) fn plan<'b, S: StoredState>(
             _ => writes.push(write),
         }
     }
+    let replaced = writes
+        .iter()
+        .filter(|write| read.contains_key(&write.order.order_id))
+        .map(|write| Replaced {
+            order_id: write.order.order_id,
+            thumbprint: write.order.thumbprint.as_deref(),
+        })
+        .collect();
     let names = writes
         .iter()
         .flat_map(|write| {
@@ -383,6 +396,13 @@ mod tests {
             .collect()
     }
 
+    fn replaced(plan: &Plan<'_>) -> Vec<u64> {
+        plan.replaced
+            .iter()
+            .map(|replaced| replaced.order_id)
+            .collect()
+    }
+
     fn history<'b>(plan: &Plan<'b>) -> Vec<(u64, &'b str)> {
         plan.history
             .iter()
@@ -423,7 +443,7 @@ mod tests {
         assert_eq!(plan.seen_runs, [(1, 1)]);
         assert_eq!(written(&plan), [(2, "revoked".into())]);
         assert_eq!(history(&plan), [(2, "revoked")]);
-        assert_eq!(plan.replaced, [2]);
+        assert_eq!(replaced(&plan), [2]);
         assert!(!plan.all_new());
         // Only the changed order's status was read.
         assert_eq!(memory.statuses_read, [2]);
@@ -437,7 +457,7 @@ mod tests {
         assert_eq!(plan.applied, applied(0, 0, 1));
         assert_eq!(written(&plan), [(1, "issued".into())]);
         assert!(plan.history.is_empty());
-        assert_eq!(plan.replaced, [1]);
+        assert_eq!(replaced(&plan), [1]);
     }
 
     #[test]
@@ -463,7 +483,7 @@ mod tests {
         );
         // Order 5 was sent unlike itself: not as stored, so not only seen.
         assert!(plan.seen_runs.is_empty());
-        assert_eq!(plan.replaced, [5]);
+        assert_eq!(replaced(&plan), [5]);
     }
 
     #[test]
@@ -502,7 +522,7 @@ mod tests {
         assert_eq!(planned.seen_runs, [(1, 2), (5, 5)]);
         // Order 4, read in the range but not sent, is neither read again nor replaced.
         assert_eq!(memory.statuses_read, [3, 6, 7]);
-        assert_eq!(planned.replaced, [3, 6, 7]);
+        assert_eq!(replaced(&planned), [3, 6, 7]);
         assert_eq!(memory.ranges_read, 1);
         assert_eq!(memory.orders_read, 0);
     }

@@ -15,6 +15,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::deploy::{
+    CoveringOrder, Deployment, DeploymentFilter, FoundCertificate, KnownCertificate,
+};
 use crate::error::Error;
 use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder};
@@ -207,6 +210,53 @@ pub trait Store: WriteTuning {
 
     /// Number of orders per account and status.
     fn status_counts(&self, accounts: &[String]) -> Result<Vec<StatusCount>, Error>;
+
+    /// The certificates with these thumbprints (normalized) that `accounts` know: orders'
+    /// current ones, earlier ones a sync replaced, and ones a lookup found; each with its
+    /// order's current certificate.
+    fn known_certificates(
+        &self,
+        accounts: &[String],
+        thumbprints: &[String],
+    ) -> Result<Vec<KnownCertificate>, Error>;
+
+    /// The orders of `accounts` whose names include one of `name_keys`, with the key.
+    fn orders_covering(
+        &self,
+        accounts: &[String],
+        name_keys: &[String],
+    ) -> Result<Vec<(String, CoveringOrder)>, Error>;
+
+    /// Of these thumbprints, those CertCentral was asked about and did not know, as
+    /// `(account, thumbprint)`.
+    fn looked_up(&self, thumbprints: &[String]) -> Result<Vec<(String, String)>, Error>;
+
+    /// Keeps a probe run's results in one transaction: each endpoint's latest, and a history
+    /// row where the state or the served certificate changed. Returns how many changed.
+    fn record_deployments(&mut self, deployments: &[Deployment]) -> Result<u64, Error>;
+
+    /// Keeps a run's lookups in one transaction: the certificates found, and the
+    /// thumbprints CertCentral did not know, as `(account, thumbprint)`, asked `at`.
+    fn record_lookups(
+        &mut self,
+        found: &[FoundCertificate],
+        missed: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> Result<(), Error>;
+
+    /// The latest deployment of each endpoint a filter picks, by target, port and address.
+    fn deployments(
+        &self,
+        accounts: &[String],
+        filter: &DeploymentFilter,
+    ) -> Result<Vec<Deployment>, Error>;
+
+    /// Where an order's certificates were seen served, and when, oldest first.
+    fn deployment_history(
+        &self,
+        accounts: &[String],
+        order_id: u64,
+    ) -> Result<Vec<Deployment>, Error>;
 }
 
 /// How a sync best writes into a store: a small concern of its own, beside what the store

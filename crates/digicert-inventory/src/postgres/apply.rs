@@ -11,7 +11,10 @@ use super::error::{id, store_error, unsigned};
 use crate::error::Error;
 use crate::plan::{self, Plan, StoredState};
 use crate::record::{OrderJson, OrderRecord};
-use crate::sql::{FINGERPRINTS_BETWEEN, RECORD_COLUMNS, SYNC_FINISH, record_updates};
+use crate::sql::{
+    FINGERPRINTS_BETWEEN, RECORD_COLUMNS, RETIRE_CERTIFICATE, RETIRED_ON_CONFLICT, SYNC_FINISH,
+    record_updates,
+};
 use crate::store::{Applied, Batch, StoredFingerprint, StoredStatus};
 
 /// What the planner reads of one account, in the batch's transaction.
@@ -202,6 +205,27 @@ fn write(
             update.to_owned()
         }
     };
+    if !plan.replaced.is_empty() {
+        // Before the orders are written: the certificates they lose are read from their rows.
+        let mut order_ids = Vec::with_capacity(plan.replaced.len());
+        let mut thumbprints = Vec::with_capacity(plan.replaced.len());
+        for replaced in &plan.replaced {
+            order_ids.push(id(replaced.order_id, location)?);
+            thumbprints.push(replaced.thumbprint);
+        }
+        transaction
+            .execute(
+                &format!(
+                    "{RETIRE_CERTIFICATE} FROM orders AS o \
+                     JOIN UNNEST($2::bigint[], $3::text[]) AS n(order_id, thumbprint) \
+                     ON o.order_id = n.order_id WHERE o.account = $1 \
+                     AND o.thumbprint IS NOT NULL \
+                     AND o.thumbprint IS DISTINCT FROM n.thumbprint {RETIRED_ON_CONFLICT}"
+                ),
+                &[account, &order_ids, &thumbprints],
+            )
+            .map_err(db)?;
+    }
     let mut orders = Columns::default();
     let mut fingerprints: Vec<&[u8]> = Vec::with_capacity(plan.writes.len());
     for write in &plan.writes {
@@ -285,10 +309,11 @@ fn write(
             .map_err(db)?;
     }
     if !plan.replaced.is_empty() {
+        let replaced: Vec<u64> = plan.replaced.iter().map(|order| order.order_id).collect();
         transaction
             .execute(
                 "DELETE FROM order_names WHERE account = $1 AND order_id = ANY($2)",
-                &[account, &ids(&plan.replaced, location)?],
+                &[account, &ids(&replaced, location)?],
             )
             .map_err(db)?;
     }

@@ -23,6 +23,7 @@ use crate::sql::{self, Dialect};
 use crate::store::{Applied, Batch, Store, StoredFingerprint, StoredStatus, WriteTuning};
 use connection::Connection;
 use error::store_error;
+use postgres::types::ToSql;
 
 pub use schema::LATEST as POSTGRES_SCHEMA_VERSION;
 
@@ -80,6 +81,26 @@ impl PostgresStore {
         })
     }
 
+    /// Runs `write` in one transaction on the connection, committed if it succeeds.
+    fn in_transaction<T: Send + 'static>(
+        &mut self,
+        write: impl FnOnce(&mut Writes<'_, '_>) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.connection.call(move |client, location| {
+            let mut transaction = client
+                .transaction()
+                .map_err(|err| store_error(location, err))?;
+            let written = write(&mut Writes {
+                transaction: &mut transaction,
+                location,
+            })?;
+            transaction
+                .commit()
+                .map_err(|err| store_error(location, err))?;
+            Ok(written)
+        })
+    }
+
     /// Runs one advisory-lock function on the account's sync key.
     fn sync_lock(&self, function: &str, account: &str) -> Result<bool, Error> {
         let statement = format!("SELECT {function}({SYNC_LOCK_KEY})");
@@ -90,6 +111,43 @@ impl PostgresStore {
                 .and_then(|row| row.try_get::<_, bool>(0))
                 .map_err(|err| store_error(location, err))
         })
+    }
+}
+
+/// A transaction on the connection, for the shared writes.
+struct Writes<'t, 'c> {
+    transaction: &'t mut postgres::Transaction<'c>,
+    location: &'t str,
+}
+
+impl sql::Transaction for Writes<'_, '_> {
+    fn execute(&mut self, statement: &str, values: &[sql::Value]) -> Result<(), Error> {
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(values::as_sql).collect();
+        self.transaction
+            .execute(statement, &params)
+            .map(drop)
+            .map_err(|err| store_error(self.location, err))
+    }
+
+    fn query<T>(
+        &mut self,
+        statement: &str,
+        values: &[sql::Value],
+        map: &dyn Fn(&dyn sql::Row) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(values::as_sql).collect();
+        let rows = self
+            .transaction
+            .query(statement, &params)
+            .map_err(|err| store_error(self.location, err))?;
+        rows.iter()
+            .map(|row| {
+                map(&values::PgRow {
+                    row,
+                    location: self.location,
+                })
+            })
+            .collect()
     }
 }
 

@@ -15,6 +15,10 @@ pub(super) fn as_sql(value: &Value) -> &(dyn ToSql + Sync) {
         Value::Texts(texts) => texts,
         Value::Id(id) => id,
         Value::Date(date) => date,
+        Value::MaybeText(text) => text,
+        Value::MaybeInt(number) => number,
+        Value::MaybeFlag(flag) => flag,
+        Value::MaybeInstant(at) => at,
     }
 }
 
@@ -58,6 +62,10 @@ impl sql::Row for PgRow<'_> {
     }
 
     fn float(&self, index: usize) -> Result<Option<f64>, Error> {
+        self.get(index)
+    }
+
+    fn flag(&self, index: usize) -> Result<Option<bool>, Error> {
         self.get(index)
     }
 

@@ -5,13 +5,15 @@
 //! Statements are written with PostgreSQL's numbered placeholders (`$1`); SQLite's store
 //! runs them with its own (`?1`, the same numbers: [`Dialect::text`]).
 
+mod deployments;
 mod queries;
 mod rows;
 
 use std::borrow::Cow;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
+pub(crate) use deployments::*;
 pub(crate) use queries::*;
 pub(crate) use rows::Row;
 
@@ -70,6 +72,14 @@ pub(crate) enum Value {
     Id(i64),
     /// A date (SQLite: `YYYY-MM-DD` text, so text order is date order).
     Date(NaiveDate),
+    /// Text, or NULL.
+    MaybeText(Option<String>),
+    /// An id or a number, or NULL.
+    MaybeInt(Option<i64>),
+    /// A flag, or NULL.
+    MaybeFlag(Option<bool>),
+    /// An instant, or NULL (SQLite: RFC 3339 text in UTC with microseconds).
+    MaybeInstant(Option<DateTime<Utc>>),
 }
 
 /// A statement with its values, built a clause at a time.
@@ -111,20 +121,47 @@ impl Query {
         if accounts.is_empty() {
             return;
         }
-        let filter = match self.dialect {
-            Dialect::Sqlite => {
-                let placeholders: Vec<String> = accounts
+        let filter = self.one_of(column, accounts);
+        self.sql.push_str(&format!(" AND {filter}"));
+    }
+
+    /// `<column> IN (...)` for these texts, bound: one placeholder each for SQLite, an
+    /// array for PostgreSQL.
+    pub(crate) fn one_of(&mut self, column: &str, texts: &[String]) -> String {
+        self.list(texts).test(column)
+    }
+
+    /// Binds a list of texts, to test columns against ([`List::test`]) once or more.
+    pub(crate) fn list(&mut self, texts: &[String]) -> List {
+        match self.dialect {
+            Dialect::Sqlite => List::Each(
+                texts
                     .iter()
-                    .map(|account| self.bind(Value::Text(account.clone())))
-                    .collect();
-                format!(" AND {column} IN ({})", placeholders.join(", "))
-            }
-            Dialect::Postgres => {
-                let list = self.bind(Value::Texts(accounts.to_vec()));
-                format!(" AND {column} = ANY({list})")
-            }
-        };
-        self.sql.push_str(&filter);
+                    .map(|text| self.bind(Value::Text(text.clone())))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Dialect::Postgres => List::Array(self.bind(Value::Texts(texts.to_vec()))),
+        }
+    }
+}
+
+/// A bound list of texts.
+#[derive(Debug, Clone)]
+pub(crate) enum List {
+    /// SQLite's placeholders, one per text.
+    Each(String),
+    /// PostgreSQL's array placeholder.
+    Array(String),
+}
+
+impl List {
+    /// `<column>` is one of the list.
+    pub(crate) fn test(&self, column: &str) -> String {
+        match self {
+            Self::Each(placeholders) => format!("{column} IN ({placeholders})"),
+            Self::Array(placeholder) => format!("{column} = ANY({placeholder})"),
+        }
     }
 }
 

@@ -325,8 +325,8 @@ pub(crate) fn status_counts<R: Runner>(
     )
 }
 
-/// The [`Store`](crate::Store) queries of a store that is a [`Runner`], each the shared one:
-/// expanded inside the store's `impl Store`.
+/// The [`Store`](crate::Store) methods of a store that is a [`Runner`] with an
+/// `in_transaction` method, each the shared one: expanded inside the store's `impl Store`.
 macro_rules! shared_queries {
     () => {
         fn sync_state(&self, account: &str) -> Result<$crate::SyncState, $crate::Error> {
@@ -382,6 +382,85 @@ macro_rules! shared_queries {
         ) -> Result<Vec<$crate::StatusCount>, $crate::Error> {
             $crate::sql::status_counts(self, accounts)
         }
+
+        fn known_certificates(
+            &self,
+            accounts: &[String],
+            thumbprints: &[String],
+        ) -> Result<Vec<$crate::KnownCertificate>, $crate::Error> {
+            $crate::sql::known_certificates(self, accounts, thumbprints)
+        }
+
+        fn orders_covering(
+            &self,
+            accounts: &[String],
+            name_keys: &[String],
+        ) -> Result<Vec<(String, $crate::CoveringOrder)>, $crate::Error> {
+            $crate::sql::orders_covering(self, accounts, name_keys)
+        }
+
+        fn looked_up(
+            &self,
+            thumbprints: &[String],
+        ) -> Result<Vec<(String, String)>, $crate::Error> {
+            $crate::sql::looked_up(self, thumbprints)
+        }
+
+        fn deployments(
+            &self,
+            accounts: &[String],
+            filter: &$crate::DeploymentFilter,
+        ) -> Result<Vec<$crate::Deployment>, $crate::Error> {
+            $crate::sql::deployments(self, accounts, filter)
+        }
+
+        fn deployment_history(
+            &self,
+            accounts: &[String],
+            order_id: u64,
+        ) -> Result<Vec<$crate::Deployment>, $crate::Error> {
+            $crate::sql::deployment_history(self, accounts, order_id)
+        }
+
+        fn record_deployments(
+            &mut self,
+            deployments: &[$crate::Deployment],
+        ) -> Result<u64, $crate::Error> {
+            let deployments = deployments.to_vec();
+            self.in_transaction(move |transaction| {
+                $crate::sql::record_deployments(transaction, &deployments)
+            })
+        }
+
+        fn record_lookups(
+            &mut self,
+            found: &[$crate::FoundCertificate],
+            missed: &[(String, String)],
+            at: ::chrono::DateTime<::chrono::Utc>,
+        ) -> Result<(), $crate::Error> {
+            let (found, missed) = (found.to_vec(), missed.to_vec());
+            self.in_transaction(move |transaction| {
+                $crate::sql::record_lookups(transaction, &found, &missed, at)
+            })
+        }
     };
 }
 pub(crate) use shared_queries;
+
+/// Keeps the certificate an order (`o`, its row before it is written again) is about to
+/// lose among the earlier ones: `INSERT INTO certificates` this `SELECT ... FROM orders AS o
+/// WHERE <the orders replaced, whose thumbprint changes>` and [`RETIRED_ON_CONFLICT`]. It was
+/// first seen with the order's first history entry for its certificate, and last seen when
+/// the order was.
+pub(crate) const RETIRE_CERTIFICATE: &str = "INSERT INTO certificates (thumbprint, account, \
+     order_id, certificate_id, serial_number, valid_from, valid_till, first_seen, last_seen, \
+     source) SELECT o.thumbprint, o.account, o.order_id, o.certificate_id, o.serial_number, \
+     o.valid_from, o.valid_till, (SELECT MIN(h.seen_at) FROM status_history AS h \
+     WHERE h.account = o.account AND h.order_id = o.order_id \
+     AND h.certificate_id = o.certificate_id), (SELECT s.last_seen FROM order_seen AS s \
+     WHERE s.account = o.account AND s.order_id = o.order_id), 'sync'";
+
+/// What [`RETIRE_CERTIFICATE`] does to a certificate already kept.
+pub(crate) const RETIRED_ON_CONFLICT: &str = "ON CONFLICT (thumbprint, account) DO UPDATE SET \
+     last_seen = excluded.last_seen, \
+     first_seen = COALESCE(certificates.first_seen, excluded.first_seen)";

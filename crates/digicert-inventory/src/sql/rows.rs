@@ -2,9 +2,13 @@
 //! store implements for its own rows (and its own types: SQLite keeps dates and instants as
 //! text, PostgreSQL as dates and timestamps).
 
+use std::str::FromStr;
+
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::deploy::{CoveringOrder, Deployment, DeploymentState, KnownCertificate, days_until};
 use crate::error::Error;
 use crate::order::{HistoryEntry, StoredOrder, days_left};
 use crate::store::{StatusCount, SyncState};
@@ -23,6 +27,8 @@ pub(crate) trait Row {
     fn instant(&self, index: usize) -> Result<Option<DateTime<Utc>>, Error>;
     /// A floating-point column.
     fn float(&self, index: usize) -> Result<Option<f64>, Error>;
+    /// A flag column.
+    fn flag(&self, index: usize) -> Result<Option<bool>, Error>;
     /// The error for a column that does not hold `what` it should.
     fn invalid(&self, index: usize, what: &str) -> Error;
 }
@@ -92,5 +98,77 @@ pub(crate) fn status_count(row: &dyn Row) -> Result<StatusCount, Error> {
         account: required(row, 0, row.text(0)?)?,
         status: required(row, 1, row.text(1)?)?,
         count: row.count(2)?,
+    })
+}
+
+/// A known certificate, from `account, order_id, thumbprint, serial_number, order status,
+/// the order's current thumbprint and serial number`.
+pub(crate) fn known_certificate(row: &dyn Row) -> Result<KnownCertificate, Error> {
+    Ok(KnownCertificate {
+        account: required(row, 0, row.text(0)?)?,
+        order_id: required(row, 1, row.id(1)?)?,
+        thumbprint: required(row, 2, row.text(2)?)?,
+        serial_number: row.text(3)?,
+        order_status: row.text(4)?.unwrap_or_default(),
+        current_thumbprint: row.text(5)?,
+        current_serial_number: row.text(6)?,
+    })
+}
+
+/// The one field of an order's JSON a covering order needs.
+#[derive(Deserialize)]
+struct Renewal {
+    renewed_order_id: Option<u64>,
+}
+
+/// A name key and an order covering it, from `name_key, account, order_id, status,
+/// thumbprint, serial_number, valid_till, the order's JSON`.
+pub(crate) fn covering_order(row: &dyn Row) -> Result<(String, CoveringOrder), Error> {
+    // The order this one renews is read from its JSON (no column holds it); 0 is none.
+    let renews = match row.text(7)? {
+        Some(json) => serde_json::from_str::<Renewal>(&json)
+            .map_err(|_| row.invalid(7, "JSON"))?
+            .renewed_order_id
+            .filter(|order_id| *order_id != 0),
+        None => None,
+    };
+    Ok((
+        required(row, 0, row.text(0)?)?,
+        CoveringOrder {
+            account: required(row, 1, row.text(1)?)?,
+            order_id: required(row, 2, row.id(2)?)?,
+            status: required(row, 3, row.text(3)?)?,
+            thumbprint: row.text(4)?,
+            serial_number: row.text(5)?,
+            valid_till: row.date(6)?,
+            renews,
+        },
+    ))
+}
+
+/// A deployment, from the deployment columns (`account, target, port, address, state,
+/// reason, verified, order_id, served_serial_number, served_thumbprint, served_not_after,
+/// current_serial_number, current_thumbprint, probed_at`); days left counted from now.
+pub(crate) fn deployment(row: &dyn Row) -> Result<Deployment, Error> {
+    let port = required(row, 2, row.id(2)?)?;
+    let state = required(row, 4, row.text(4)?)?;
+    let served_not_after = row.instant(10)?;
+    Ok(Deployment {
+        account: row.text(0)?,
+        target: required(row, 1, row.text(1)?)?,
+        port: u16::try_from(port).map_err(|_| row.invalid(2, "a port"))?,
+        address: required(row, 3, row.text(3)?)?,
+        state: DeploymentState::from_str(&state)
+            .map_err(|_| row.invalid(4, "a deployment state"))?,
+        reason: row.text(5)?.unwrap_or_default(),
+        verified: row.flag(6)?,
+        order_id: row.id(7)?,
+        served_serial_number: row.text(8)?,
+        served_thumbprint: row.text(9)?,
+        served_not_after,
+        days_left: served_not_after.map(|until| days_until(until, Utc::now())),
+        current_serial_number: row.text(11)?,
+        current_thumbprint: row.text(12)?,
+        probed_at: required(row, 13, row.instant(13)?)?,
     })
 }

@@ -9,7 +9,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::values::instant;
 use crate::plan::{self, StoredState};
 use crate::record::OrderJson;
-use crate::sql::{Dialect, FINGERPRINTS_BETWEEN, RECORD_COLUMNS, SYNC_FINISH, record_updates};
+use crate::sql::{
+    Dialect, FINGERPRINTS_BETWEEN, RECORD_COLUMNS, RETIRE_CERTIFICATE, RETIRED_ON_CONFLICT,
+    SYNC_FINISH, record_updates,
+};
 use crate::store::{Applied, Batch, StoredFingerprint, StoredStatus};
 
 /// What the planner reads of one account, on the batch's connection.
@@ -106,6 +109,14 @@ pub(super) fn apply(connection: &Connection, batch: &Batch) -> rusqlite::Result<
     for (first, last) in &plan.seen_runs {
         seen_run.execute(params![seen_at, account, first, last])?;
     }
+    // Before the orders are written: the certificates they lose are read from their rows.
+    let mut retire = connection.prepare_cached(&format!(
+        "{RETIRE_CERTIFICATE} FROM orders AS o WHERE o.account = ?1 AND o.order_id = ?2 \
+         AND o.thumbprint IS NOT NULL AND o.thumbprint <> COALESCE(?3, '') {RETIRED_ON_CONFLICT}"
+    ))?;
+    for replaced in &plan.replaced {
+        retire.execute(params![account, replaced.order_id, replaced.thumbprint])?;
+    }
     let upsert = |json_column: &str| {
         format!(
             "INSERT INTO orders (account, order_id, {RECORD_COLUMNS}, {json_column}) \
@@ -165,8 +176,8 @@ pub(super) fn apply(connection: &Connection, batch: &Batch) -> rusqlite::Result<
     }
     let mut forget_names = connection
         .prepare_cached("DELETE FROM order_names WHERE account = ?1 AND order_id = ?2")?;
-    for order_id in &plan.replaced {
-        forget_names.execute(params![account, order_id])?;
+    for replaced in &plan.replaced {
+        forget_names.execute(params![account, replaced.order_id])?;
     }
     let mut add_name = connection.prepare_cached(
         "INSERT INTO order_names (name_key, account, order_id) VALUES (?1, ?2, ?3) \

@@ -99,6 +99,64 @@ impl SqliteStore {
     fn error(&self, err: rusqlite::Error) -> Error {
         store_error(&self.path, err)
     }
+
+    /// Runs `write` in one write transaction, committed if it succeeds.
+    fn in_transaction<T>(
+        &mut self,
+        write: impl FnOnce(&mut Writes<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let path = self.path.clone();
+        let transaction = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|err| store_error(&path, err))?;
+        let written = write(&mut Writes {
+            connection: &transaction,
+            path: &path,
+        })?;
+        transaction
+            .commit()
+            .map_err(|err| store_error(&path, err))?;
+        Ok(written)
+    }
+}
+
+/// A write transaction of the file, for the shared writes.
+struct Writes<'t> {
+    connection: &'t Connection,
+    path: &'t Path,
+}
+
+impl sql::Transaction for Writes<'_> {
+    fn execute(&mut self, sql: &str, values: &[sql::Value]) -> Result<(), Error> {
+        self.connection
+            .prepare_cached(&Dialect::Sqlite.text(sql))
+            .and_then(|mut statement| statement.execute(params_from_iter(values)))
+            .map(drop)
+            .map_err(|err| store_error(self.path, err))
+    }
+
+    fn query<T>(
+        &mut self,
+        sql: &str,
+        values: &[sql::Value],
+        map: &dyn Fn(&dyn sql::Row) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let error = |err| store_error(self.path, err);
+        let mut statement = self
+            .connection
+            .prepare_cached(&Dialect::Sqlite.text(sql))
+            .map_err(error)?;
+        let mut rows = statement.query(params_from_iter(values)).map_err(error)?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next().map_err(error)? {
+            found.push(map(&SqliteRow {
+                row,
+                path: self.path,
+            })?);
+        }
+        Ok(found)
+    }
 }
 
 impl sql::Runner for SqliteStore {

@@ -28,11 +28,23 @@ impl ToSql for Value {
             Self::Text(text) => text.to_sql(),
             Self::Id(id) => id.to_sql(),
             Self::Date(date) => Ok(ToSqlOutput::from(date.to_string())),
+            Self::MaybeText(text) => text.to_sql(),
+            Self::MaybeInt(number) => number.to_sql(),
+            Self::MaybeFlag(flag) => flag.to_sql(),
+            Self::MaybeInstant(at) => Ok(text_or_null(at.map(instant))),
             // The shared builder binds each account on its own for SQLite.
             Self::Texts(_) => Err(rusqlite::Error::ToSqlConversionFailure(
                 "a list is not an SQLite value".into(),
             )),
         }
+    }
+}
+
+/// Text, or NULL.
+fn text_or_null(text: Option<String>) -> ToSqlOutput<'static> {
+    match text {
+        Some(text) => ToSqlOutput::from(text),
+        None => ToSqlOutput::Owned(rusqlite::types::Value::Null),
     }
 }
 
@@ -86,6 +98,10 @@ impl sql::Row for SqliteRow<'_, '_> {
     }
 
     fn float(&self, index: usize) -> Result<Option<f64>, Error> {
+        self.get(index)
+    }
+
+    fn flag(&self, index: usize) -> Result<Option<bool>, Error> {
         self.get(index)
     }
 

@@ -261,7 +261,13 @@ impl<'s, S: Store> Session<'s, S> {
         if self.writer.is_none()
             && let Some(store) = self.store.writer()?
         {
-            self.writer = Some(Writer::start(store, self.progress.clone(), self.started)?);
+            let gather = self.store.gathers_batches();
+            self.writer = Some(Writer::start(
+                Box::new(store),
+                gather,
+                self.progress.clone(),
+                self.started,
+            )?);
         }
         Ok(())
     }

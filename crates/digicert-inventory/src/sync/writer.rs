@@ -17,6 +17,24 @@ use super::Progress;
 use crate::error::Error;
 use crate::store::{Applied, Batch, Store};
 
+/// What the writing thread needs of a store: where it is, and applying batches.
+pub(super) trait Sink: Send {
+    /// Where the store is, for messages.
+    fn location(&self) -> String;
+    /// Applies one batch in one transaction.
+    fn apply(&mut self, batch: Batch) -> Result<Applied, Error>;
+}
+
+impl Sink for Box<dyn Store + Send> {
+    fn location(&self) -> String {
+        Store::location(self.as_ref())
+    }
+
+    fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
+        Store::apply(self.as_mut(), batch)
+    }
+}
+
 /// Batches (report pages) waiting for the writer at most; the fetch waits beyond. As many
 /// as one transaction takes, so that while the writer commits one the next fills up.
 const QUEUED: usize = MERGED;
@@ -41,12 +59,12 @@ impl Writer {
     /// Starts the thread on `store`. The last batch's [`crate::SyncFinish`] gets its duration
     /// counted from `started` when it is written.
     pub(super) fn start(
-        store: Box<dyn Store + Send>,
+        store: Box<dyn Sink>,
+        gather: bool,
         progress: Option<Progress>,
         started: Instant,
     ) -> Result<Self, Error> {
         let location = store.location();
-        let gather = store.gathers_batches();
         let (batches, queue) = mpsc::sync_channel(QUEUED);
         let (answer, results) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -135,7 +153,7 @@ impl Drop for Writer {
 
 /// The thread: applies batches until the queue closes or one fails.
 fn write(
-    mut store: Box<dyn Store + Send>,
+    mut store: Box<dyn Sink>,
     gather: bool,
     queue: &Receiver<Batch>,
     answer: &mpsc::Sender<Result<Applied, Error>>,
@@ -179,15 +197,12 @@ fn write(
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
-    use chrono::{NaiveDate, Utc};
+    use chrono::Utc;
 
     use super::*;
-    use crate::find::Find;
-    use crate::order::{HistoryEntry, StoredOrder};
-    use crate::store::{Listing, StatusCount, SyncFinish, SyncState};
+    use crate::store::SyncFinish;
 
     /// Each transaction written: its orders, and whether it carries the sync's end.
     type Transactions = Arc<Mutex<Vec<(usize, bool)>>>;
@@ -196,44 +211,11 @@ mod tests {
     struct Recorder {
         transactions: Transactions,
         fail_at: Option<usize>,
-        gather: bool,
     }
 
-    impl crate::store::WriteTuning for Recorder {
-        fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
-            Ok(None)
-        }
-        fn gathers_batches(&self) -> bool {
-            self.gather
-        }
-    }
-
-    impl Store for Recorder {
+    impl Sink for Recorder {
         fn location(&self) -> String {
             "recorder".to_owned()
-        }
-        fn lock_sync(&mut self, _: &str) -> Result<(), Error> {
-            Ok(())
-        }
-        fn unlock_sync(&mut self, _: &str) {}
-        fn sync_state(&self, _: &str) -> Result<SyncState, Error> {
-            Ok(SyncState::default())
-        }
-        fn sync_states(&self) -> Result<Vec<(String, SyncState)>, Error> {
-            Ok(Vec::new())
-        }
-        fn order_count(&self, _: &[String]) -> Result<u64, Error> {
-            Ok(0)
-        }
-        fn fingerprints(&self, _: &str) -> Result<Vec<crate::StoredFingerprint>, Error> {
-            Ok(Vec::new())
-        }
-        fn stored_statuses(
-            &self,
-            _: &str,
-            _: &[u64],
-        ) -> Result<HashMap<u64, crate::StoredStatus>, Error> {
-            Ok(HashMap::new())
         }
         fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
             let mut transactions = self.transactions.lock().unwrap();
@@ -248,32 +230,6 @@ mod tests {
                 added: batch.orders.len() as u64,
                 ..Applied::default()
             })
-        }
-        fn expiring(
-            &self,
-            _: &[String],
-            _: NaiveDate,
-            _: NaiveDate,
-            _: bool,
-        ) -> Result<Vec<StoredOrder>, Error> {
-            Ok(Vec::new())
-        }
-        fn find(&self, _: &[String], _: &Find) -> Result<Vec<StoredOrder>, Error> {
-            Ok(Vec::new())
-        }
-        fn history(&self, _: &[String], _: u64) -> Result<Vec<HistoryEntry>, Error> {
-            Ok(Vec::new())
-        }
-        fn list(
-            &self,
-            _: &[String],
-            _: Listing,
-            _: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
-        ) -> Result<(), Error> {
-            Ok(())
-        }
-        fn status_counts(&self, _: &[String]) -> Result<Vec<StatusCount>, Error> {
-            Ok(Vec::new())
         }
     }
 
@@ -298,9 +254,8 @@ mod tests {
         let store = Recorder {
             transactions: Arc::clone(&transactions),
             fail_at,
-            gather,
         };
-        let writer = Writer::start(Box::new(store), None, Instant::now()).unwrap();
+        let writer = Writer::start(Box::new(store), gather, None, Instant::now()).unwrap();
         (writer, transactions)
     }
 

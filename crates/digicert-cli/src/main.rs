@@ -1,11 +1,12 @@
 //! `digicert`: inventory, audit and watch DigiCert CertCentral certificate orders.
 //!
 //! Exit codes: 0 success; 1 an API, network or decode error; 2 bad usage or
-//! input refused before any request; 3 `--fail-if-any` found something.
+//! input refused before any request; 3 `--fail-if-any` or `--fail-if` found something.
 //!
 //! From the top down: `commands` (one module per command), then what they stand on:
 //! `settings` (the options, the environment and the config file resolved), `client` (the
-//! API client), `store` (the inventory), `output` (the formats), and at the bottom `flags`
+//! API client), `store` (the inventory), `probing` (a deployment probe run), `output` (the
+//! formats), and at the bottom `flags`
 //! (the options as clap parses them) and `error`.
 
 // The doc comments on the arguments are clap's `--help` text, where a URL in
@@ -19,6 +20,7 @@ mod flags;
 mod logging;
 mod malloc;
 mod output;
+mod probing;
 mod settings;
 mod store;
 

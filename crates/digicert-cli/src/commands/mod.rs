@@ -7,6 +7,7 @@ mod input;
 mod inventory;
 mod man;
 mod order;
+mod probe;
 mod reissues;
 mod report;
 mod serve;
@@ -53,8 +54,11 @@ pub enum Command {
     /// Bring the inventory up to date: every order the first time, then the status changes
     /// since the last sync (one summary line on stderr).
     Sync(sync::Args),
-    /// Query the inventory offline: export, expiring, find, history.
+    /// Query the inventory offline: export, expiring, find, history, deployments.
     Inventory(inventory::Args),
+    /// Does each endpoint (every address behind a name) serve the current certificate, an
+    /// earlier one, or one nobody issued? Results are kept in the inventory.
+    Probe(probe::Args),
     /// Sync at start and every interval; serve Prometheus metrics at /metrics and a health
     /// check at /healthz.
     Serve(serve::Args),
@@ -88,6 +92,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         Command::StatusChanges(args) => status_changes::run(args, settings, out),
         Command::Sync(args) => sync::run(args, settings),
         Command::Inventory(args) => inventory::run(args, settings, out),
+        Command::Probe(args) => probe::run(args, settings, out),
         Command::Serve(args) => serve::run(args, settings),
         Command::Expiring(args) => expiring::run(args, settings, out),
         Command::Completions(args) => completions::run(args, out),

@@ -3,6 +3,7 @@
 //! `settings` turns what it parsed into plain settings.
 
 mod parse;
+mod probe;
 mod values;
 
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 pub use parse::{date_or_range, date_or_rfc3339, parse_interval};
+pub use probe::ProbeFlags;
 pub use values::{Backend, Format, Region};
 
 /// Options every command takes.

@@ -2,6 +2,7 @@
 //! Beside the writer: the table's lines, how each listed type is written, the progress on
 //! stderr, and the warnings and notes for a person.
 
+mod deployments;
 mod listed;
 pub mod progress;
 mod stderr;
@@ -14,6 +15,7 @@ use digicert_api::model::ReportWriter;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
+pub use deployments::HistoryEvent;
 pub use listed::ExpiringOrder;
 pub use stderr::{note, thousands, warn};
 

@@ -102,6 +102,16 @@ impl Settings {
         self.client_flags.to_sync(&self.accounts)
     }
 
+    /// `--concurrency`, as the deployment probe takes it: endpoints probed at once.
+    pub fn probe_concurrency(&self) -> Option<u16> {
+        self.client_flags.concurrency
+    }
+
+    /// `--ca-cert`: CA certificates to trust besides the system's and the bundled ones.
+    pub fn extra_ca_cert(&self) -> Option<&Path> {
+        self.client_flags.ca_cert.as_deref()
+    }
+
     /// Whether `--concurrency` was given to the blocking backend, which sends one request
     /// at a time.
     pub fn concurrency_without_effect(&self) -> bool {

@@ -1,0 +1,373 @@
+//! One deployment probe run, for `digicert probe` and `digicert serve --probe-interval`: the
+//! targets (those named, or every name the inventory holds), the probe itself, what it
+//! observed classified against the inventory, unknown certificates looked up in CertCentral,
+//! and the results recorded.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use digicert_api::OrderRef;
+use digicert_inventory::{
+    Deployment, DeploymentState, FoundCertificate, Lookup, Outcome, Probed, ServedCertificate,
+    normalize_hex,
+};
+use digicert_probe::{Observation, Options, Prober, Target, Verification, parse_targets_file};
+use futures_util::StreamExt;
+
+use crate::client::{self, Connection};
+use crate::error::CliError;
+use crate::flags::ProbeFlags;
+use crate::output::{progress, warn};
+use crate::settings::Settings;
+use crate::store::Inventory;
+
+/// Endpoints probed at once unless `--concurrency` says otherwise.
+const DEFAULT_CONCURRENCY: usize = 32;
+
+/// The longest a connection may take to open, whatever `--probe-timeout` allows.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The targets of a run.
+#[derive(Debug)]
+pub struct Targets {
+    /// The targets, each once.
+    pub targets: Vec<Target>,
+    /// Wildcard names of the inventory skipped: they cannot be dialled.
+    pub wildcards: usize,
+}
+
+/// The targets named on the line and in `--targets`; none named: every DNS name and common
+/// name of every issued, unexpired order of the inventory.
+pub fn targets(
+    named: &[String],
+    flags: &ProbeFlags,
+    inventory: &Inventory,
+) -> Result<Targets, CliError> {
+    let mut targets = Vec::new();
+    for text in named {
+        let target = Target::parse(text, flags.port)
+            .map_err(|err| CliError::Usage(format!("target `{text}`: {err}")))?;
+        targets.push(target);
+    }
+    if let Some(path) = &flags.targets_file {
+        targets.extend(targets_file(path, flags.port)?);
+    }
+    if !targets.is_empty() {
+        return Ok(Targets {
+            targets,
+            wildcards: 0,
+        });
+    }
+    let names = inventory.probe_names(chrono::Utc::now().date_naive())?;
+    for name in &names.names {
+        match Target::parse(name, flags.port) {
+            Ok(target) => targets.push(target),
+            Err(err) => tracing::warn!(name, error = %err, "an order's name is no target"),
+        }
+    }
+    Ok(Targets {
+        targets,
+        wildcards: names.wildcards,
+    })
+}
+
+/// The targets of a `--targets` file; a file that cannot be read or parsed is refused input.
+fn targets_file(path: &Path, port: u16) -> Result<Vec<Target>, CliError> {
+    let refused =
+        |reason: String| CliError::Usage(format!("--targets {}: {reason}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|err| refused(err.to_string()))?;
+    parse_targets_file(&text, port).map_err(|err| refused(err.to_string()))
+}
+
+/// The prober the options ask for: `--concurrency` probes at once, `--probe-timeout` for each,
+/// the system's and bundled roots plus `--ca-cert`, the `--resolve` entries.
+pub fn prober(flags: &ProbeFlags, settings: &Settings) -> Result<Prober, CliError> {
+    let concurrency = settings
+        .probe_concurrency()
+        .map_or(DEFAULT_CONCURRENCY, usize::from);
+    let mut options = Options::default()
+        .with_concurrency(concurrency)
+        .with_connect_timeout(CONNECT_TIMEOUT.min(flags.probe_timeout))
+        .with_handshake_timeout(flags.probe_timeout)
+        .with_deadline(flags.probe_timeout);
+    for entry in &flags.resolve {
+        options = options.with_resolve(entry.clone());
+    }
+    if let Some(path) = settings.extra_ca_cert() {
+        let refused =
+            |reason: String| CliError::Usage(format!("--ca-cert {}: {reason}", path.display()));
+        let pem = std::fs::read(path).map_err(|err| refused(err.to_string()))?;
+        options = options
+            .with_root_certificates_pem(&pem)
+            .map_err(|err| refused(err.to_string()))?;
+    }
+    Prober::new(options).map_err(|err| CliError::Usage(err.to_string()))
+}
+
+/// Probes `targets` on a runtime of its own, counting the endpoints done on a terminal.
+pub fn observe(
+    prober: &Prober,
+    targets: Vec<Target>,
+    quiet: bool,
+) -> Result<Vec<Observation>, CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let bar = progress::counter(quiet, "endpoints probed");
+    let observations = runtime.block_on(
+        prober
+            .probe(targets)
+            .inspect(|_| bar.inc(1))
+            .collect::<Vec<_>>(),
+    );
+    bar.finish_and_clear();
+    Ok(observations)
+}
+
+/// What a probe observed, in the inventory's terms.
+pub fn probed(observation: &Observation) -> Probed {
+    let target = &observation.target;
+    let outcome = match &observation.outcome {
+        digicert_probe::Outcome::Served(served) => match served.leaf() {
+            Some(leaf) => Outcome::Served(ServedCertificate {
+                thumbprint: normalize_hex(&leaf.thumbprint_hex()).unwrap_or_default(),
+                serial_number: normalize_hex(&leaf.serial_hex()).unwrap_or_default(),
+                not_after: leaf.not_after,
+                covers_name: leaf.covers(target.server_name().unwrap_or(target.host())),
+                verified: served.verification == Verification::Verified,
+                verify_error: match &served.verification {
+                    Verification::Verified => None,
+                    Verification::Failed { reason, .. } => Some(reason.clone()),
+                },
+            }),
+            None => Outcome::HandshakeFailed("the server sent no certificate".to_owned()),
+        },
+        digicert_probe::Outcome::Unreachable { reason, .. } => Outcome::Unreachable(reason.clone()),
+        other => Outcome::HandshakeFailed(other.reason().unwrap_or_default().to_owned()),
+    };
+    Probed {
+        target: target.host().to_ascii_lowercase(),
+        port: target.port(),
+        address: observation
+            .address
+            .map(|address| address.ip().to_string())
+            .unwrap_or_default(),
+        probed_at: observation.started_at,
+        outcome,
+    }
+}
+
+/// What the lookups of a run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LookedUp {
+    /// Certificates asked about.
+    pub asked: usize,
+    /// Of those, found in CertCentral.
+    pub found: usize,
+}
+
+/// Looks the run's unknown certificates up in CertCentral, `limit` at most, each with the
+/// keys of the accounts the settings name: first in the reissues of the orders covering the
+/// name (each lists its certificates), then by thumbprint. What is found, and what
+/// CertCentral does not know, is kept, so later runs do not ask again.
+pub fn look_up(
+    inventory: &mut Inventory,
+    deployments: &[Deployment],
+    limit: usize,
+    settings: &Settings,
+) -> Result<LookedUp, CliError> {
+    if limit == 0 {
+        return Ok(LookedUp::default());
+    }
+    let lookups = inventory.lookups(deployments, limit)?;
+    if lookups.is_empty() {
+        return Ok(LookedUp::default());
+    }
+    let mut clients = Clients::new(settings)?;
+    let mut found = Vec::new();
+    let mut missed = Vec::new();
+    for lookup in &lookups {
+        match look_up_one(lookup, &mut clients) {
+            Some(certificate) => found.push(certificate),
+            None => missed.extend(
+                clients
+                    .asked_by_thumbprint(&lookup.thumbprint)
+                    .into_iter()
+                    .map(|account| (account, lookup.thumbprint.clone())),
+            ),
+        }
+    }
+    inventory.record_lookups(&found, &missed)?;
+    Ok(LookedUp {
+        asked: lookups.len(),
+        found: found.len(),
+    })
+}
+
+/// One lookup: the reissues of the orders covering the name, then order info by thumbprint
+/// with every account's key.
+fn look_up_one(lookup: &Lookup, clients: &mut Clients) -> Option<FoundCertificate> {
+    for (account, order_id) in &lookup.covering {
+        let Some(connection) = clients.get(account) else {
+            continue;
+        };
+        match connection.api.reissues(*order_id) {
+            Ok(reissues) => {
+                let certificate = reissues.certificates.into_iter().find(|certificate| {
+                    certificate
+                        .thumbprint
+                        .as_deref()
+                        .and_then(normalize_hex)
+                        .as_deref()
+                        == Some(lookup.thumbprint.as_str())
+                });
+                if let Some(certificate) = certificate {
+                    return Some(FoundCertificate {
+                        account: account.clone(),
+                        order_id: *order_id,
+                        thumbprint: lookup.thumbprint.clone(),
+                        serial_number: certificate.serial_number.as_deref().and_then(normalize_hex),
+                        certificate_id: Some(certificate.id),
+                        source: "reissues",
+                    });
+                }
+            }
+            Err(err) => warn_lookup(account, &err),
+        }
+    }
+    let reference = OrderRef::parse(&lookup.thumbprint).ok()?;
+    for account in clients.names() {
+        let Some(connection) = clients.get(&account) else {
+            continue;
+        };
+        match connection.api.order_info(&reference) {
+            Ok(info) => {
+                let certificate = info.certificate.as_ref();
+                return Some(FoundCertificate {
+                    account,
+                    order_id: info.id,
+                    thumbprint: lookup.thumbprint.clone(),
+                    serial_number: certificate
+                        .and_then(|c| c.serial_number.as_deref())
+                        .and_then(normalize_hex),
+                    certificate_id: certificate.and_then(|c| c.id),
+                    source: "order_info",
+                });
+            }
+            Err(err) if err.is_not_found() => clients.not_found(&account, &lookup.thumbprint),
+            Err(err) => warn_lookup(&account, &err),
+        }
+    }
+    None
+}
+
+fn warn_lookup(account: &str, err: &digicert_api::Error) {
+    tracing::warn!(account, error = %err, "a lookup of an unknown certificate failed");
+}
+
+/// The clients of the accounts lookups may use, connected when first asked for; an account
+/// whose settings cannot be resolved (no key) is left out, with a warning.
+struct Clients<'s> {
+    settings: &'s Settings,
+    names: Vec<String>,
+    connected: BTreeMap<String, Option<Connection>>,
+    /// Thumbprints order info did not find, by account.
+    not_found: BTreeMap<String, Vec<String>>,
+}
+
+impl<'s> Clients<'s> {
+    fn new(settings: &'s Settings) -> Result<Self, CliError> {
+        let names = settings
+            .accounts_to_sync()?
+            .names()
+            .map(str::to_owned)
+            .collect();
+        Ok(Self {
+            settings,
+            names,
+            connected: BTreeMap::new(),
+            not_found: BTreeMap::new(),
+        })
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    fn get(&mut self, account: &str) -> Option<&Connection> {
+        if !self.connected.contains_key(account) {
+            let connection = self.connect(account);
+            self.connected.insert(account.to_owned(), connection);
+        }
+        self.connected.get(account).and_then(Option::as_ref)
+    }
+
+    fn connect(&self, account: &str) -> Option<Connection> {
+        let accounts = self.settings.accounts_to_sync().ok()?;
+        let (_, resolved) = accounts.resolve().find(|(name, _)| *name == account)?;
+        match resolved.and_then(|account| client::connect(account.client)) {
+            Ok(connection) => Some(connection),
+            Err(err) => {
+                warn(
+                    self.settings.quiet,
+                    &format!("account {account}: no lookups of unknown certificates: {err}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn not_found(&mut self, account: &str, thumbprint: &str) {
+        self.not_found
+            .entry(account.to_owned())
+            .or_default()
+            .push(thumbprint.to_owned());
+    }
+
+    /// The accounts whose order info answered that it does not know `thumbprint`.
+    fn asked_by_thumbprint(&self, thumbprint: &str) -> Vec<String> {
+        self.not_found
+            .iter()
+            .filter(|(_, thumbprints)| thumbprints.iter().any(|t| t == thumbprint))
+            .map(|(account, _)| account.clone())
+            .collect()
+    }
+}
+
+/// One line for stderr: how many endpoints in each state, wildcards skipped, lookups.
+pub fn summary(deployments: &[Deployment], wildcards: usize, looked_up: LookedUp) -> String {
+    let mut parts: Vec<String> = DeploymentState::ALL
+        .iter()
+        .map(|state| {
+            let count = deployments.iter().filter(|d| d.state == *state).count();
+            (state, count)
+        })
+        .filter(|(_, count)| *count > 0)
+        .map(|(state, count)| format!("{count} {state}"))
+        .collect();
+    if parts.is_empty() {
+        parts.push("nothing".to_owned());
+    }
+    let endpoints = deployments.len();
+    let mut line = format!(
+        "probe: {endpoints} endpoint{}: {}",
+        if endpoints == 1 { "" } else { "s" },
+        parts.join(", ")
+    );
+    if wildcards > 0 {
+        line.push_str(&format!(
+            "; {wildcards} wildcard name{} skipped (list their hosts with --targets)",
+            if wildcards == 1 { "" } else { "s" }
+        ));
+    }
+    if looked_up.asked > 0 {
+        line.push_str(&format!(
+            "; {} unknown certificate{} looked up, {} found",
+            looked_up.asked,
+            if looked_up.asked == 1 { "" } else { "s" },
+            looked_up.found
+        ));
+    }
+    line
+}

@@ -37,6 +37,7 @@
 
 mod any;
 mod deploy;
+mod deployments;
 mod error;
 mod extract;
 mod find;

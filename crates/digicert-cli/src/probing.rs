@@ -154,6 +154,7 @@ pub fn probed(observation: &Observation) -> Probed {
             .map(|address| address.ip().to_string())
             .unwrap_or_default(),
         probed_at: observation.started_at,
+        duration: Some(observation.timings.total),
         outcome,
     }
 }

@@ -125,6 +125,7 @@ impl<S: Store> Inventory<S> {
                 port: deployment.port,
                 address: deployment.address.clone(),
                 probed_at: deployment.probed_at,
+                duration: None,
                 outcome: Outcome::Unreachable(String::new()),
             })
             .collect();

@@ -54,6 +54,7 @@ fn served(target: &str, address: &str, certificate: u64, day: u32) -> Probed {
         port: 443,
         address: address.to_owned(),
         probed_at: at(day),
+        duration: None,
         outcome: Outcome::Served(ServedCertificate {
             thumbprint: thumbprint(certificate),
             serial_number: format!("5e{certificate:06x}"),
@@ -302,6 +303,7 @@ fn failures_are_recorded_with_their_reason() {
                 port: 8443,
                 address: String::new(),
                 probed_at: at(3) + TimeDelta::seconds(1),
+                duration: Some(std::time::Duration::from_millis(1500)),
                 outcome: Outcome::Unreachable("no address for down.example.com".to_owned()),
             }])
             .unwrap();
@@ -311,6 +313,7 @@ fn failures_are_recorded_with_their_reason() {
         assert_eq!(latest[0].state, DeploymentState::Unreachable);
         assert_eq!(latest[0].reason, "no address for down.example.com");
         assert_eq!(latest[0].port, 8443);
+        assert_eq!(latest[0].duration_seconds, Some(1.5));
         assert_eq!(latest[0].verified, None);
         assert_eq!(latest[0].served_thumbprint, None, "{}", db.kind());
     }

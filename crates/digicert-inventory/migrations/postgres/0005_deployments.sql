@@ -45,6 +45,7 @@ CREATE TABLE deployments (
     current_serial_number TEXT,
     current_thumbprint    TEXT,
     probed_at             TIMESTAMPTZ NOT NULL,
+    duration_seconds      DOUBLE PRECISION,
     PRIMARY KEY (target, port, address)
 );
 CREATE INDEX deployments_order ON deployments (order_id);
@@ -65,7 +66,8 @@ CREATE TABLE deployment_history (
     served_not_after      TIMESTAMPTZ,
     current_serial_number TEXT,
     current_thumbprint    TEXT,
-    probed_at             TIMESTAMPTZ NOT NULL
+    probed_at             TIMESTAMPTZ NOT NULL,
+    duration_seconds      DOUBLE PRECISION
 );
 CREATE INDEX deployment_history_order ON deployment_history (order_id, probed_at);
 CREATE INDEX deployment_history_endpoint ON deployment_history (target, port, address, probed_at);

@@ -45,6 +45,7 @@ CREATE TABLE deployments (
     current_serial_number TEXT,
     current_thumbprint    TEXT,
     probed_at             TEXT NOT NULL,
+    duration_seconds      REAL,
     PRIMARY KEY (target, port, address)
 );
 CREATE INDEX deployments_order ON deployments (order_id);
@@ -64,7 +65,8 @@ CREATE TABLE deployment_history (
     served_not_after      TEXT,
     current_serial_number TEXT,
     current_thumbprint    TEXT,
-    probed_at             TEXT NOT NULL
+    probed_at             TEXT NOT NULL,
+    duration_seconds      REAL
 );
 CREATE INDEX deployment_history_order ON deployment_history (order_id, probed_at);
 CREATE INDEX deployment_history_endpoint ON deployment_history (target, port, address, probed_at);

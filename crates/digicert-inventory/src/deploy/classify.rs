@@ -112,6 +112,7 @@ pub fn classify(probed: &Probed, catalog: &Catalog) -> Deployment {
         current_serial_number: None,
         current_thumbprint: None,
         probed_at: probed.probed_at,
+        duration_seconds: probed.duration.map(|duration| duration.as_secs_f64()),
     };
     match &probed.outcome {
         Outcome::Unreachable(reason) => deployment.reason = reason.clone(),
@@ -262,6 +263,7 @@ mod tests {
             port: 443,
             address: "192.0.2.10".to_owned(),
             probed_at: now(),
+            duration: None,
             outcome,
         }
     }

@@ -28,6 +28,8 @@ pub struct Probed {
     pub address: String,
     /// When the probe ran.
     pub probed_at: DateTime<Utc>,
+    /// How long it took.
+    pub duration: Option<std::time::Duration>,
     /// What it found.
     pub outcome: Outcome,
 }
@@ -172,6 +174,8 @@ pub struct Deployment {
     /// When the endpoint was probed.
     #[serde(serialize_with = "seconds")]
     pub probed_at: DateTime<Utc>,
+    /// How long the probe took, in seconds.
+    pub duration_seconds: Option<f64>,
 }
 
 impl Deployment {

@@ -18,6 +18,7 @@ pub(super) fn as_sql(value: &Value) -> &(dyn ToSql + Sync) {
         Value::MaybeText(text) => text,
         Value::MaybeInt(number) => number,
         Value::MaybeFlag(flag) => flag,
+        Value::MaybeFloat(number) => number,
         Value::MaybeInstant(at) => at,
     }
 }

@@ -29,7 +29,7 @@ pub(crate) trait Transaction {
 /// A deployment's columns, in [`deployment_values`]'s and [`rows::deployment`]'s order.
 const COLUMNS: &str = "account, target, port, address, state, reason, verified, order_id, \
      served_serial_number, served_thumbprint, served_not_after, current_serial_number, \
-     current_thumbprint, probed_at";
+     current_thumbprint, probed_at, duration_seconds";
 
 /// The values of a deployment's columns.
 fn deployment_values(deployment: &Deployment) -> Vec<Value> {
@@ -48,6 +48,7 @@ fn deployment_values(deployment: &Deployment) -> Vec<Value> {
         Value::MaybeText(deployment.current_serial_number.clone()),
         Value::MaybeText(deployment.current_thumbprint.clone()),
         Value::MaybeInstant(Some(deployment.probed_at)),
+        Value::MaybeFloat(deployment.duration_seconds),
     ]
 }
 
@@ -65,7 +66,7 @@ pub(crate) fn record_deployments(
     transaction: &mut impl Transaction,
     deployments: &[Deployment],
 ) -> Result<u64, Error> {
-    let values = placeholders(14);
+    let values = placeholders(15);
     let updates: Vec<String> = COLUMNS
         .split(", ")
         .filter(|column| !matches!(*column, "target" | "port" | "address"))

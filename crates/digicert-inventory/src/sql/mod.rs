@@ -78,6 +78,8 @@ pub(crate) enum Value {
     MaybeInt(Option<i64>),
     /// A flag, or NULL.
     MaybeFlag(Option<bool>),
+    /// A number with a fraction, or NULL.
+    MaybeFloat(Option<f64>),
     /// An instant, or NULL (SQLite: RFC 3339 text in UTC with microseconds).
     MaybeInstant(Option<DateTime<Utc>>),
 }

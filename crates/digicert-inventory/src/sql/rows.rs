@@ -148,7 +148,8 @@ pub(crate) fn covering_order(row: &dyn Row) -> Result<(String, CoveringOrder), E
 
 /// A deployment, from the deployment columns (`account, target, port, address, state,
 /// reason, verified, order_id, served_serial_number, served_thumbprint, served_not_after,
-/// current_serial_number, current_thumbprint, probed_at`); days left counted from now.
+/// current_serial_number, current_thumbprint, probed_at, duration_seconds`); days left
+/// counted from now.
 pub(crate) fn deployment(row: &dyn Row) -> Result<Deployment, Error> {
     let port = required(row, 2, row.id(2)?)?;
     let state = required(row, 4, row.text(4)?)?;
@@ -170,5 +171,6 @@ pub(crate) fn deployment(row: &dyn Row) -> Result<Deployment, Error> {
         current_serial_number: row.text(11)?,
         current_thumbprint: row.text(12)?,
         probed_at: required(row, 13, row.instant(13)?)?,
+        duration_seconds: row.float(14)?,
     })
 }

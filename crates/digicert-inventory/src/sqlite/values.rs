@@ -31,6 +31,7 @@ impl ToSql for Value {
             Self::MaybeText(text) => text.to_sql(),
             Self::MaybeInt(number) => number.to_sql(),
             Self::MaybeFlag(flag) => flag.to_sql(),
+            Self::MaybeFloat(number) => number.to_sql(),
             Self::MaybeInstant(at) => Ok(text_or_null(at.map(instant))),
             // The shared builder binds each account on its own for SQLite.
             Self::Texts(_) => Err(rusqlite::Error::ToSqlConversionFailure(

@@ -13,6 +13,7 @@ use digicert_model::OrderStatus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::certs::IssuedCertificate;
 use crate::dataset::{ChangeRecord, Dataset, DatasetConfig, now_to_the_minute};
 use crate::faults::{FaultPlan, Faults};
 use crate::log::{RequestLog, RequestRecord};
@@ -288,6 +289,17 @@ impl MockServer {
     /// status is that of its latest change by time (see [`Dataset::record_change_at`]).
     pub fn record_change_at(&self, order_id: u64, status: OrderStatus, at: DateTime<Utc>) -> bool {
         self.shared.dataset.record_change_at(order_id, status, at)
+    }
+
+    /// The order's current certificate, DER and PEM (see [`Dataset::certificate`]).
+    pub fn certificate(&self, order_id: u64) -> Option<IssuedCertificate> {
+        self.shared.dataset.certificate(order_id)
+    }
+
+    /// Every certificate the order has had, the current one first (see
+    /// [`Dataset::certificates`]).
+    pub fn certificates(&self, order_id: u64) -> Vec<IssuedCertificate> {
+        self.shared.dataset.certificates(order_id)
     }
 
     /// Every change made while the server ran, in the order made.

@@ -23,6 +23,10 @@
 //! thumbprint or serial number finds the order by its current certificate and by every
 //! certificate a reissue replaced.
 //!
+//! For deployment probes, [`TlsEndpoints`] serves chosen certificate chains on loopback, per
+//! address (127.0.0.x, all on one port) and per server name, and counts the handshakes each
+//! address saw.
+//!
 //! The status-changes window counts `minutes` and `seconds` back from the request's arrival
 //! and reads `filters[status_last_updated]` in US Mountain Time (America/Denver), both ends
 //! included; longer than seven days is a 400 `time_frame_too_long`.
@@ -110,6 +114,7 @@ mod log;
 mod raw;
 mod routes;
 mod server;
+mod tls;
 mod window;
 
 pub use certs::{CertificateError, IssuedCertificate, MockCa};
@@ -118,3 +123,4 @@ pub use faults::{FaultPlan, Faults, LatencySpike, RateLimit};
 pub use log::RequestRecord;
 pub use raw::RawServer;
 pub use server::{MockConfig, MockServer};
+pub use tls::{Handshake, TlsEndpoints, TlsEntry};

@@ -322,6 +322,12 @@ impl Leaf<'_> {
         self.issue_by(&ca.ca, &ca.leaf)
     }
 
+    /// The same certificate, issued by the other CA (so no order has it).
+    pub(crate) fn issue_elsewhere(&self) -> Result<rcgen::Certificate, CertificateError> {
+        let ca = MockCa::get()?;
+        self.issue_by(&ca.other, &ca.leaf)
+    }
+
     /// The thumbprint of [`Leaf::issue`]'s certificate.
     pub(crate) fn thumbprint(&self) -> Result<Thumbprint, CertificateError> {
         Ok(thumbprint(self.issue()?.der()))

@@ -25,7 +25,8 @@
 //!
 //! For deployment probes, [`TlsEndpoints`] serves chosen certificate chains on loopback, per
 //! address (127.0.0.x, all on one port) and per server name, and counts the handshakes each
-//! address saw.
+//! address saw; [`MockServer::start_demo_endpoints`] points a few of the orders' host names
+//! at nodes serving current, stale, unknown, expired and wrong-name certificates.
 //!
 //! The status-changes window counts `minutes` and `seconds` back from the request's arrival
 //! and reads `filters[status_last_updated]` in US Mountain Time (America/Denver), both ends
@@ -109,6 +110,7 @@
 mod certs;
 mod cut;
 mod dataset;
+mod demo;
 mod faults;
 mod log;
 mod raw;
@@ -119,6 +121,7 @@ mod window;
 
 pub use certs::{CertificateError, IssuedCertificate, MockCa};
 pub use dataset::{ChangeRecord, Dataset, DatasetConfig, ReportFilter};
+pub use demo::{DemoEndpoints, DemoNode, DemoSite, DemoState};
 pub use faults::{FaultPlan, Faults, LatencySpike, RateLimit};
 pub use log::RequestRecord;
 pub use raw::RawServer;

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::certs::IssuedCertificate;
 use crate::dataset::{ChangeRecord, Dataset, DatasetConfig, now_to_the_minute};
+use crate::demo::DemoEndpoints;
 use crate::faults::{FaultPlan, Faults};
 use crate::log::{RequestLog, RequestRecord};
 use crate::routes::{BASE_PATH, Shared, router};
@@ -300,6 +301,14 @@ impl MockServer {
     /// [`Dataset::certificates`]).
     pub fn certificates(&self, order_id: u64) -> Vec<IssuedCertificate> {
         self.shared.dataset.certificates(order_id)
+    }
+
+    /// Starts the demo's TLS endpoints for this server's orders (reissuing some if it must,
+    /// which every endpoint then shows): a few of their host names, each pointed at
+    /// loopback nodes that serve a current, stale, unknown, expired or wrong-name
+    /// certificate. See [`DemoEndpoints`].
+    pub fn start_demo_endpoints(&self) -> io::Result<DemoEndpoints> {
+        DemoEndpoints::start(&self.shared.dataset)
     }
 
     /// Every change made while the server ran, in the order made.

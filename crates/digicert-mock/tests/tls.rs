@@ -1,5 +1,6 @@
 //! The loopback TLS endpoints serve the chosen chain per address and per server name, on one
-//! port for every address, count the handshakes each address saw, stop when dropped.
+//! port for every address, count the handshakes each address saw, stop when dropped; the
+//! demo's endpoints serve what they say.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
@@ -11,9 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use digicert_mock::{
-    Dataset, DatasetConfig, Handshake, IssuedCertificate, MockCa, TlsEndpoints, TlsEntry,
+    Dataset, DatasetConfig, DemoEndpoints, DemoState, Handshake, IssuedCertificate, MockCa,
+    MockConfig, MockServer, TlsEndpoints, TlsEntry,
 };
 use digicert_model::OrderStatus;
+use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::client::WebPkiServerVerifier;
@@ -274,4 +277,136 @@ fn refuses_what_it_cannot_serve() {
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
     let err = TlsEndpoints::start_background(Vec::new()).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+}
+
+fn sha1_hex(der: &[u8]) -> String {
+    digest(&SHA1_FOR_LEGACY_USE_ONLY, der)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect()
+}
+
+#[test]
+fn the_demo_serves_every_state() {
+    // "Now" is the start time, as in `digicert --demo`: the certificates are checked against
+    // the clock.
+    let server = MockServer::start_background(MockConfig::default().with_orders(500)).unwrap();
+    let demo: DemoEndpoints = server.start_demo_endpoints().unwrap();
+    let sites = demo.sites();
+    assert_eq!(sites.len(), 6);
+    let states: Vec<Vec<DemoState>> = sites
+        .iter()
+        .map(|site| site.nodes.iter().map(|node| node.expected).collect())
+        .collect();
+    use DemoState::{Current, Expired, Stale, Unknown, WrongName};
+    assert_eq!(
+        states,
+        [
+            vec![Current],
+            vec![Stale],
+            vec![Unknown],
+            vec![Current, Stale],
+            vec![Expired],
+            vec![WrongName]
+        ]
+    );
+    let dataset = server.dataset();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut addresses = Vec::new();
+    for site in sites {
+        assert_eq!(site.port, demo.port());
+        assert_eq!(
+            site.resolve(),
+            demo.endpoints().resolve(&site.name, &site.addresses())
+        );
+        let row = dataset.report_row(site.order_id).unwrap();
+        assert_eq!(row.common_name.as_deref(), Some(site.name.as_str()));
+        for node in &site.nodes {
+            addresses.push(node.addr);
+            let served = runtime
+                .block_on(served_chain(
+                    SocketAddr::from((node.addr, site.port)),
+                    Some(&site.name),
+                    any_certificate(),
+                ))
+                .unwrap();
+            assert_eq!(sha1_hex(&served[0]), node.thumbprint);
+            let verified = runtime.block_on(served_chain(
+                SocketAddr::from((node.addr, site.port)),
+                Some(&site.name),
+                mock_ca_only(),
+            ));
+            let refusal = verified.as_ref().err().and_then(refusal);
+            match node.expected {
+                Current | Stale => assert!(verified.is_ok(), "{node:?}: {verified:?}"),
+                Unknown => assert!(
+                    matches!(refusal, Some(CertificateError::UnknownIssuer)),
+                    "{verified:?}"
+                ),
+                Expired => assert!(
+                    matches!(refusal, Some(CertificateError::ExpiredContext { .. })),
+                    "{verified:?}"
+                ),
+                WrongName => assert!(
+                    matches!(
+                        refusal,
+                        Some(CertificateError::NotValidForNameContext { .. })
+                    ),
+                    "{verified:?}"
+                ),
+                _ => panic!("{:?}", node.expected),
+            }
+            // What the dataset says of the certificate served is what the node expects.
+            let found = dataset.find(&node.thumbprint);
+            let certificates = node.order_id.map(|id| dataset.certificates(id));
+            let served_is = |current| {
+                certificates.iter().flatten().any(|certificate| {
+                    certificate.thumbprint == node.thumbprint && certificate.current == current
+                })
+            };
+            match node.expected {
+                Current | Expired => {
+                    assert_eq!(found, Some(site.order_id));
+                    assert!(served_is(true));
+                }
+                Stale => {
+                    assert_eq!(found, Some(site.order_id));
+                    assert!(served_is(false));
+                    assert_eq!(
+                        dataset.reissues(site.order_id).unwrap().certificates[1]
+                            .thumbprint
+                            .as_deref(),
+                        Some(node.thumbprint.as_str())
+                    );
+                }
+                Unknown => {
+                    assert_eq!(found, None);
+                    assert_eq!(node.order_id, None);
+                }
+                WrongName => {
+                    assert_ne!(node.order_id, Some(site.order_id));
+                    assert!(served_is(true));
+                }
+                _ => panic!("{:?}", node.expected),
+            }
+            if node.expected == Expired {
+                assert_eq!(row.status, OrderStatus::Expired);
+            } else {
+                assert_eq!(row.status, OrderStatus::Issued);
+            }
+            assert_eq!(demo.endpoints().handshakes(node.addr), 2, "{node:?}");
+        }
+    }
+    addresses.dedup();
+    assert_eq!(addresses.len(), 7);
+    assert_eq!(demo.resolves().len(), 6);
+    // A second demo on the same server reuses the reissued orders: nothing reissued again.
+    let reissues = server.change_log().len();
+    let again = server.start_demo_endpoints().unwrap();
+    assert_eq!(server.change_log().len(), reissues);
+    assert_ne!(again.port(), demo.port());
 }

@@ -696,6 +696,27 @@ impl Dataset {
         self.changes().log.clone()
     }
 
+    /// The orders with a certificate a reissue replaced, newest first.
+    pub(crate) fn reissued_order_ids(&self) -> Vec<u64> {
+        let changes = self.changes();
+        let mut ids: Vec<u64> = changes
+            .changed
+            .iter()
+            .filter(|(_, changed)| !changed.replaced().is_empty())
+            .map(|(&id, _)| id)
+            .collect();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids
+    }
+
+    /// The order's current certificate as another CA (not the mock's) would have issued it,
+    /// DER: same serial number, validity and names, a thumbprint no order has.
+    pub(crate) fn foreign_certificate(&self, order_id: u64) -> Option<Vec<u8>> {
+        let order = self.order(order_id)?;
+        let certificate = order.current_leaf()?.issue_elsewhere().ok()?;
+        Some(certificate.der().to_vec())
+    }
+
     /// A snapshot of the changes so far.
     fn changes(&self) -> Arc<Changes> {
         Arc::clone(&self.changes.read().unwrap_or_else(PoisonError::into_inner))

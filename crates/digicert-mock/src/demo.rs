@@ -368,22 +368,28 @@ impl<'a> Picker<'a> {
 
     /// The next issued order that fits, newest first.
     fn fresh(&mut self) -> io::Result<ReportRow> {
-        let row = self
-            .dataset
-            .report_rows(&[OrderStatus::Issued], 0, usize::MAX)
-            .find(|row| self.fits(row))
-            .ok_or_else(|| too_few("issued orders"))?;
-        self.used.insert(row.order_id);
-        Ok(row)
+        self.pick(OrderStatus::Issued, Self::fits)
     }
 
-    /// An expired order with a host name.
+    /// The next expired order with a host name, newest first.
     fn expired(&mut self) -> io::Result<ReportRow> {
+        self.pick(OrderStatus::Expired, |picker, row| {
+            !picker.used.contains(&row.order_id) && Self::host_name(row).is_some()
+        })
+    }
+
+    /// The next order with `status` that `keep` keeps, newest first, marked as picked.
+    fn pick(
+        &mut self,
+        status: OrderStatus,
+        keep: impl Fn(&Self, &ReportRow) -> bool,
+    ) -> io::Result<ReportRow> {
+        let what = format!("{status} orders");
         let row = self
             .dataset
-            .report_rows(&[OrderStatus::Expired], 0, usize::MAX)
-            .find(|row| !self.used.contains(&row.order_id) && Self::host_name(row).is_some())
-            .ok_or_else(|| too_few("expired orders"))?;
+            .report_rows(&[status], 0, usize::MAX)
+            .find(|row| keep(self, row))
+            .ok_or_else(|| too_few(&what))?;
         self.used.insert(row.order_id);
         Ok(row)
     }

@@ -115,6 +115,7 @@ mod faults;
 mod log;
 mod raw;
 mod routes;
+mod runner;
 mod server;
 mod tls;
 mod window;

@@ -13,9 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
@@ -28,6 +26,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs
 use tokio_rustls::rustls::server::Acceptor;
 
 use crate::certs::{CertificateError, IssuedCertificate, MockCa};
+use crate::runner::{Runner, Running, spawn_thread, stop_signal};
 
 /// How long a client may take over its part of the handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -166,14 +165,6 @@ struct Shared {
     handshakes: Mutex<Vec<Handshake>>,
 }
 
-/// What runs the endpoints.
-enum Runner {
-    /// Tasks on the caller's runtime (they end by themselves once told to stop).
-    Task,
-    /// A thread with a runtime of its own.
-    Thread(thread::JoinHandle<()>),
-}
-
 /// Loopback TLS endpoints serving chosen certificate chains per address and server name,
 /// all on one port; dropping them stops them.
 ///
@@ -203,8 +194,7 @@ enum Runner {
 pub struct TlsEndpoints {
     shared: Arc<Shared>,
     port: u16,
-    stop: watch::Sender<bool>,
-    runner: Option<Runner>,
+    running: Running,
 }
 
 impl fmt::Debug for TlsEndpoints {
@@ -223,74 +213,36 @@ impl TlsEndpoints {
     /// Fails if an entry's chain or key cannot be served, or no port is free on every address.
     pub async fn start(entries: Vec<TlsEntry>) -> io::Result<Self> {
         let (shared, listeners, port) = bind(&entries)?;
-        let (endpoints, stopping) = Self::new(shared, port);
-        let mut tokio_listeners = Vec::with_capacity(listeners.len());
-        for (addr, listener) in listeners {
-            tokio_listeners.push((addr, TcpListener::from_std(listener)?));
-        }
-        tokio::spawn(serve(
-            Arc::clone(&endpoints.shared),
-            tokio_listeners,
-            stopping,
-        ));
-        Ok(endpoints.with_runner(Runner::Task))
+        let listeners = async_listeners(listeners)?;
+        let (mut endpoints, stopping) = Self::new(shared, port);
+        tokio::spawn(serve(Arc::clone(&endpoints.shared), listeners, stopping));
+        endpoints.running.started(Runner::Task);
+        Ok(endpoints)
     }
 
     /// Starts serving `entries` on a thread of its own with its own runtime, for blocking
     /// code (works inside an async runtime too); see [`TlsEndpoints::start`].
     pub fn start_background(entries: Vec<TlsEntry>) -> io::Result<Self> {
         let (shared, listeners, port) = bind(&entries)?;
-        let (endpoints, stopping) = Self::new(shared, port);
+        let (mut endpoints, stopping) = Self::new(shared, port);
         let serving = Arc::clone(&endpoints.shared);
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = thread::Builder::new()
-            .name(format!("digicert-mock-tls-{port}"))
-            .spawn(move || {
-                let started = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .and_then(|runtime| {
-                        let listeners = runtime.block_on(async {
-                            listeners
-                                .into_iter()
-                                .map(|(addr, listener)| {
-                                    Ok((addr, TcpListener::from_std(listener)?))
-                                })
-                                .collect::<io::Result<Vec<_>>>()
-                        })?;
-                        Ok((runtime, listeners))
-                    });
-                let (runtime, listeners) = match started {
-                    Ok(started) => started,
-                    Err(err) => {
-                        let _ = ready_tx.send(Err(err));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                runtime.block_on(serve(serving, listeners, stopping));
-            })?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(endpoints.with_runner(Runner::Thread(thread))),
-            Ok(Err(err)) => Err(err),
-            Err(_) => Err(io::Error::other("the TLS endpoints' thread ended at start")),
-        }
+        let runner = spawn_thread(
+            format!("digicert-mock-tls-{port}"),
+            move || async_listeners(listeners),
+            move |listeners| serve(serving, listeners, stopping),
+        )?;
+        endpoints.running.started(runner);
+        Ok(endpoints)
     }
 
     fn new(shared: Shared, port: u16) -> (Self, watch::Receiver<bool>) {
-        let (stop, stopping) = watch::channel(false);
+        let (running, stopping) = Running::new();
         let endpoints = Self {
             shared: Arc::new(shared),
             port,
-            stop,
-            runner: None,
+            running,
         };
         (endpoints, stopping)
-    }
-
-    fn with_runner(mut self, runner: Runner) -> Self {
-        self.runner = Some(runner);
-        self
     }
 
     /// The port every address listens on.
@@ -342,15 +294,6 @@ impl TlsEndpoints {
     /// Stops the endpoints; same as dropping them.
     pub fn shutdown(self) {
         drop(self);
-    }
-}
-
-impl Drop for TlsEndpoints {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-        if let Some(Runner::Thread(thread)) = self.runner.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -415,6 +358,16 @@ fn bind_same_port(addrs: &[Ipv4Addr]) -> io::Result<(Vec<(Ipv4Addr, std::net::Tc
         }
     }
     Err(last_error.unwrap_or_else(|| io::Error::other("no port free on every address")))
+}
+
+/// The listeners, made async (on the runtime that will serve them).
+fn async_listeners(
+    listeners: Vec<(Ipv4Addr, std::net::TcpListener)>,
+) -> io::Result<Vec<(Ipv4Addr, TcpListener)>> {
+    listeners
+        .into_iter()
+        .map(|(addr, listener)| Ok((addr, TcpListener::from_std(listener)?)))
+        .collect()
 }
 
 /// Accepts on every listener until told to stop.
@@ -483,9 +436,4 @@ async fn handshake(shared: Arc<Shared>, addr: Ipv4Addr, stream: TcpStream) {
     if let Ok(Ok(mut stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
         let _ = tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.shutdown()).await;
     }
-}
-
-/// Resolves once the endpoints are told to stop (or their handle is gone).
-async fn stop_signal(mut stopping: watch::Receiver<bool>) {
-    let _ = stopping.wait_for(|stop| *stop).await;
 }

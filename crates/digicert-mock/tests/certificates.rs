@@ -11,10 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
-use common::{Client, reference};
+use common::{Client, reference, sha1_hex};
 use digicert_mock::{Dataset, DatasetConfig, IssuedCertificate, MockCa, MockConfig, MockServer};
 use digicert_model::{OrderInfo, OrderStatus, Reissues, ReportRow, decode_json};
-use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use tokio_rustls::rustls::client::WebPkiServerVerifier;
 use tokio_rustls::rustls::client::danger::ServerCertVerifier;
 use tokio_rustls::rustls::crypto::ring::default_provider;
@@ -25,14 +24,6 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 fn dataset(seed: u64) -> Dataset {
     Dataset::new(&DatasetConfig::new(reference()).with_seed(seed))
-}
-
-fn sha1_hex(der: &[u8]) -> String {
-    digest(&SHA1_FOR_LEGACY_USE_ONLY, der)
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02X}"))
-        .collect()
 }
 
 fn at(date: NaiveDate, time: NaiveTime) -> i64 {

@@ -11,12 +11,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::sha1_hex;
 use digicert_mock::{
     Dataset, DatasetConfig, DemoEndpoints, DemoState, Handshake, IssuedCertificate, MockCa,
     MockConfig, MockServer, TlsEndpoints, TlsEntry,
 };
 use digicert_model::OrderStatus;
-use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::client::WebPkiServerVerifier;
@@ -277,14 +277,6 @@ fn refuses_what_it_cannot_serve() {
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
     let err = TlsEndpoints::start_background(Vec::new()).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
-}
-
-fn sha1_hex(der: &[u8]) -> String {
-    digest(&SHA1_FOR_LEGACY_USE_ONLY, der)
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02X}"))
-        .collect()
 }
 
 #[test]

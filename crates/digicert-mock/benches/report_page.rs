@@ -1,9 +1,10 @@
-//! How long the fake takes to render one 1,000-row report page, and to build its dataset.
+//! How long the fake takes to render one 1,000-row report page, to build its dataset, and to
+//! make its certificates.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{TimeZone, Utc};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use digicert_mock::{Dataset, DatasetConfig};
 
 fn config(orders: usize) -> DatasetConfig {
@@ -47,6 +48,33 @@ fn report_page(c: &mut Criterion) {
     c.bench_function("dataset of 100000 orders", |b| {
         b.iter(|| std::hint::black_box(Dataset::new(&config(100_000)).len()));
     });
+    // The pages above find their certificates made (their first iteration made them); a
+    // page of a fresh dataset makes its 1,000 rows' certificates.
+    c.bench_function(
+        "report page of 1000 rows (offset 50000 of 100000), certificates not yet made",
+        |b| {
+            b.iter_batched(
+                || Dataset::new(&config(100_000)),
+                |fresh| {
+                    let csv = fresh
+                        .write_report(Vec::with_capacity(1 << 20), &[], 50_000, 1000)
+                        .unwrap();
+                    std::hint::black_box(csv.len())
+                },
+                BatchSize::LargeInput,
+            );
+        },
+    );
+    let mut group = c.benchmark_group("certificates");
+    group.sample_size(10);
+    group.bench_function("every certificate of 10000 orders, on every core", |b| {
+        b.iter_batched(
+            || Dataset::new(&config(10_000)),
+            |fresh| fresh.make_certificates(),
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
 }
 
 criterion_group!(benches, report_page);

@@ -15,6 +15,19 @@
 //! | `GET /order/certificate/{id}/reissue` | `{certificates}` |
 //! | `GET /order/certificate/status-changes?minutes=&seconds=&filters[status_last_updated]=` | `{orders}`, or `{}` |
 //!
+//! Every certificate an order has or had is real: the SHA-1 over its DER is the thumbprint
+//! the endpoints show, and its serial number, validity and names are theirs, issued by the
+//! fixed [`MockCa`] ("digicert-mock Test CA"). Tests get the DER and PEM of any order's
+//! certificates ([`MockServer::certificates`], [`Dataset::certificates`]), the CA certificate
+//! for a client's roots, and the one private key all the certificates share. Order info by
+//! thumbprint or serial number finds the order by its current certificate and by every
+//! certificate a reissue replaced.
+//!
+//! For deployment probes, [`TlsEndpoints`] serves chosen certificate chains on loopback, per
+//! address (127.0.0.x, all on one port) and per server name, and counts the handshakes each
+//! address saw; [`MockServer::start_demo_endpoints`] points a few of the orders' host names
+//! at nodes serving current, stale, unknown, expired and wrong-name certificates.
+//!
 //! The status-changes window counts `minutes` and `seconds` back from the request's arrival
 //! and reads `filters[status_last_updated]` in US Mountain Time (America/Denver), both ends
 //! included; longer than seven days is a 400 `time_frame_too_long`.
@@ -94,17 +107,24 @@
 //!
 //! [`ReportWriter`]: digicert_model::ReportWriter
 
+mod certs;
 mod cut;
 mod dataset;
+mod demo;
 mod faults;
 mod log;
 mod raw;
 mod routes;
+mod runner;
 mod server;
+mod tls;
 mod window;
 
+pub use certs::{CertificateError, IssuedCertificate, MockCa};
 pub use dataset::{ChangeRecord, Dataset, DatasetConfig, ReportFilter};
+pub use demo::{DemoEndpoints, DemoNode, DemoSite, DemoState};
 pub use faults::{FaultPlan, Faults, LatencySpike, RateLimit};
 pub use log::RequestRecord;
 pub use raw::RawServer;
 pub use server::{MockConfig, MockServer};
+pub use tls::{Handshake, TlsEndpoints, TlsEntry};

@@ -4,8 +4,6 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,10 +11,13 @@ use digicert_model::OrderStatus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::certs::IssuedCertificate;
 use crate::dataset::{ChangeRecord, Dataset, DatasetConfig, now_to_the_minute};
+use crate::demo::DemoEndpoints;
 use crate::faults::{FaultPlan, Faults};
 use crate::log::{RequestLog, RequestRecord};
 use crate::routes::{BASE_PATH, Shared, router};
+use crate::runner::{Runner, Running, spawn_thread, stop_signal};
 
 /// How long a stopping server waits for open requests before it lets them go.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -132,14 +133,6 @@ impl fmt::Debug for MockConfig {
     }
 }
 
-/// What runs the server.
-enum Runner {
-    /// A task on the caller's runtime (detached: it ends by itself once told to stop).
-    Task,
-    /// A thread with a runtime of its own.
-    Thread(thread::JoinHandle<()>),
-}
-
 /// A running fake CertCentral on 127.0.0.1; dropping it stops the server.
 ///
 /// See the [crate documentation](crate) for examples.
@@ -147,8 +140,7 @@ pub struct MockServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
     base_url: String,
-    stop: watch::Sender<bool>,
-    runner: Option<Runner>,
+    running: Running,
 }
 
 impl fmt::Debug for MockServer {
@@ -165,10 +157,11 @@ impl MockServer {
     pub async fn start(config: MockConfig) -> io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let addr = listener.local_addr()?;
-        let (server, stopping) = Self::new(&config, addr);
+        let (mut server, stopping) = Self::new(&config, addr);
         let app = router(Arc::clone(&server.shared));
         tokio::spawn(serve(listener, app, stopping));
-        Ok(server.with_runner(Runner::Task))
+        server.running.started(Runner::Task);
+        Ok(server)
     }
 
     /// Starts the server on a thread of its own with its own runtime, for blocking code.
@@ -179,40 +172,20 @@ impl MockServer {
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let (server, stopping) = Self::new(&config, addr);
+        let (mut server, stopping) = Self::new(&config, addr);
         let app = router(Arc::clone(&server.shared));
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = thread::Builder::new()
-            .name(format!("digicert-mock-{}", addr.port()))
-            .spawn(move || {
-                let started = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .and_then(|runtime| {
-                        let listener =
-                            runtime.block_on(async { TcpListener::from_std(listener) })?;
-                        Ok((runtime, listener))
-                    });
-                let (runtime, listener) = match started {
-                    Ok(started) => started,
-                    Err(err) => {
-                        let _ = ready_tx.send(Err(err));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                runtime.block_on(serve(listener, app, stopping));
-            })?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(server.with_runner(Runner::Thread(thread))),
-            Ok(Err(err)) => Err(err),
-            Err(_) => Err(io::Error::other("the mock server thread ended at start")),
-        }
+        let runner = spawn_thread(
+            format!("digicert-mock-{}", addr.port()),
+            move || TcpListener::from_std(listener),
+            move |listener| serve(listener, app, stopping),
+        )?;
+        server.running.started(runner);
+        Ok(server)
     }
 
     /// The handle, before anything runs it.
     fn new(config: &MockConfig, addr: SocketAddr) -> (Self, watch::Receiver<bool>) {
-        let (stop, stopping) = watch::channel(false);
+        let (running, stopping) = Running::new();
         let shared = Arc::new(Shared {
             dataset: Dataset::new(&config.dataset()),
             api_key: config.api_key.clone(),
@@ -224,15 +197,9 @@ impl MockServer {
             shared,
             addr,
             base_url: format!("http://{addr}{BASE_PATH}"),
-            stop,
-            runner: None,
+            running,
         };
         (server, stopping)
-    }
-
-    fn with_runner(mut self, runner: Runner) -> Self {
-        self.runner = Some(runner);
-        self
     }
 
     /// The API's base URL, such as `http://127.0.0.1:41234/services/v2`.
@@ -290,6 +257,25 @@ impl MockServer {
         self.shared.dataset.record_change_at(order_id, status, at)
     }
 
+    /// The order's current certificate, DER and PEM (see [`Dataset::certificate`]).
+    pub fn certificate(&self, order_id: u64) -> Option<IssuedCertificate> {
+        self.shared.dataset.certificate(order_id)
+    }
+
+    /// Every certificate the order has had, the current one first (see
+    /// [`Dataset::certificates`]).
+    pub fn certificates(&self, order_id: u64) -> Vec<IssuedCertificate> {
+        self.shared.dataset.certificates(order_id)
+    }
+
+    /// Starts the demo's TLS endpoints for this server's orders (reissuing some if it must,
+    /// which every endpoint then shows): a few of their host names, each pointed at
+    /// loopback nodes that serve a current, stale, unknown, expired or wrong-name
+    /// certificate. See [`DemoEndpoints`].
+    pub fn start_demo_endpoints(&self) -> io::Result<DemoEndpoints> {
+        DemoEndpoints::start(&self.shared.dataset)
+    }
+
     /// Every change made while the server ran, in the order made.
     pub fn change_log(&self) -> Vec<ChangeRecord> {
         self.shared.dataset.change_log()
@@ -330,18 +316,6 @@ impl MockServer {
     }
 }
 
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-        match self.runner.take() {
-            Some(Runner::Thread(thread)) => {
-                let _ = thread.join();
-            }
-            Some(Runner::Task) | None => {}
-        }
-    }
-}
-
 /// Serves until told to stop, then gives open requests a short grace period.
 async fn serve(listener: TcpListener, app: axum::Router, stopping: watch::Receiver<bool>) {
     let signal = stop_signal(stopping.clone());
@@ -354,9 +328,4 @@ async fn serve(listener: TcpListener, app: axum::Router, stopping: watch::Receiv
         _ = server => {}
         () = deadline => {}
     }
-}
-
-/// Resolves once the server is told to stop (or its handle is gone).
-async fn stop_signal(mut stopping: watch::Receiver<bool>) {
-    let _ = stopping.wait_for(|stop| *stop).await;
 }

@@ -15,11 +15,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use digicert_model::{OrderStatus, StatusChange};
 
-use super::generate::{
-    Core, Order, VALIDITY_DAYS, date_of, reissued_serial_number, reissued_thumbprint,
-    serial_number, thumbprint,
-};
+use super::generate::{Core, Order, VALIDITY_DAYS, date_of};
 use super::tables::Status;
+use crate::certs::{Thumbprint, to_hex};
 
 /// Certificate IDs of reissues made while the server runs: eight apart, above every generated one.
 const REISSUE_ID_BASE: u64 = 10_000_000_000;
@@ -52,15 +50,38 @@ pub struct ChangeRecord {
     pub at: DateTime<Utc>,
 }
 
-/// A certificate an order had, kept once a reissue replaced it.
+/// A certificate an order has or had, other than the one it was generated with: made for
+/// an order placed or issued while the server ran, or by a reissue, or replaced by one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Certificate {
     pub(crate) id: u64,
-    pub(crate) thumbprint: Option<String>,
-    pub(crate) serial_number: Option<String>,
+    /// `None` only if the certificate could not be made.
+    pub(crate) thumbprint: Option<Thumbprint>,
+    pub(crate) serial_number: String,
     /// When it was issued, unix seconds.
     pub(crate) issued: Option<i64>,
-    pub(crate) valid_till: Option<NaiveDate>,
+    pub(crate) valid_from: NaiveDate,
+    pub(crate) valid_till: NaiveDate,
+}
+
+impl Certificate {
+    /// The certificate the order's core says it has now, with this serial number, for the
+    /// order's names; `None` if the core has no validity.
+    pub(crate) fn make(order: &Order, core: &Core, serial_number: String) -> Option<Self> {
+        let (valid_from, valid_till) = (core.valid_from?, core.valid_till?);
+        let thumbprint = order
+            .leaf(&serial_number, valid_from, valid_till)
+            .thumbprint()
+            .ok();
+        Some(Self {
+            id: core.certificate_id,
+            thumbprint,
+            serial_number,
+            issued: core.issued,
+            valid_from,
+            valid_till,
+        })
+    }
 }
 
 /// One status an order took, and when.
@@ -77,8 +98,8 @@ struct Event {
 pub(crate) struct Changed {
     /// The order as it is now.
     pub(crate) core: Core,
-    /// Thumbprint and serial number of the current certificate, once a reissue replaced the first.
-    certificate: Option<(String, String)>,
+    /// The current certificate, unless it is the one the order was generated with.
+    certificate: Option<Certificate>,
     /// Certificates replaced by reissues, newest first.
     replaced: Vec<Certificate>,
     /// Every status the order took, oldest first (the generated one first).
@@ -114,7 +135,8 @@ impl Changed {
     ///
     /// The order's status is its latest event's, so a change placed before the latest one
     /// (backdated) is history only. An order that takes a status with a certificate and
-    /// never had one is issued at that time, with a fresh validity.
+    /// never had one is issued at that time, with a fresh validity (the certificate itself
+    /// is for the caller to make and [set](Changed::set_certificate)).
     pub(crate) fn record(&mut self, status: Status, at: i64) -> ChangeRecord {
         let event = Event {
             at,
@@ -133,28 +155,35 @@ impl Changed {
         record(self.core.id, event)
     }
 
-    /// Replaces the certificate with `certificate_id`, issued at `at` with a fresh validity,
-    /// and records the order as issued then.
-    pub(crate) fn reissue(&mut self, seed: u64, certificate_id: u64, at: i64) -> ChangeRecord {
-        let (thumbprint, serial_number) = self.current_names(seed);
-        self.replaced.insert(
-            0,
-            Certificate {
-                id: self.core.certificate_id,
-                thumbprint: Some(thumbprint),
-                serial_number: Some(serial_number),
-                issued: self.core.issued,
-                valid_till: self.core.valid_till,
-            },
-        );
-        let id = self.core.id;
-        self.certificate = Some((
-            reissued_thumbprint(seed, id, certificate_id),
-            reissued_serial_number(seed, id, certificate_id),
-        ));
+    /// Replaces the certificate `previous` by the certificate `certificate_id`, issued at
+    /// `at` with a fresh validity, and records the order as issued then. The new
+    /// certificate itself is for the caller to make and [set](Changed::set_certificate).
+    pub(crate) fn reissue(
+        &mut self,
+        previous: Certificate,
+        certificate_id: u64,
+        at: i64,
+    ) -> ChangeRecord {
+        self.replaced.insert(0, previous);
+        self.certificate = None;
         self.core.certificate_id = certificate_id;
         self.issue(at);
         self.record(Status::Issued, at)
+    }
+
+    /// Makes `certificate` the order's current one.
+    pub(crate) fn set_certificate(&mut self, certificate: Option<Certificate>) {
+        self.certificate = certificate;
+    }
+
+    /// The current certificate, unless it is the one the order was generated with.
+    pub(crate) fn certificate(&self) -> Option<&Certificate> {
+        self.certificate.as_ref()
+    }
+
+    /// The certificates reissues replaced, newest first.
+    pub(crate) fn replaced(&self) -> &[Certificate] {
+        &self.replaced
     }
 
     /// Gives the order a certificate issued at `at`, valid from that day.
@@ -165,26 +194,16 @@ impl Changed {
         self.core.valid_till = from.checked_add_days(Days::new(VALIDITY_DAYS));
     }
 
-    /// Thumbprint and serial number of the current certificate.
-    fn current_names(&self, seed: u64) -> (String, String) {
-        self.certificate.clone().unwrap_or_else(|| {
-            (
-                thumbprint(seed, self.core.id),
-                serial_number(seed, self.core.id),
-            )
-        })
-    }
-
-    /// Puts the changes into the order as generated.
-    pub(crate) fn apply(&self, order: &mut Order, seed: u64) {
+    /// Puts the changes into the order as generated. The thumbprint of a certificate the
+    /// order was generated with is left for the dataset to fill in.
+    pub(crate) fn apply(&self, order: &mut Order) {
         order.core = self.core;
-        if self.core.status.has_certificate() {
-            let (thumbprint, serial_number) = self.current_names(seed);
-            order.thumbprint = Some(thumbprint);
-            order.serial_number = Some(serial_number);
-        } else {
+        if !self.core.status.has_certificate() {
             order.thumbprint = None;
             order.serial_number = None;
+        } else if let Some(certificate) = &self.certificate {
+            order.thumbprint = certificate.thumbprint.as_ref().map(|t| to_hex(t));
+            order.serial_number = Some(certificate.serial_number.clone());
         }
         order.replaced.clone_from(&self.replaced);
     }
@@ -224,6 +243,8 @@ pub(crate) struct Changes {
     pub(crate) changed: HashMap<u64, Changed>,
     /// Every change, in the order recorded.
     pub(crate) log: Vec<ChangeRecord>,
+    /// The order of each certificate made while the server ran, by thumbprint.
+    pub(crate) owners: HashMap<Thumbprint, u64>,
     /// Reissues made so far.
     reissues: u64,
 }
@@ -232,6 +253,13 @@ impl Changes {
     /// The certificate ID the next reissue gets.
     pub(crate) fn next_certificate_id(&self) -> u64 {
         REISSUE_ID_BASE + 8 * self.reissues
+    }
+
+    /// Records whose certificate this is, so that it is found by its thumbprint.
+    pub(crate) fn own(&mut self, order_id: u64, certificate: Option<&Certificate>) {
+        if let Some(thumbprint) = certificate.and_then(|certificate| certificate.thumbprint) {
+            self.owners.insert(thumbprint, order_id);
+        }
     }
 
     /// Counts a reissue made.

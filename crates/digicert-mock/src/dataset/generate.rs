@@ -9,12 +9,13 @@ use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 use digicert_model::{CustomField, Decimal, KeyType, PayType};
 
 use super::changes::Certificate;
-use super::rng::{Rng, SERIAL, THUMBPRINT, mix64};
+use super::rng::{Rng, SERIAL, mix64};
 use super::tables::{
     CONTAINERS, CUSTOM_FIELDS, DCV_METHODS, DOMAINS, HOSTS, ISSUING_CAS, LABELS, ORGS, Org, PEOPLE,
     PLATFORMS, PRODUCT_WEIGHTS, PRODUCTS, Person, Product, ProductKind, STATUS_WEIGHTS, Status,
     UNITS, USERS,
 };
+use crate::certs::Leaf;
 
 /// ID of the oldest generated order; newer orders count up from it.
 pub(crate) const ORDER_ID_BASE: u64 = 1_000_000;
@@ -83,6 +84,34 @@ pub(crate) struct Order {
     pub(crate) api_key: Option<(&'static str, KeyType)>,
     /// Certificates replaced by reissues while the server ran, newest first.
     pub(crate) replaced: Vec<Certificate>,
+}
+
+impl Order {
+    /// The certificate with this serial number and validity, for the order's names.
+    pub(crate) fn leaf<'a>(
+        &'a self,
+        serial_number: &'a str,
+        valid_from: NaiveDate,
+        valid_till: NaiveDate,
+    ) -> Leaf<'a> {
+        Leaf {
+            serial_number,
+            valid_from,
+            valid_till,
+            common_name: &self.common_name,
+            dns_names: &self.dns_names,
+            email: self.email.as_deref(),
+        }
+    }
+
+    /// The certificate the order shows now, if it shows one.
+    pub(crate) fn current_leaf(&self) -> Option<Leaf<'_>> {
+        if !self.core.status.has_certificate() {
+            return None;
+        }
+        let serial_number = self.serial_number.as_deref()?;
+        Some(self.leaf(serial_number, self.core.valid_from?, self.core.valid_till?))
+    }
 }
 
 /// An order's yes/no settings.
@@ -206,29 +235,21 @@ fn recent_change(rng: &mut Rng) -> Option<i64> {
     }
 }
 
-/// A certificate's thumbprint: 40 hex digits, the first 16 a reversible scramble of the order ID.
-pub(crate) fn thumbprint(seed: u64, order_id: u64) -> String {
-    reissued_thumbprint(seed, order_id, 0)
-}
-
-/// A certificate's serial number: 32 hex digits, the first 16 a reversible scramble of the order ID.
+/// A certificate's serial number (see [`reissued_serial_number`]).
 pub(crate) fn serial_number(seed: u64, order_id: u64) -> String {
     reissued_serial_number(seed, order_id, 0)
 }
 
-/// The thumbprint of a certificate that replaced the order's first one (`salt` told apart,
-/// 0 being the first certificate); it still leads with the order ID's scramble.
-pub(crate) fn reissued_thumbprint(seed: u64, order_id: u64, salt: u64) -> String {
-    let tail = mix64(seed ^ mix64(order_id ^ 0x7468_756D_6270_7274) ^ salt);
-    let end = mix64(tail) >> 32;
-    format!("{:016X}{tail:016X}{end:08X}", THUMBPRINT.apply(order_id))
-}
-
-/// The serial number of a certificate that replaced the order's first one, as
-/// [`reissued_thumbprint`].
+/// The serial number of one of the order's certificates (`salt` tells them apart, 0 being
+/// the first): 16 bytes in 32 upper-case hex digits, as the certificate holds them. The
+/// first byte is 01 to 7F (a positive number without padding), the next eight a reversible
+/// scramble of the order ID (so the order is found from its serial numbers without an
+/// index), the last seven drawn from the seed.
 pub(crate) fn reissued_serial_number(seed: u64, order_id: u64, salt: u64) -> String {
     let tail = mix64(seed ^ mix64(order_id ^ 0x7365_7269_616C_6E6F) ^ salt);
-    format!("{:016X}{tail:016X}", SERIAL.apply(order_id))
+    let lead = 1 + tail % 0x7F;
+    let rest = mix64(tail) >> 8;
+    format!("{lead:02X}{:016X}{rest:014X}", SERIAL.apply(order_id))
 }
 
 /// The core of an order placed while the server runs: generated order `seq` (past the
@@ -249,18 +270,13 @@ pub(crate) fn placed_core(seq: usize, at: i64) -> Core {
     }
 }
 
-/// The order ID a thumbprint or serial number would belong to, from its leading 16 hex digits.
-pub(crate) fn order_id_in(reference: &str) -> Option<u64> {
-    let scramble = match reference.len() {
-        40 => THUMBPRINT,
-        32 => SERIAL,
-        _ => return None,
-    };
-    if !reference.bytes().all(|b| b.is_ascii_hexdigit()) {
+/// The order ID a serial number would belong to, from its hex digits 3 to 18.
+pub(crate) fn order_id_in_serial(serial_number: &str) -> Option<u64> {
+    if serial_number.len() != 32 || !serial_number.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let head = u64::from_str_radix(reference.get(..16)?, 16).ok()?;
-    Some(scramble.undo(head))
+    let scrambled = u64::from_str_radix(serial_number.get(2..18)?, 16).ok()?;
+    Some(SERIAL.undo(scrambled))
 }
 
 /// The full generated order `seq`, around its core.
@@ -295,7 +311,7 @@ pub(crate) fn generated_order(seed: u64, seq: usize, core: Core) -> Order {
         common_name,
         dns_names,
         email,
-        thumbprint: has_certificate.then(|| thumbprint(seed, core.id)),
+        thumbprint: None,
         serial_number: has_certificate.then(|| serial_number(seed, core.id)),
         csr: if rng.chance(350) {
             full_csr(&mut rng)

@@ -14,9 +14,13 @@ mod rng;
 mod seeds;
 pub(crate) mod tables;
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io::{self, Write};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::thread;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use digicert_model::{
@@ -24,10 +28,12 @@ use digicert_model::{
     SubaccountOrder, SubaccountOrdersPage,
 };
 
-use changes::{Changed, Changes};
+use crate::certs::{IssuedCertificate, Thumbprint, from_hex, to_hex};
+use changes::{Certificate, Changed, Changes};
 pub use filter::ReportFilter;
 use generate::{
-    Core, ORDER_ID_BASE, Order, generated_core, generated_order, order_id_in, placed_core,
+    Core, ORDER_ID_BASE, Order, generated_core, generated_order, order_id_in_serial, placed_core,
+    reissued_serial_number, serial_number,
 };
 use seeds::{SEED_COUNT, seed_order};
 use tables::Status;
@@ -103,6 +109,14 @@ pub(crate) fn now_to_the_minute() -> DateTime<Utc> {
 /// Orders are addressed by order ID. The same order has the same ID, certificate ID,
 /// thumbprint, serial number, status, dates and names in every view.
 ///
+/// Each certificate an order has or had is a real one, from [`MockCa`](crate::MockCa): its
+/// serial number, validity (from `valid_from` 00:00:00 to `valid_till` 23:59:59 UTC) and
+/// names (common name, DNS names) are the ones the views show, and the SHA-1 over its DER is
+/// the thumbprint they show. [`Dataset::certificate`] and [`Dataset::certificates`] hand out
+/// the DER and PEM. Certificates are made when first needed (a report page makes those of
+/// its rows, about 40 µs each) and their thumbprints kept; [`Dataset::make_certificates`]
+/// makes them all at once, on every core.
+///
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use digicert_mock::{Dataset, DatasetConfig};
@@ -164,6 +178,12 @@ pub struct Dataset {
     subaccount_positions: Vec<usize>,
     /// What changed since; readers take a snapshot, writers copy it only while one is held.
     changes: RwLock<Arc<Changes>>,
+    /// The thumbprint of the certificate each order was generated with (by position in
+    /// `cores`), made on first need; `None` inside for an order generated without one.
+    thumbprints: Box<[OnceLock<Option<Thumbprint>>]>,
+    /// The position of each order by the thumbprint it was generated with, made on the
+    /// first lookup by thumbprint.
+    thumbprint_index: OnceLock<HashMap<Thumbprint, usize>>,
 }
 
 impl Clone for Dataset {
@@ -175,12 +195,15 @@ impl Clone for Dataset {
             cores: self.cores.clone(),
             subaccount_positions: self.subaccount_positions.clone(),
             changes: RwLock::new(self.changes()),
+            thumbprints: self.thumbprints.clone(),
+            thumbprint_index: self.thumbprint_index.clone(),
         }
     }
 }
 
 impl Dataset {
-    /// Builds the dataset; 100,000 orders take a few milliseconds.
+    /// Builds the dataset; 100,000 orders take a few milliseconds (their certificates are
+    /// made later, when needed).
     pub fn new(config: &DatasetConfig) -> Self {
         let seeds = config.orders.min(SEED_COUNT);
         let generated = config.orders - seeds;
@@ -199,9 +222,11 @@ impl Dataset {
             seed: config.seed,
             reference: config.reference_time,
             generated,
+            thumbprints: cores.iter().map(|_| OnceLock::new()).collect(),
             cores,
             subaccount_positions,
             changes: RwLock::default(),
+            thumbprint_index: OnceLock::new(),
         }
     }
 
@@ -242,7 +267,10 @@ impl Dataset {
 
     /// The order an order ID, certificate thumbprint or serial number (hex, any case) names.
     ///
-    /// Thumbprints and serial numbers are the current certificate's.
+    /// Thumbprints and serial numbers are those of the current certificate (when the order
+    /// shows one) and of every certificate a reissue replaced. The first lookup of a
+    /// thumbprint the dataset has not made yet makes every certificate (see
+    /// [`Dataset::make_certificates`]).
     pub fn find(&self, reference: &str) -> Option<u64> {
         let changes = self.changes();
         let reference = reference.trim();
@@ -250,14 +278,105 @@ impl Dataset {
             let id = reference.parse().ok()?;
             return self.position(&changes, id).map(|_| id);
         }
-        let id = order_id_in(reference)?;
-        let order = self.order_at(&changes, self.position(&changes, id)?)?;
-        let matches = |value: &Option<String>| {
-            value
-                .as_deref()
-                .is_some_and(|value| value.eq_ignore_ascii_case(reference))
+        let (id, thumbprint) = match reference.len() {
+            32 => (order_id_in_serial(reference)?, None),
+            40 => {
+                let thumbprint: Thumbprint = from_hex(reference)?.try_into().ok()?;
+                let id = match changes.owners.get(&thumbprint) {
+                    Some(&id) => id,
+                    None => self.generated_owner(&thumbprint)?,
+                };
+                (id, Some(thumbprint))
+            }
+            _ => return None,
         };
-        (matches(&order.thumbprint) || matches(&order.serial_number)).then_some(id)
+        let matches = |certificate: &Certificate| match thumbprint {
+            Some(thumbprint) => certificate.thumbprint == Some(thumbprint),
+            None => certificate.serial_number.eq_ignore_ascii_case(reference),
+        };
+        let position = self.position(&changes, id)?;
+        let (current, replaced) = self.certificates_at(&changes, position)?;
+        current.iter().chain(&replaced).any(matches).then_some(id)
+    }
+
+    /// The certificate the order shows now (the one whose thumbprint and serial number the
+    /// views show), DER and PEM; `None` if it shows none.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use digicert_mock::{Dataset, DatasetConfig};
+    /// use digicert_model::OrderStatus;
+    ///
+    /// let reference = Utc.with_ymd_and_hms(2024, 3, 10, 12, 0, 0).unwrap();
+    /// let dataset = Dataset::new(&DatasetConfig::new(reference).with_orders(100));
+    /// let row = dataset.report_rows(&[OrderStatus::Issued], 0, 1).next().unwrap();
+    /// let certificate = dataset.certificate(row.order_id).unwrap();
+    /// assert_eq!(Some(certificate.thumbprint.clone()), row.thumbprint);
+    /// assert_eq!(Some(certificate.serial_number.clone()), row.serial_number);
+    /// assert!(certificate.pem().starts_with("-----BEGIN CERTIFICATE-----"));
+    /// ```
+    pub fn certificate(&self, order_id: u64) -> Option<IssuedCertificate> {
+        self.certificates(order_id)
+            .into_iter()
+            .find(|certificate| certificate.current)
+    }
+
+    /// Every certificate the order has had, DER and PEM: the current one first (if the order
+    /// shows one), then those reissues replaced, newest first (as the reissues endpoint lists
+    /// them). Empty for no such order.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use digicert_mock::{Dataset, DatasetConfig};
+    /// use digicert_model::OrderStatus;
+    ///
+    /// let reference = Utc.with_ymd_and_hms(2024, 3, 10, 12, 0, 0).unwrap();
+    /// let dataset = Dataset::new(&DatasetConfig::new(reference).with_orders(100));
+    /// let id = dataset.report_rows(&[OrderStatus::Issued], 0, 1).next().unwrap().order_id;
+    /// let before = dataset.certificate(id).unwrap();
+    /// assert!(dataset.reissue(id));
+    /// let all = dataset.certificates(id);
+    /// assert_eq!(all.len(), 2);
+    /// assert!(all[0].current && !all[1].current);
+    /// assert_eq!((all[1].der(), &all[1].thumbprint), (before.der(), &before.thumbprint));
+    /// assert_eq!(dataset.find(&before.thumbprint), Some(id)); // still found by it
+    /// ```
+    pub fn certificates(&self, order_id: u64) -> Vec<IssuedCertificate> {
+        let changes = self.changes();
+        let Some(position) = self.position(&changes, order_id) else {
+            return Vec::new();
+        };
+        let (Some(order), Some((current, replaced))) = (
+            self.bare_order_at(&changes, position),
+            self.certificates_at(&changes, position),
+        ) else {
+            return Vec::new();
+        };
+        let issue = |certificate: &Certificate, is_current: bool| {
+            let leaf = order.leaf(
+                &certificate.serial_number,
+                certificate.valid_from,
+                certificate.valid_till,
+            );
+            IssuedCertificate::new(order_id, certificate.id, is_current, &leaf).ok()
+        };
+        current
+            .iter()
+            .filter_map(|certificate| issue(certificate, true))
+            .chain(
+                replaced
+                    .iter()
+                    .filter_map(|certificate| issue(certificate, false)),
+            )
+            .collect()
+    }
+
+    /// Makes every certificate the orders were generated with now, on every core, and
+    /// indexes their thumbprints; later lookups and report pages find them made. Otherwise
+    /// each is made when first needed. 100,000 orders take a few seconds (per core: 40 µs
+    /// a certificate); calling it again costs nothing.
+    pub fn make_certificates(&self) {
+        self.thumbprint_index();
     }
 
     /// The order's row of the order report.
@@ -383,16 +502,25 @@ impl Dataset {
         }
         let changes = self.changes();
         let snapshot = Arc::clone(&changes);
+        let last = Arc::clone(&changes);
         Box::new(
             (0..self.listed(&changes))
                 .filter(move |&position| {
                     self.core_at(&changes, position)
                         .is_some_and(|core| filter.keeps_status(&core.status.model()))
                 })
-                .filter_map(move |position| Some(self.order_at(&snapshot, position)?.report_row()))
-                .filter(move |row| filter.keeps(row))
+                .filter_map(move |position| {
+                    let row = self.bare_order_at(&snapshot, position)?.report_row();
+                    filter.keeps(&row).then_some((position, row))
+                })
                 .skip(offset)
-                .take(limit),
+                .take(limit)
+                .map(move |(position, mut row)| {
+                    if row.thumbprint.is_none() && row.serial_number.is_some() {
+                        row.thumbprint = self.generated_thumbprint_shown(&last, position);
+                    }
+                    row
+                }),
         )
     }
 
@@ -440,8 +568,14 @@ impl Dataset {
         self.change(|changes| {
             (0..count)
                 .map(|_| {
-                    let core = placed_core(self.generated + changes.placed, at);
-                    let changed = Changed::new(core);
+                    let seq = self.generated + changes.placed;
+                    let core = placed_core(seq, at);
+                    let mut changed = Changed::new(core);
+                    let order = generated_order(self.seed, seq, core);
+                    let certificate =
+                        Certificate::make(&order, &core, serial_number(self.seed, core.id));
+                    changes.own(core.id, certificate.as_ref());
+                    changed.set_certificate(certificate);
                     changes.log.push(changed.placed());
                     changes.changed.insert(core.id, changed);
                     changes.placed += 1;
@@ -482,23 +616,36 @@ impl Dataset {
     /// Reissues the order's certificate at `at`, and records the change to `issued` with the
     /// new certificate ID.
     ///
-    /// The new certificate has a new ID, thumbprint and serial number, is valid from the day
-    /// of `at` for 397 days, and is the one every view shows (the order is found by its
-    /// thumbprint and serial number, no longer by the old ones); the reissues list shows it
-    /// first, then the certificates it replaced, as revoked. `false` (and nothing recorded)
+    /// The new certificate (a real one, made now: see [`Dataset::certificates`]) has a new
+    /// ID, thumbprint and serial number, is valid from the day of `at` for 397 days, and is
+    /// the one every view shows; the order is found by its thumbprint and serial number, and
+    /// still by the old ones. The reissues list shows it first, then the certificates it
+    /// replaced, as revoked. `false` (and nothing recorded)
     /// if there is no such order or its certificate is not in force (see
     /// [`Dataset::revoke_at`]).
     pub fn reissue_at(&self, order_id: u64, at: DateTime<Utc>) -> bool {
-        let seed = self.seed;
         self.change(|changes| {
             let certificate_id = changes.next_certificate_id();
+            let Some(position) = self.position(changes, order_id) else {
+                return false;
+            };
+            let (Some(order), Some((Some(previous), _))) = (
+                self.bare_order_at(changes, position),
+                self.certificates_at(changes, position),
+            ) else {
+                return false;
+            };
             let Some(changed) = self.changed_mut(changes, order_id) else {
                 return false;
             };
             if !changed.core.status.in_force() {
                 return false;
             }
-            let record = changed.reissue(seed, certificate_id, at.timestamp());
+            let record = changed.reissue(previous, certificate_id, at.timestamp());
+            let serial = reissued_serial_number(self.seed, order_id, certificate_id);
+            let certificate = Certificate::make(&order, &changed.core, serial);
+            changed.set_certificate(certificate.clone());
+            changes.own(order_id, certificate.as_ref());
             changes.log.push(record);
             changes.reissued();
             true
@@ -523,10 +670,22 @@ impl Dataset {
             return false;
         };
         self.change(|changes| {
+            let order = self
+                .position(changes, order_id)
+                .and_then(|position| self.bare_order_at(changes, position));
             let Some(changed) = self.changed_mut(changes, order_id) else {
                 return false;
             };
+            let had_certificate = changed.core.valid_from.is_some();
             let record = changed.record(status, at.timestamp());
+            let mut certificate = None;
+            if !had_certificate && let Some(order) = order {
+                // Issued now: a certificate of its own.
+                let serial = serial_number(self.seed, order_id);
+                certificate = Certificate::make(&order, &changed.core, serial);
+                changed.set_certificate(certificate.clone());
+            }
+            changes.own(order_id, certificate.as_ref());
             changes.log.push(record);
             true
         })
@@ -535,6 +694,27 @@ impl Dataset {
     /// Every change recorded so far, in the order recorded (not by time).
     pub fn change_log(&self) -> Vec<ChangeRecord> {
         self.changes().log.clone()
+    }
+
+    /// The orders with a certificate a reissue replaced, newest first.
+    pub(crate) fn reissued_order_ids(&self) -> Vec<u64> {
+        let changes = self.changes();
+        let mut ids: Vec<u64> = changes
+            .changed
+            .iter()
+            .filter(|(_, changed)| !changed.replaced().is_empty())
+            .map(|(&id, _)| id)
+            .collect();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids
+    }
+
+    /// The order's current certificate as another CA (not the mock's) would have issued it,
+    /// DER: same serial number, validity and names, a thumbprint no order has.
+    pub(crate) fn foreign_certificate(&self, order_id: u64) -> Option<Vec<u8>> {
+        let order = self.order(order_id)?;
+        let certificate = order.current_leaf()?.issue_elsewhere().ok()?;
+        Some(certificate.der().to_vec())
     }
 
     /// A snapshot of the changes so far.
@@ -619,31 +799,149 @@ impl Dataset {
 
     /// The full order at a position, as it is now.
     fn order_at(&self, changes: &Changes, position: usize) -> Option<Order> {
+        let mut order = self.bare_order_at(changes, position)?;
+        if order.thumbprint.is_none() && order.serial_number.is_some() {
+            order.thumbprint = self.generated_thumbprint_shown(changes, position);
+        }
+        Some(order)
+    }
+
+    /// The full order at a position, as it is now, but without the thumbprint of a
+    /// certificate it was generated with (which may not be made yet).
+    fn bare_order_at(&self, changes: &Changes, position: usize) -> Option<Order> {
         let Some(generated_position) = position.checked_sub(changes.placed) else {
             let id = self.placed_id(changes, position);
             let changed = changes.changed.get(&id)?;
             let seq = usize::try_from(id - ORDER_ID_BASE).ok()?;
             let mut order = generated_order(self.seed, seq, changed.core);
-            changed.apply(&mut order, self.seed);
+            changed.apply(&mut order);
             return Some(order);
         };
         let core = *self.cores.get(generated_position)?;
         let changed = Self::changed(changes, core.id);
         let current = changed.map_or(core, |changed| changed.core);
-        let mut order = match generated_position.checked_sub(self.generated) {
-            None => generated_order(self.seed, self.generated - 1 - generated_position, current),
-            Some(index) => seed_order(self.seed, index)?,
-        };
+        let mut order = self.drawn_order(generated_position, current)?;
         if let Some(changed) = changed {
-            changed.apply(&mut order, self.seed);
+            changed.apply(&mut order);
         }
         Some(order)
+    }
+
+    /// The generated order at a position among the generated ones, around `core`, without
+    /// any change.
+    fn drawn_order(&self, generated_position: usize, core: Core) -> Option<Order> {
+        match generated_position.checked_sub(self.generated) {
+            None => Some(generated_order(
+                self.seed,
+                self.generated.checked_sub(generated_position + 1)?,
+                core,
+            )),
+            Some(index) => seed_order(self.seed, index),
+        }
     }
 
     /// The full order with an ID, as it is now.
     fn order(&self, order_id: u64) -> Option<Order> {
         let changes = self.changes();
         self.order_at(&changes, self.position(&changes, order_id)?)
+    }
+
+    /// The thumbprint of the certificate the order at a position was generated with, if it
+    /// still shows that one.
+    fn generated_thumbprint_shown(&self, changes: &Changes, position: usize) -> Option<String> {
+        let generated_position = position.checked_sub(changes.placed)?;
+        let core = self.core_at(changes, position)?;
+        let own = Self::changed(changes, core.id).and_then(Changed::certificate);
+        if own.is_some() || !core.status.has_certificate() {
+            return None;
+        }
+        Some(to_hex(&self.generated_thumbprint(generated_position)?))
+    }
+
+    /// The thumbprint of the certificate the order at a position among the generated ones
+    /// was generated with; made on first need, then kept.
+    fn generated_thumbprint(&self, generated_position: usize) -> Option<Thumbprint> {
+        *self.thumbprints.get(generated_position)?.get_or_init(|| {
+            let core = *self.cores.get(generated_position)?;
+            let order = self.drawn_order(generated_position, core)?;
+            order.current_leaf()?.thumbprint().ok()
+        })
+    }
+
+    /// The order that was generated with the certificate of this thumbprint.
+    fn generated_owner(&self, thumbprint: &Thumbprint) -> Option<u64> {
+        let position = *self.thumbprint_index().get(thumbprint)?;
+        Some(self.cores.get(position)?.id)
+    }
+
+    /// Every generated certificate's position by thumbprint, made (on every core) on first
+    /// need.
+    fn thumbprint_index(&self) -> &HashMap<Thumbprint, usize> {
+        self.thumbprint_index.get_or_init(|| {
+            self.make_generated_thumbprints();
+            self.thumbprints
+                .iter()
+                .enumerate()
+                .filter_map(|(position, slot)| Some(((*slot.get()?)?, position)))
+                .collect()
+        })
+    }
+
+    /// Makes the thumbprint of every certificate the orders were generated with, on every
+    /// core: each thread takes the next batch of positions until none is left.
+    fn make_generated_thumbprints(&self) {
+        const BATCH: usize = 256;
+        let next = AtomicUsize::new(0);
+        let work = || {
+            loop {
+                let start = next.fetch_add(BATCH, Ordering::Relaxed);
+                if start >= self.thumbprints.len() {
+                    break;
+                }
+                for position in start..(start + BATCH).min(self.thumbprints.len()) {
+                    self.generated_thumbprint(position);
+                }
+            }
+        };
+        let threads = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        thread::scope(|scope| {
+            for _ in 1..threads {
+                // A thread that cannot start leaves its share to the others.
+                let _ = thread::Builder::new()
+                    .name("digicert-mock-certificates".to_owned())
+                    .spawn_scoped(scope, work);
+            }
+            work();
+        });
+    }
+
+    /// The certificates of the order at a position: the current one (if the order shows
+    /// one), and those reissues replaced, newest first.
+    fn certificates_at(
+        &self,
+        changes: &Changes,
+        position: usize,
+    ) -> Option<(Option<Certificate>, Vec<Certificate>)> {
+        let core = self.core_at(changes, position)?;
+        let changed = Self::changed(changes, core.id);
+        let replaced = changed.map_or_else(Vec::new, |changed| changed.replaced().to_vec());
+        if !core.status.has_certificate() {
+            return Some((None, replaced));
+        }
+        if let Some(own) = changed.and_then(Changed::certificate) {
+            return Some((Some(own.clone()), replaced));
+        }
+        let generated_position = position.checked_sub(changes.placed)?;
+        let generated = *self.cores.get(generated_position)?;
+        let current = Certificate {
+            id: generated.certificate_id,
+            thumbprint: self.generated_thumbprint(generated_position),
+            serial_number: serial_number(self.seed, generated.id),
+            issued: generated.issued,
+            valid_from: generated.valid_from?,
+            valid_till: generated.valid_till?,
+        };
+        Some((Some(current), replaced))
     }
 }
 

@@ -10,6 +10,7 @@ use digicert_model::{
 
 use super::generate::{Core, Order, datetime_of};
 use super::tables::{CSR_URL, INSTALL_URL, Person, SUBACCOUNTS, Status};
+use crate::certs::to_hex;
 
 /// A unix time as the JSON endpoints write it: UTC, `+00:00`.
 fn utc(seconds: i64) -> Option<DateTime<FixedOffset>> {
@@ -326,11 +327,11 @@ impl Order {
         list.push(current);
         for replaced in &self.replaced {
             let mut earlier = entry(replaced.id, OrderStatus::Revoked);
-            earlier.thumbprint.clone_from(&replaced.thumbprint);
-            earlier.serial_number.clone_from(&replaced.serial_number);
+            earlier.thumbprint = replaced.thumbprint.as_ref().map(|t| to_hex(t));
+            earlier.serial_number = Some(replaced.serial_number.clone());
             earlier.date_created = utc(replaced.issued.unwrap_or(core.created));
-            earlier.valid_till = replaced.valid_till;
-            earlier.days_remaining = days_remaining(replaced.valid_till, today);
+            earlier.valid_till = Some(replaced.valid_till);
+            earlier.days_remaining = days_remaining(Some(replaced.valid_till), today);
             list.push(earlier);
         }
         let generated = self

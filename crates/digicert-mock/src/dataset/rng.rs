@@ -1,7 +1,7 @@
 //! Deterministic randomness: every value of an order comes from its seed and number alone.
 //!
-//! Thumbprints and serial numbers begin with a reversible scramble of the order ID, so an
-//! order can be found from either without an index over the whole dataset.
+//! Serial numbers carry a reversible scramble of the order ID, so an order can be found from
+//! one without an index over the whole dataset.
 
 /// The splitmix64 finalizer: spreads every input bit over the whole output.
 pub(crate) fn mix64(mut z: u64) -> u64 {
@@ -107,9 +107,7 @@ impl Scramble {
     }
 }
 
-/// The scramble at the start of every thumbprint.
-pub(crate) const THUMBPRINT: Scramble = Scramble::new(0x5A17_C0DE_D15E_A5E5, 0xD6E8_FEB8_6659_FD93);
-/// The scramble at the start of every serial number.
+/// The scramble in every serial number.
 pub(crate) const SERIAL: Scramble = Scramble::new(0x0BAD_CAFE_F00D_BEEF, 0x9E37_79B9_7F4A_7C15);
 
 #[cfg(test)]
@@ -119,7 +117,6 @@ mod tests {
     #[test]
     fn scrambles_reverse() {
         for value in [0, 1, 123_456, 1_000_000, u64::MAX] {
-            assert_eq!(THUMBPRINT.undo(THUMBPRINT.apply(value)), value);
             assert_eq!(SERIAL.undo(SERIAL.apply(value)), value);
         }
     }

@@ -4,12 +4,13 @@
 //! 123458 the sub-account orders example (seed 001). Where the examples contradict each
 //! other (order 123456 is also a pending sub-account order in seed 001, and has other names
 //! in seed 002), the report's version wins, so every endpoint tells the same story. The
-//! placeholder thumbprints (`123ABC`, shared by three orders) are replaced by unique ones.
+//! placeholder thumbprints (`123ABC`, shared by three orders) are replaced by those of real
+//! certificates (see [`crate::certs`]), and the serial numbers by unique ones.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use digicert_model::{Decimal, PayType};
 
-use super::generate::{Core, Flags, Order, SHORT_CSR, serial_number, thumbprint};
+use super::generate::{Core, Flags, Order, SHORT_CSR, serial_number};
 use super::tables::{CONTAINERS, ORGS, PEOPLE, PRODUCTS, Status, USERS};
 
 /// One documented example order.
@@ -181,7 +182,7 @@ pub(crate) fn seed_order(seed: u64, index: usize) -> Option<Order> {
         common_name: spec.common_name.to_owned(),
         dns_names: spec.dns_names.iter().map(|&name| name.to_owned()).collect(),
         email: None,
-        thumbprint: has_certificate.then(|| thumbprint(seed, spec.id)),
+        thumbprint: None,
         serial_number: has_certificate.then(|| serial_number(seed, spec.id)),
         csr: SHORT_CSR.to_owned(),
         metadata: Vec::new(),

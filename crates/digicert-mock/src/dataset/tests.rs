@@ -529,7 +529,14 @@ fn reissue_gives_a_new_certificate() {
         dataset.find(row.serial_number.as_deref().unwrap()),
         Some(id)
     );
-    assert_eq!(dataset.find(old.thumbprint.as_deref().unwrap()), None);
+    // The replaced certificate still finds its order (CertCentral's documentation says the
+    // path takes "a certificate thumbprint or serial number" without limiting it to the
+    // current one).
+    assert_eq!(dataset.find(old.thumbprint.as_deref().unwrap()), Some(id));
+    assert_eq!(
+        dataset.find(old.serial_number.as_deref().unwrap()),
+        Some(id)
+    );
     let info = dataset.order_info(id).unwrap();
     let certificate = info.certificate.unwrap();
     assert_eq!(certificate.id, row.certificate_tracker_id);

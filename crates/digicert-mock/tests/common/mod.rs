@@ -10,6 +10,15 @@ use digicert_model::{ErrorBody, decode_json};
 use digicert_transport::{BlockingTransport, Response, TransportConfig, TransportError};
 use digicert_transport_ureq::UreqTransport;
 
+/// SHA-1 over `der`, upper-case hex: a certificate's thumbprint as CertCentral writes it.
+pub fn sha1_hex(der: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect()
+}
+
 /// The API key of test servers.
 pub const KEY: &str = "test-key";
 

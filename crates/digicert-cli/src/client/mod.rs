@@ -28,7 +28,8 @@ pub struct Connection {
     /// Requests sent so far, by endpoint and answer.
     pub counts: RequestCounts,
     /// Kept alive for as long as the client needs it.
-    _demo: Option<Demo>,
+    #[cfg_attr(not(feature = "demo"), allow(dead_code))]
+    demo: Option<Demo>,
 }
 
 /// The demo server, when the `demo` feature is compiled in.
@@ -37,6 +38,14 @@ type Demo = MockServer;
 /// Nothing: this binary has no demo server.
 #[cfg(not(feature = "demo"))]
 type Demo = std::convert::Infallible;
+
+impl Connection {
+    /// The demo server this client talks to, when `--demo` started one.
+    #[cfg(feature = "demo")]
+    pub fn demo_server(&self) -> Option<&MockServer> {
+        self.demo.as_ref()
+    }
+}
 
 /// Starts the fake CertCentral and a configuration pointing at it.
 #[cfg(feature = "demo")]
@@ -103,9 +112,5 @@ pub fn connect(settings: ClientSettings) -> Result<Connection, CliError> {
             Api::Async { client, runtime }
         }
     };
-    Ok(Connection {
-        api,
-        counts,
-        _demo: demo,
-    })
+    Ok(Connection { api, counts, demo })
 }

@@ -45,7 +45,19 @@ fn parse_state(text: &str) -> Result<DeploymentState, String> {
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
     let mut inventory = store::open(settings.inventory()?)?;
     inventory.select_accounts(settings.accounts.iter().cloned());
-    let targets = probing::targets(&args.targets, &args.probe, &inventory)?;
+    let demo = match settings.demo() {
+        true => Some(probing::Demo::start(settings, &mut inventory)?),
+        false => None,
+    };
+    let named = !args.targets.is_empty() || args.probe.targets_file.is_some();
+    let targets = match &demo {
+        // The demo's names only: the inventory's others would be looked up in the real DNS.
+        Some(demo) if !named => probing::Targets {
+            targets: demo.targets()?,
+            wildcards: 0,
+        },
+        _ => probing::targets(&args.targets, &args.probe, &inventory)?,
+    };
     if targets.targets.is_empty() {
         return Err(CliError::Usage(
             "nothing to probe: name targets, pass --targets FILE, or run `digicert sync` so \
@@ -53,7 +65,7 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
                 .to_owned(),
         ));
     }
-    let prober = probing::prober(&args.probe, settings)?;
+    let prober = probing::prober(&args.probe, settings, demo.as_ref())?;
     let observations = probing::observe(&prober, targets.targets, settings.quiet)?;
     let probed: Vec<Probed> = observations.iter().map(probing::probed).collect();
     let mut deployments = inventory.classify(&probed)?;

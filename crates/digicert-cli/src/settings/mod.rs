@@ -112,6 +112,11 @@ impl Settings {
         self.client_flags.ca_cert.as_deref()
     }
 
+    /// Whether `--demo` asks for the built-in fake CertCentral.
+    pub fn demo(&self) -> bool {
+        self.client_flags.demo
+    }
+
     /// Whether `--concurrency` was given to the blocking backend, which sends one request
     /// at a time.
     pub fn concurrency_without_effect(&self) -> bool {

@@ -1,0 +1,354 @@
+//! `digicert probe` through the binary, on both stores: loopback TLS endpoints of
+//! `digicert-mock` serving the current, an earlier, and an unknown certificate of the mock's
+//! orders, each address probed on its own; results kept (latest and history) and listed by
+//! `inventory deployments` and `inventory history`; `--fail-if`; `--demo probe`. Nothing is
+//! dialled but loopback: every name goes through `--resolve`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::process::Output;
+
+use digicert_mock::{MockCa, MockConfig, MockServer, TlsEndpoints, TlsEntry};
+use serde_json::Value;
+use support::db::TestDb;
+use support::{KEY, command, exit_code, text};
+
+/// `digicert --db <db>` against `server`, with `args`.
+fn digicert(server: &MockServer, db: &Path, args: &[&str]) -> Output {
+    command()
+        .args(["--base-url", server.base_url(), "--api-key", KEY])
+        .args(["--no-rate-limit", "--db"])
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The JSON objects of JSON-lines output.
+fn objects(output: &Output) -> Vec<Value> {
+    text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Each endpoint's state, by address.
+fn states(rows: &[Value]) -> BTreeMap<String, String> {
+    rows.iter()
+        .map(|row| {
+            (
+                row["address"].as_str().unwrap().to_owned(),
+                row["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The mock's CA, as a file for `--ca-cert`.
+fn ca_file(dir: &Path) -> String {
+    let path = dir.join("mock-ca.pem");
+    std::fs::write(&path, MockCa::get().unwrap().certificate_pem()).unwrap();
+    path.display().to_string()
+}
+
+/// An order's common name.
+fn name(server: &MockServer, order_id: u64) -> String {
+    let row = server.dataset().report_row(order_id).unwrap();
+    row.common_name.unwrap().to_ascii_lowercase()
+}
+
+/// A mock of a few dozen orders with the keys of the tests: one order reissued (so it has an
+/// earlier certificate), one untouched; both issued, with their common names.
+struct Fixture {
+    server: MockServer,
+    reissued: u64,
+    other: u64,
+}
+
+fn fixture() -> Fixture {
+    let server =
+        MockServer::start_background(MockConfig::default().with_orders(40).with_api_key(KEY))
+            .unwrap();
+    let soon = chrono::Utc::now().date_naive() + chrono::Days::new(30);
+    let mut issued = server.dataset().order_ids().filter(|&id| {
+        let row = server.dataset().report_row(id).unwrap();
+        row.status == digicert_api::model::OrderStatus::Issued
+            && row.valid_till.is_some_and(|till| till > soon)
+            && row.common_name.is_some_and(|name| !name.contains('*'))
+    });
+    let reissued = issued.next().unwrap();
+    let other = issued.next().unwrap();
+    drop(issued);
+    assert!(server.reissue(reissued));
+    Fixture {
+        server,
+        reissued,
+        other,
+    }
+}
+
+#[test]
+fn each_address_behind_a_name_is_told_current_stale_or_unknown_and_kept() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let certificates = server.certificates(fixture.reissued);
+    let (current, earlier) = (&certificates[0], &certificates[1]);
+    assert!(current.current && !earlier.current);
+    let name = name(server, fixture.reissued);
+    let nodes = [
+        Ipv4Addr::new(127, 0, 0, 2),
+        Ipv4Addr::new(127, 0, 0, 3),
+        Ipv4Addr::new(127, 0, 0, 4),
+    ];
+    // Another CA's certificate for the same name: self-signed, made here.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let foreign = rcgen::CertificateParams::new(vec![name.clone()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let unknown = TlsEntry::new(nodes[2], vec![foreign.der().to_vec()], key.serialize_der());
+    let endpoints = TlsEndpoints::start_background(vec![
+        TlsEntry::for_certificate(nodes[0], current).unwrap(),
+        TlsEntry::for_certificate(nodes[1], earlier).unwrap(),
+        unknown,
+    ])
+    .unwrap();
+    let port = endpoints.port().to_string();
+    let resolve = endpoints.resolve(&name, &nodes);
+    for db in TestDb::all() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca_cert = ca_file(dir.path());
+        let output = digicert(server, &db.path(), &["-q", "sync"]);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        endpoints.clear_handshakes();
+        let probe = [
+            "probe",
+            &name,
+            "--port",
+            &port,
+            "--resolve",
+            &resolve,
+            "--ca-cert",
+            &ca_cert,
+            "--format",
+            "jsonl",
+        ];
+        let output = digicert(server, &db.path(), &probe);
+        assert_eq!(
+            exit_code(&output),
+            0,
+            "{}: {}",
+            db.kind(),
+            text(&output.stderr)
+        );
+        let rows = objects(&output);
+        assert_eq!(
+            states(&rows),
+            BTreeMap::from([
+                ("127.0.0.2".to_owned(), "current".to_owned()),
+                ("127.0.0.3".to_owned(), "stale".to_owned()),
+                ("127.0.0.4".to_owned(), "unknown".to_owned()),
+            ]),
+            "{}: {rows:#?}",
+            db.kind()
+        );
+        for node in nodes {
+            assert_eq!(endpoints.handshakes(node), 1, "{node} dialled once");
+        }
+        let stale = &rows[1];
+        assert_eq!(stale["order_id"], fixture.reissued);
+        assert_eq!(stale["served_thumbprint"], earlier.thumbprint.as_str());
+        assert_eq!(stale["current_thumbprint"], current.thumbprint.as_str());
+        assert_eq!(
+            stale["current_serial_number"],
+            current.serial_number.as_str()
+        );
+        assert_eq!(stale["verified"], true);
+        assert_eq!(stale["port"], endpoints.port());
+        for key in [
+            "account",
+            "target",
+            "reason",
+            "served_serial_number",
+            "served_not_after",
+            "days_left",
+            "probed_at",
+        ] {
+            assert!(stale.get(key).is_some(), "{key} missing: {stale}");
+        }
+        assert_eq!(rows[2]["verified"], false, "another CA");
+        // The inventory synced after the reissue, so it never held the earlier certificate:
+        // the order's reissues found it; nobody knows the other CA's.
+        assert_eq!(
+            text(&output.stderr).trim(),
+            "probe: 3 endpoints: 1 unknown, 1 stale, 1 current; 2 unknown certificates \
+             looked up, 1 found"
+        );
+
+        // Probed again: nothing changed, so no new history row, and nothing is asked again.
+        let output = digicert(server, &db.path(), &probe);
+        assert_eq!(exit_code(&output), 0);
+        assert_eq!(
+            text(&output.stderr).trim(),
+            "probe: 3 endpoints: 1 unknown, 1 stale, 1 current"
+        );
+        let stale_only = [
+            "inventory",
+            "deployments",
+            "--state",
+            "stale",
+            "--format",
+            "jsonl",
+        ];
+        let output = digicert(server, &db.path(), &stale_only);
+        assert_eq!(
+            states(&objects(&output)),
+            BTreeMap::from([("127.0.0.3".to_owned(), "stale".to_owned())])
+        );
+        let id = fixture.reissued.to_string();
+        let history = ["inventory", "history", &id, "--format", "jsonl"];
+        let events = objects(&digicert(server, &db.path(), &history));
+        let deployments: Vec<&Value> = events
+            .iter()
+            .filter(|event| event["event"] == "deployment")
+            .collect();
+        assert_eq!(deployments.len(), 2, "{}: {events:#?}", db.kind());
+        assert!(events.iter().any(|event| event["event"] == "status"));
+    }
+}
+
+#[test]
+fn fail_if_exits_3_and_the_summary_counts_the_states() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let name = name(server, fixture.other);
+    let current = server.certificate(fixture.other).unwrap();
+    let node = Ipv4Addr::new(127, 0, 0, 5);
+    let endpoints =
+        TlsEndpoints::start_background(vec![TlsEntry::for_certificate(node, &current).unwrap()])
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inventory.sqlite");
+    let ca_cert = ca_file(dir.path());
+    assert_eq!(exit_code(&digicert(server, &db, &["-q", "sync"])), 0);
+    let target = format!("{name}:{}", endpoints.port());
+    let resolve = endpoints.resolve(&name, &[node]);
+    let probe = |fail_if: &str| {
+        digicert(
+            server,
+            &db,
+            &[
+                "probe",
+                &target,
+                "127.0.0.1:1",
+                "--resolve",
+                &resolve,
+                "--ca-cert",
+                &ca_cert,
+                "--fail-if",
+                fail_if,
+            ],
+        )
+    };
+    let output = probe("stale,unknown");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("probe: 2 endpoints: 1 unreachable, 1 current"),
+        "{stderr}"
+    );
+    let output = probe("unreachable");
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("unreachable (--fail-if)"));
+    // The table still lists both.
+    assert_eq!(text(&output.stdout).lines().count(), 3);
+    let output = probe("fine");
+    assert_eq!(exit_code(&output), 2);
+    assert!(text(&output.stderr).contains("not a deployment state"));
+}
+
+#[test]
+fn without_targets_every_name_of_the_inventory_is_probed_and_wildcards_counted() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inventory.sqlite");
+    assert_eq!(exit_code(&digicert(server, &db, &["-q", "sync"])), 0);
+    let output = digicert(server, &db, &["inventory", "export", "--format", "jsonl"]);
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut names = std::collections::BTreeSet::new();
+    let mut wildcards = std::collections::BTreeSet::new();
+    for order in objects(&output) {
+        let live = order["status"] == "issued"
+            && order["valid_till"]
+                .as_str()
+                .is_some_and(|till| till >= today.as_str());
+        if !live {
+            continue;
+        }
+        let all = order["dns_names"].as_array().unwrap().iter().cloned();
+        for name in order["common_name"]
+            .as_str()
+            .map(Value::from)
+            .into_iter()
+            .chain(all)
+        {
+            let name = name.as_str().unwrap().to_ascii_lowercase();
+            if name.contains('*') {
+                wildcards.insert(name);
+            } else {
+                names.insert(name);
+            }
+        }
+    }
+    assert!(!names.is_empty());
+    // Every name at port 1 of loopback: refused at once, and nothing reaches the DNS.
+    let mut args = vec!["probe".to_owned(), "--port".to_owned(), "1".to_owned()];
+    for name in &names {
+        args.push("--resolve".to_owned());
+        args.push(format!("{name}:1:127.0.0.1"));
+    }
+    args.extend(["--format".to_owned(), "jsonl".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = digicert(server, &db, &args);
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+    let probed: std::collections::BTreeSet<String> = objects(&output)
+        .iter()
+        .map(|row| row["target"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(probed, names);
+    let stderr = text(&output.stderr);
+    if !wildcards.is_empty() {
+        assert!(
+            stderr.contains(&format!("{} wildcard name", wildcards.len())),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_demo_shows_every_state_on_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let output = command()
+        .arg("--demo")
+        .arg("--db")
+        .arg(&db)
+        .args(["probe", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+    let seen: std::collections::BTreeSet<String> = objects(&output)
+        .iter()
+        .map(|row| row["state"].as_str().unwrap().to_owned())
+        .collect();
+    for state in ["current", "stale", "unknown", "expired", "name_mismatch"] {
+        assert!(seen.contains(state), "{state} missing from {seen:?}");
+    }
+    assert!(text(&output.stderr).contains("probe: "));
+}

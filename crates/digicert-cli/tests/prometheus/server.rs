@@ -51,7 +51,9 @@ pub struct Prometheus {
 
 impl Prometheus {
     /// Starts Prometheus in `dir` with the shipped scrape config pointed at `targets` (every
-    /// second) and the shipped alert rules (evaluated every second); waits until it is ready.
+    /// two seconds: a scrape that times out would mark every series stale, so not too
+    /// tight on a busy machine) and the shipped alert rules (evaluated every second); waits
+    /// until it is ready.
     pub fn start(binary: &Path, dir: &Path, targets: &[&str]) -> Self {
         let config = dir.join("prometheus.yml");
         std::fs::write(&config, configuration(targets)).unwrap();
@@ -172,16 +174,16 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// prometheus.yml: the shipped scrape config scraping `targets` every second, the shipped
-/// alert rules evaluated every second.
+/// prometheus.yml: the shipped scrape config scraping `targets` every two seconds, the
+/// shipped alert rules evaluated every second.
 fn configuration(targets: &[&str]) -> String {
     let shipped = read(&contrib("prometheus-scrape.yml"));
     let mut scrape = shipped.clone();
     let targets = targets.join("\", \"");
     for (from, to) in [
         ("127.0.0.1:9464", targets.as_str()),
-        ("scrape_interval: 1m", "scrape_interval: 1s"),
-        ("scrape_timeout: 10s", "scrape_timeout: 1s"),
+        ("scrape_interval: 1m", "scrape_interval: 2s"),
+        ("scrape_timeout: 10s", "scrape_timeout: 2s"),
     ] {
         assert!(scrape.contains(from), "{from} not in {shipped}");
         scrape = scrape.replace(from, to);

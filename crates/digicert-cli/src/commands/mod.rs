@@ -9,6 +9,7 @@ mod man;
 mod order;
 mod reissues;
 mod report;
+mod report_filter;
 mod serve;
 mod status_changes;
 mod subaccount_orders;
@@ -53,7 +54,7 @@ pub enum Command {
     /// Bring the inventory up to date: every order the first time, then the status changes
     /// since the last sync (one summary line on stderr).
     Sync(sync::Args),
-    /// Query the inventory offline: export, expiring, find, history.
+    /// Query the inventory offline: export, expiring, find, history; or forget an account.
     Inventory(inventory::Args),
     /// Sync at start and every interval; serve Prometheus metrics at /metrics and a health
     /// check at /healthz.
@@ -62,7 +63,7 @@ pub enum Command {
     Expiring(expiring::Args),
     /// Shell completions for digicert, written to stdout.
     Completions(completions::Args),
-    /// The manual page of digicert (roff), written to stdout.
+    /// The manual page of digicert (roff), written to stdout; or every page, into a folder.
     Man(man::Args),
 }
 
@@ -91,7 +92,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(args, settings),
         Command::Expiring(args) => expiring::run(args, settings, out),
         Command::Completions(args) => completions::run(args, out),
-        Command::Man(_) => man::run(out),
+        Command::Man(args) => man::run(args, settings, out),
     }
 }
 

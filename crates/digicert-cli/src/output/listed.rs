@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, FixedOffset, SecondsFormat};
+use chrono::{DateTime, FixedOffset};
 use digicert_api::model::{
     CustomField, OrderInfo, ReissuedCertificate, ReportRow, ReportWriter, StatusChange,
     SubaccountOrder,
@@ -10,6 +10,7 @@ use digicert_api::model::{
 use digicert_inventory::{HistoryEntry, StoredOrder};
 use serde::Serialize;
 
+use super::spelling::{hex, time};
 use super::{Column, CsvOut, Listed};
 
 /// Text of an optional value, empty when absent.
@@ -17,11 +18,14 @@ fn text<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// A time as every table writes times: RFC 3339 in UTC, to the second (`2026-05-01T08:30:00Z`).
-fn time(value: Option<DateTime<FixedOffset>>) -> String {
-    value
-        .map(|time| time.to_utc().to_rfc3339_opts(SecondsFormat::Secs, true))
-        .unwrap_or_default()
+/// A time CertCentral sent, as every table writes times ([`time`]); empty when absent.
+fn sent_time(value: Option<DateTime<FixedOffset>>) -> String {
+    value.map(|at| time(at.to_utc())).unwrap_or_default()
+}
+
+/// A thumbprint or serial number as every output writes it ([`hex`]); empty when absent.
+fn hex_text(value: Option<&str>) -> String {
+    value.map(hex).unwrap_or_default()
 }
 
 /// Custom fields as a person reads them: `label=value; label=value` (the CSV keeps the
@@ -123,7 +127,7 @@ impl Listed for SubaccountOrder {
             self.status.to_string(),
             text(self.subaccount.as_ref().and_then(|s| s.account_id)),
             text(self.product.as_ref().and_then(|p| p.name_id.as_deref())),
-            time(self.date_created),
+            sent_time(self.date_created),
             text(
                 self.certificate
                     .as_ref()
@@ -159,11 +163,11 @@ impl Listed for OrderInfo {
                 .map(|c| c.dns_names.join(","))
                 .unwrap_or_default(),
             text(self.product.as_ref().and_then(|p| p.name_id.as_deref())),
-            time(self.date_created),
+            sent_time(self.date_created),
             text(certificate.and_then(|c| c.valid_from)),
             text(certificate.and_then(|c| c.valid_till)),
-            text(certificate.and_then(|c| c.thumbprint.as_deref())),
-            text(certificate.and_then(|c| c.serial_number.as_deref())),
+            hex_text(certificate.and_then(|c| c.thumbprint.as_deref())),
+            hex_text(certificate.and_then(|c| c.serial_number.as_deref())),
             text(self.organization.as_ref().and_then(|o| o.name.as_deref())),
             custom_fields(&self.custom_fields),
         ]
@@ -185,10 +189,10 @@ impl Listed for ReissuedCertificate {
         vec![
             self.id.to_string(),
             self.status.to_string(),
-            time(self.date_created),
+            sent_time(self.date_created),
             text(self.valid_till),
-            text(self.thumbprint.as_deref()),
-            text(self.serial_number.as_deref()),
+            hex_text(self.thumbprint.as_deref()),
+            hex_text(self.serial_number.as_deref()),
             text(self.common_name.as_deref()),
         ]
     }
@@ -238,7 +242,7 @@ impl Listed for HistoryEntry {
         ("order_id", 10),
         ("status", 14),
         ("certificate_id", 14),
-        ("seen_at", 32),
+        ("seen_at", 20),
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -247,7 +251,7 @@ impl Listed for HistoryEntry {
             self.order_id.to_string(),
             self.status.clone(),
             text(self.certificate_id),
-            self.seen_at.to_rfc3339(),
+            time(self.seen_at),
         ]
     }
 }
@@ -259,8 +263,8 @@ mod tests {
     #[test]
     fn times_are_utc_rfc_3339_and_custom_fields_read_as_label_value() {
         let denver = DateTime::parse_from_rfc3339("2026-05-01T02:30:00-06:00").unwrap();
-        assert_eq!(time(Some(denver)), "2026-05-01T08:30:00Z");
-        assert_eq!(time(None), "");
+        assert_eq!(sent_time(Some(denver)), "2026-05-01T08:30:00Z");
+        assert_eq!(sent_time(None), "");
         let fields = [
             CustomField {
                 metadata_id: Some(7),

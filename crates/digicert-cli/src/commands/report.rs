@@ -80,7 +80,11 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
         let filter = LocalFilter::new(status, &filters);
         let count = convert_report(&path, &filter, format, out)?;
         nothing_found(quiet, count, || {
-            format!("no order of {} passes the filters", path.display())
+            if filter.keeps_all() {
+                "the input holds no order".to_owned()
+            } else {
+                "no order of the input passes the filters".to_owned()
+            }
         });
         return Ok(());
     }

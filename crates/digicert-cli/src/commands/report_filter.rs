@@ -35,6 +35,16 @@ impl LocalFilter {
         }
     }
 
+    /// Whether no filter is set.
+    pub fn keeps_all(&self) -> bool {
+        self.status.is_none()
+            && self.common_name.is_none()
+            && self.valid_till.is_none()
+            && self.product_name_id.is_none()
+            && self.organization_id.is_none()
+            && self.container_id.is_none()
+    }
+
     /// Whether a row passes every filter; `column` gives a column's text by name (`None`
     /// or empty when the row has no value).
     pub fn keeps<'a>(&self, column: impl Fn(&str) -> Option<Cow<'a, str>>) -> bool {

@@ -9,34 +9,11 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Output;
 
 use chrono::{TimeZone, Utc};
 use digicert_mock::{MockConfig, MockServer};
 use serde_json::Value;
-use support::{KEY, command, exit_code, text};
-
-fn server(orders: usize) -> MockServer {
-    MockServer::start_background(MockConfig::default().with_api_key(KEY).with_orders(orders))
-        .unwrap()
-}
-
-/// `digicert --db <db> <args>` against `server`.
-fn run(server: &MockServer, db: &Path, args: &[&str]) -> Output {
-    command()
-        .args([
-            "--base-url",
-            server.base_url(),
-            "--api-key",
-            KEY,
-            "--no-rate-limit",
-        ])
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use support::{KEY, exit_code, mock, run_db as run, text};
 
 /// Runs and asserts exit 0; stdout.
 fn ok(server: &MockServer, db: &Path, args: &[&str]) -> String {
@@ -71,7 +48,7 @@ fn upper_hex(text: &str) -> bool {
 
 #[test]
 fn every_inventory_query_writes_one_order_shape_the_readme_documents() {
-    let server = server(300);
+    let server = mock(300);
     let (_dir, db) = synced(&server);
     let expiring = lines(&ok(
         &server,
@@ -102,7 +79,8 @@ fn every_inventory_query_writes_one_order_shape_the_readme_documents() {
         .find(|order| order["order_id"] == first["order_id"])
         .unwrap();
     // The same object, whole, from each query.
-    assert_eq!(found, [first.clone()]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0], first);
     assert_eq!(exported, first);
     assert!(first["report"].is_object(), "{first}");
     assert!(
@@ -154,7 +132,7 @@ fn every_inventory_query_writes_one_order_shape_the_readme_documents() {
 
 #[test]
 fn hex_is_upper_case_and_times_are_rfc_3339_utc_in_every_output() {
-    let server = server(200);
+    let server = mock(200);
     let (_dir, db) = synced(&server);
     let report = lines(&ok(&server, &db, &["report", "--all", "--format", "jsonl"]));
     let exported = lines(&ok(
@@ -220,7 +198,7 @@ fn hex_is_upper_case_and_times_are_rfc_3339_utc_in_every_output() {
 
 #[test]
 fn references_as_openssl_prints_them_are_taken_and_errors_never_cut_silently() {
-    let server = server(50);
+    let server = mock(50);
     let (_dir, db) = synced(&server);
     let order = &lines(&ok(
         &server,
@@ -275,7 +253,7 @@ fn references_as_openssl_prints_them_are_taken_and_errors_never_cut_silently() {
 
 #[test]
 fn counts_read_as_people_write_them_and_errors_name_no_function() {
-    let server = server(30);
+    let server = mock(30);
     let (_dir, db) = synced(&server);
     let output = run(&server, &db, &["sync"]);
     assert_eq!(exit_code(&output), 0);
@@ -297,7 +275,7 @@ fn counts_read_as_people_write_them_and_errors_name_no_function() {
 
 #[test]
 fn empty_answers_say_so_unless_quiet_and_a_missing_named_thing_is_an_error() {
-    let server = server(100);
+    let server = mock(100);
     let (_dir, db) = synced(&server);
     let output = run(
         &server,
@@ -361,7 +339,7 @@ fn columns(c: char) -> usize {
 
 #[test]
 fn tables_stay_aligned_after_wide_characters() {
-    let server = server(2_000);
+    let server = mock(2_000);
     let (_dir, db) = synced(&server);
     let table = ok(
         &server,

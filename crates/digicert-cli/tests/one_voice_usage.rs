@@ -14,32 +14,10 @@ use std::process::{Command, Output, Stdio};
 
 use chrono::{TimeZone, Utc};
 use digicert_mock::{MockConfig, MockServer};
-use support::{KEY, command, exit_code, text};
+use support::{KEY, command, exit_code, mock, run_db as run, text};
 
 /// The repository's root.
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-
-fn server(orders: usize) -> MockServer {
-    MockServer::start_background(MockConfig::default().with_api_key(KEY).with_orders(orders))
-        .unwrap()
-}
-
-/// `digicert --db <db> <args>` against `server`.
-fn run(server: &MockServer, db: &Path, args: &[&str]) -> Output {
-    command()
-        .args([
-            "--base-url",
-            server.base_url(),
-            "--api-key",
-            KEY,
-            "--no-rate-limit",
-        ])
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// The binary with no server.
 fn local(args: &[&str]) -> Output {
@@ -61,7 +39,7 @@ fn the_readmes_cron_line_syncs_with_the_env_file_the_service_file_describes() {
     assert!(service.contains("put DIGICERT_API_KEY=... in ~/.config/digicert/env"));
     assert!(job.contains("$HOME/.config/digicert/env"), "{job}");
 
-    let server = server(40);
+    let server = mock(40);
     let home = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(home.path().join(".config/digicert")).unwrap();
     // As the service file says: `NAME=value` lines, no `export`.
@@ -99,7 +77,7 @@ fn the_readmes_cron_line_syncs_with_the_env_file_the_service_file_describes() {
 fn inventory_expiring_fails_if_any_for_cron_with_the_finding_said_even_when_quiet() {
     let dir = tempfile::tempdir().unwrap();
     let current = dir.path().join("current.sqlite");
-    let server = server(500);
+    let server = mock(500);
     assert_eq!(exit_code(&run(&server, &current, &["sync"])), 0);
     let args = [
         "-q",
@@ -302,7 +280,7 @@ fn serve_listens_on_a_host_name_and_an_interval_needs_its_unit() {
     assert_eq!(exit_code(&output), 2);
     assert!(text(&output.stderr).contains("no port"));
 
-    let server = server(20);
+    let server = mock(20);
     let dir = tempfile::tempdir().unwrap();
     let mut child = command()
         .args([
@@ -346,7 +324,7 @@ fn serve_listens_on_a_host_name_and_an_interval_needs_its_unit() {
 
 #[test]
 fn an_unusable_db_is_bad_usage_and_an_adopted_file_is_made_private() {
-    let server = server(20);
+    let server = mock(20);
     let dir = tempfile::tempdir().unwrap();
     // A folder that does not exist is not created for --db (a typo would go unnoticed).
     let typo = dir.path().join("invetnory/inventory.sqlite");
@@ -366,6 +344,19 @@ fn an_unusable_db_is_bad_usage_and_an_adopted_file_is_made_private() {
         "{}",
         text(&output.stderr)
     );
+    // A URL of another database is not taken for a file name.
+    let output = run(
+        &server,
+        Path::new("postgress://db.example/inventory"),
+        &["sync"],
+    );
+    assert_eq!(exit_code(&output), 2);
+    assert!(
+        text(&output.stderr).contains("postgresql://"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!Path::new("postgress:").exists());
     assert!(server.requests().is_empty());
 
     // An empty file others may read becomes the inventory, readable by its owner only.

@@ -130,6 +130,13 @@ impl Settings {
 /// in a folder that does not exist.
 fn check_file(file: &Path, named: bool) -> Result<(), CliError> {
     let refused = |reason: String| CliError::Usage(format!("--db {}: {reason}", file.display()));
+    if file.to_string_lossy().contains("://") {
+        return Err(refused(
+            "is a URL of no database digicert knows: a PostgreSQL URL starts with \
+             postgres:// or postgresql://; anything else is a file"
+                .to_owned(),
+        ));
+    }
     if file.is_dir() {
         return Err(refused(format!(
             "is a folder, not an inventory file (such as {})",

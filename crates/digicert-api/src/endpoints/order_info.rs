@@ -178,10 +178,37 @@ mod tests {
     #[test]
     fn separators_alone_or_other_characters_are_refused() {
         for bad in [
-            "", ":", " : ", "12-34", "12/34", "../..", "0x12", "12%2F34", "ｆｆ",
+            "",
+            ":",
+            " : ",
+            "12-34",
+            "12/34",
+            "../..",
+            "0x",
+            "0x12/..",
+            "12%2F34",
+            "ｆｆ",
+            "serial=",
+            "SHA1 Fingerprint=../..",
+            "label=12",
         ] {
             assert!(OrderRef::parse(bad).is_err(), "{bad:?}");
         }
+        // What openssl prints, and a `0x` number, are taken.
+        for (pasted, reference) in [
+            ("SHA1 Fingerprint=21:B7", "21B7"),
+            ("sha256 Fingerprint=21:b7", "21B7"),
+            ("serial=46F7", "46F7"),
+            ("0x46f7", "46F7"),
+        ] {
+            assert_eq!(OrderRef::parse(pasted).unwrap().as_str(), reference);
+        }
+        // A refused reference is shown cut, with an ellipsis.
+        let err = OrderRef::parse(&format!("{}/", "a".repeat(60))).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("`{}…`", "a".repeat(40))),
+            "{err}"
+        );
         let long = "ab:".repeat(65);
         assert!(OrderRef::parse(&long).is_err());
         assert!(OrderRef::parse(&"ab:".repeat(64)).is_ok());

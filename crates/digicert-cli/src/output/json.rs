@@ -32,8 +32,10 @@ fn write<W: Write, T: Serialize + ?Sized, F: Formatter>(
 /// A formatter that upper-cases the hex in the values of hex fields, around another one.
 struct Spelled<F> {
     inner: F,
-    /// The key being written, while it is.
-    key: Option<String>,
+    /// The last key written (one buffer for every key: a report row has about 60).
+    key: String,
+    /// Whether a key is being written.
+    in_key: bool,
     /// Whether the value being written belongs to a hex field.
     upper: bool,
 }
@@ -42,7 +44,8 @@ impl<F> Spelled<F> {
     fn new(inner: F) -> Self {
         Self {
             inner,
-            key: None,
+            key: String::new(),
+            in_key: false,
             upper: false,
         }
     }
@@ -54,8 +57,8 @@ impl<F: Formatter> Formatter for Spelled<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        if let Some(key) = &mut self.key {
-            key.push_str(fragment);
+        if self.in_key {
+            self.key.push_str(fragment);
         }
         if self.upper && fragment.bytes().all(|byte| byte.is_ascii_hexdigit()) {
             return writer.write_all(fragment.to_ascii_uppercase().as_bytes());
@@ -69,12 +72,14 @@ impl<F: Formatter> Formatter for Spelled<F> {
         first: bool,
     ) -> io::Result<()> {
         self.upper = false;
-        self.key = Some(String::new());
+        self.in_key = true;
+        self.key.clear();
         self.inner.begin_object_key(writer, first)
     }
 
     fn end_object_key<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.upper = self.key.take().is_some_and(|key| is_hex_field(&key));
+        self.in_key = false;
+        self.upper = is_hex_field(&self.key);
         self.inner.end_object_key(writer)
     }
 

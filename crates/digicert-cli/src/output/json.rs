@@ -1,7 +1,8 @@
 //! JSON as every output writes it: serde_json, compact or pretty, through a formatter that
 //! spells the values of thumbprint and serial-number fields in upper case
-//! ([`super::spelling`]). JSON kept as CertCentral sent it (an inventory order's `report` and
-//! `info`) passes through untouched.
+//! ([`super::spelling`]). CertCentral's own objects skip it (they are written as sent, in
+//! CertCentral's spelling), and so does JSON kept as CertCentral sent it inside another
+//! object (an inventory order's `report` and `info`), which passes through untouched.
 
 use std::io::{self, Write};
 
@@ -10,14 +11,27 @@ use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 use super::spelling::is_hex_field;
 
-/// Writes `value` as one line of JSON (no line break after it).
-pub fn compact<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> io::Result<()> {
-    write(out, value, CompactFormatter)
+/// Writes `value` as one line of JSON (no line break after it), `spelled` by the rules of
+/// [`super::spelling`] or as it serializes.
+pub fn compact<W: Write, T: Serialize + ?Sized>(
+    out: W,
+    value: &T,
+    spelled: bool,
+) -> io::Result<()> {
+    if spelled {
+        write(out, value, Spelled::new(CompactFormatter))
+    } else {
+        write(out, value, CompactFormatter)
+    }
 }
 
-/// Writes `value` as indented JSON (no line break after it).
-pub fn pretty<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> io::Result<()> {
-    write(out, value, PrettyFormatter::new())
+/// Writes `value` as indented JSON (no line break after it), as [`compact`] does.
+pub fn pretty<W: Write, T: Serialize + ?Sized>(out: W, value: &T, spelled: bool) -> io::Result<()> {
+    if spelled {
+        write(out, value, Spelled::new(PrettyFormatter::new()))
+    } else {
+        write(out, value, PrettyFormatter::new())
+    }
 }
 
 fn write<W: Write, T: Serialize + ?Sized, F: Formatter>(
@@ -25,18 +39,17 @@ fn write<W: Write, T: Serialize + ?Sized, F: Formatter>(
     value: &T,
     formatter: F,
 ) -> io::Result<()> {
-    let mut serializer = serde_json::Serializer::with_formatter(out, Spelled::new(formatter));
+    let mut serializer = serde_json::Serializer::with_formatter(out, formatter);
     value.serialize(&mut serializer).map_err(io::Error::from)
 }
 
 /// A formatter that upper-cases the hex in the values of hex fields, around another one.
 struct Spelled<F> {
     inner: F,
-    /// The last key written (one buffer for every key: a report row has about 60).
-    key: String,
-    /// Whether a key is being written.
-    in_key: bool,
-    /// Whether the value being written belongs to a hex field.
+    /// Fragments of the key being written so far (none outside a key). A key is one
+    /// fragment unless it holds an escape, which no hex field's name does.
+    key_fragments: Option<u32>,
+    /// Whether the key being written, or the value after it, is a hex field's.
     upper: bool,
 }
 
@@ -44,8 +57,7 @@ impl<F> Spelled<F> {
     fn new(inner: F) -> Self {
         Self {
             inner,
-            key: String::new(),
-            in_key: false,
+            key_fragments: None,
             upper: false,
         }
     }
@@ -57,8 +69,10 @@ impl<F: Formatter> Formatter for Spelled<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        if self.in_key {
-            self.key.push_str(fragment);
+        if let Some(fragments) = &mut self.key_fragments {
+            *fragments += 1;
+            self.upper = *fragments == 1 && is_hex_field(fragment);
+            return self.inner.write_string_fragment(writer, fragment);
         }
         if self.upper && fragment.bytes().all(|byte| byte.is_ascii_hexdigit()) {
             return writer.write_all(fragment.to_ascii_uppercase().as_bytes());
@@ -72,14 +86,12 @@ impl<F: Formatter> Formatter for Spelled<F> {
         first: bool,
     ) -> io::Result<()> {
         self.upper = false;
-        self.in_key = true;
-        self.key.clear();
+        self.key_fragments = Some(0);
         self.inner.begin_object_key(writer, first)
     }
 
     fn end_object_key<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.in_key = false;
-        self.upper = is_hex_field(&self.key);
+        self.key_fragments = None;
         self.inner.end_object_key(writer)
     }
 
@@ -151,7 +163,7 @@ mod tests {
             raw: RawValue::from_string(r#"{"thumbprint":"ab12"}"#.to_owned()).unwrap(),
         };
         let mut out = Vec::new();
-        compact(&mut out, &value).unwrap();
+        compact(&mut out, &value, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         for expected in [
             r#""thumbprint":"0A1B""#,
@@ -164,7 +176,7 @@ mod tests {
             assert!(text.contains(expected), "{expected} in {text}");
         }
         let mut out = Vec::new();
-        pretty(&mut out, &value).unwrap();
+        pretty(&mut out, &value, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("\n  \"thumbprint\": \"0A1B\""), "{text}");
     }

@@ -46,6 +46,8 @@ fn custom_fields(fields: &[CustomField]) -> String {
 }
 
 impl Listed for ReportRow {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("status", 14),
@@ -90,6 +92,8 @@ pub struct ExpiringOrder {
 }
 
 impl Listed for ExpiringOrder {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("days_left", 9),
@@ -112,6 +116,8 @@ impl Listed for ExpiringOrder {
 }
 
 impl Listed for SubaccountOrder {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("status", 14),
@@ -138,6 +144,8 @@ impl Listed for SubaccountOrder {
 }
 
 impl Listed for OrderInfo {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("status", 14),
@@ -175,6 +183,8 @@ impl Listed for OrderInfo {
 }
 
 impl Listed for ReissuedCertificate {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("certificate_id", 14),
         ("status", 14),
@@ -199,6 +209,8 @@ impl Listed for ReissuedCertificate {
 }
 
 impl Listed for StatusChange {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[("order_id", 10), ("certificate_id", 14), ("status", 14)];
 
     fn cells(&self) -> Vec<String> {

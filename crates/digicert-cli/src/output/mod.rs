@@ -44,6 +44,11 @@ pub trait Listed: Serialize + Sized {
     /// The columns a person scans first.
     const COLUMNS: &'static [Column];
 
+    /// Whether this is one of CertCentral's own objects (a report row, order details, ...),
+    /// written in JSON as CertCentral sent it (the lossless promise, in CertCentral's own
+    /// spelling); every other item's JSON gets the spelling rules (`json.rs`).
+    const AS_SENT: bool = false;
+
     /// This item's cells, one per column.
     fn cells(&self) -> Vec<String>;
 
@@ -113,10 +118,10 @@ impl<W: Write, T: Listed> ListWriter<W, T> {
             (Sink::Csv(csv), _) => item.csv_row(csv)?,
             (Sink::Text(out), Format::Json) => {
                 out.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
-                json::compact(&mut *out, item)?;
+                json::compact(&mut *out, item, !T::AS_SENT)?;
             }
             (Sink::Text(out), Format::Jsonl) => {
-                json::compact(&mut *out, item)?;
+                json::compact(&mut *out, item, !T::AS_SENT)?;
                 out.write_all(b"\n")?;
             }
             (Sink::Text(out), _) => write_cells(out, T::COLUMNS, item.cells())?,
@@ -198,11 +203,11 @@ pub fn write_items<T: Listed, W: Write>(format: Format, items: Vec<T>, out: W) -
 pub fn write_one<T: Listed, W: Write>(format: Format, item: &T, mut out: W) -> io::Result<()> {
     match format {
         Format::Json => {
-            json::pretty(&mut out, item)?;
+            json::pretty(&mut out, item, !T::AS_SENT)?;
             out.write_all(b"\n")?;
         }
         Format::Jsonl => {
-            json::compact(&mut out, item)?;
+            json::compact(&mut out, item, !T::AS_SENT)?;
             out.write_all(b"\n")?;
         }
         Format::Csv => {

@@ -44,7 +44,8 @@ fn hostile_order_references_are_refused() {
         "",
         "１２３",
         "ＡＢＣ",
-        "0x12",
+        "0x12/..",
+        "serial=../..",
         "1\u{0}",
         &long,
     ] {
@@ -56,6 +57,9 @@ fn hostile_order_references_are_refused() {
     assert_eq!(OrderRef::parse(" 123\n").unwrap().as_str(), "123");
     // Spaces and colons between hex pairs, as certificates are printed, are dropped.
     assert_eq!(OrderRef::parse("0f:da 12").unwrap().as_str(), "0FDA12");
+    // So are openssl's label and a `0x` prefix.
+    assert_eq!(OrderRef::parse("0x0fda12").unwrap().as_str(), "0FDA12");
+    assert_eq!(OrderRef::parse("serial=0FDA12").unwrap().as_str(), "0FDA12");
 }
 
 #[test]

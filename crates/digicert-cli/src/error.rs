@@ -17,7 +17,7 @@ pub enum CliError {
     /// A report file could not be decoded (exit 1).
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// The inventory failed or refused its file (exit 1; 2 for a query it cannot read).
+    /// The inventory failed (exit 1), or refused its file or a query it cannot read (exit 2).
     #[error(transparent)]
     Inventory(#[from] digicert_inventory::Error),
     /// Reading input or writing output failed (exit 1).
@@ -29,16 +29,24 @@ pub enum CliError {
     /// The command ran and found what `--fail-if-any` asks to fail on (exit 3).
     #[error("{0}")]
     Found(String),
+    /// The one thing a command names does not exist (exit 1): an order the inventory does
+    /// not hold, an account it does not know.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl CliError {
-    /// 2 for usage and refused input, 3 for findings `--fail-if-any` fails on, 1 for
-    /// everything that went wrong afterwards.
+    /// 2 for usage and refused input (an inventory file that is not one included), 3 for
+    /// findings `--fail-if-any` fails on, 1 for everything that went wrong afterwards.
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Self::Usage(_)
             | Self::Api(digicert_api::Error::InvalidInput(_))
-            | Self::Inventory(digicert_inventory::Error::InvalidQuery(_)) => ExitCode::from(2),
+            | Self::Inventory(
+                digicert_inventory::Error::InvalidQuery(_)
+                | digicert_inventory::Error::NotAnInventory { .. }
+                | digicert_inventory::Error::NewerSchema { .. },
+            ) => ExitCode::from(2),
             Self::Found(_) => ExitCode::from(3),
             _ => ExitCode::from(1),
         }

@@ -1,7 +1,8 @@
 //! Several accounts in one inventory, through the binary: every profile of the config file
 //! synced into one file, each through a client (and a fake CertCentral) of its own, the same
-//! order ids kept apart by account, queries narrowed with `--account`, and one failing
-//! account not stopping the others.
+//! order ids kept apart by account, queries narrowed with `--account` or `--profile` by the
+//! rule sync follows (an unknown name an error), one failing account not stopping the others,
+//! and an account that left the config forgotten only when asked.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
@@ -196,4 +197,84 @@ fn without_a_config_file_the_one_account_is_default() {
     let orders = exported(dir.path(), &[]);
     assert_eq!(orders.len(), 20);
     assert!(orders.keys().all(|(account, _)| account == "default"));
+}
+
+#[test]
+fn queries_follow_the_account_rule_of_sync_and_refuse_unknown_names() {
+    let (us, eu) = (server(30), server(20));
+    let dir = tempfile::tempdir().unwrap();
+    home(dir.path(), &[("us", us.base_url()), ("eu", eu.base_url())]);
+    let output = digicert(dir.path(), &["sync"]);
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+
+    // `--profile` narrows a query as it narrows a sync; `--account` too.
+    let only_eu = exported(dir.path(), &["--profile", "eu"]);
+    assert_eq!(only_eu.len(), 20);
+    assert!(only_eu.keys().all(|(account, _)| account == "eu"));
+    assert_eq!(exported(dir.path(), &["--account", "us"]).len(), 30);
+    assert_eq!(exported(dir.path(), &[]).len(), 50);
+
+    // An unknown name is an error on every command, before any request; a name in another
+    // case is one too, with the name meant.
+    for args in [
+        &["--account", "nope", "inventory", "expiring", "--days", "30"][..],
+        &["--account", "nope", "sync"][..],
+        &["--profile", "nope", "inventory", "export"][..],
+    ] {
+        let output = digicert(dir.path(), args);
+        assert_eq!(exit_code(&output), 2, "{args:?}");
+        assert!(text(&output.stderr).contains("nope"), "{args:?}");
+        assert_eq!(text(&output.stdout), "", "{args:?}");
+    }
+    let output = digicert(dir.path(), &["--account", "US", "inventory", "find", "1"]);
+    assert_eq!(exit_code(&output), 2);
+    assert!(
+        text(&output.stderr).contains("did you mean `us`?"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn an_account_that_left_the_config_is_forgotten_only_when_asked() {
+    let (us, old) = (server(30), server(20));
+    let dir = tempfile::tempdir().unwrap();
+    home(
+        dir.path(),
+        &[("us", us.base_url()), ("old", old.base_url())],
+    );
+    let output = digicert(dir.path(), &["sync"]);
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+    // `old` leaves the config: its orders stay, and can still be asked for by name.
+    home(dir.path(), &[("us", us.base_url())]);
+    assert_eq!(exported(dir.path(), &[]).len(), 50);
+    assert_eq!(exported(dir.path(), &["--account", "old"]).len(), 20);
+
+    // Without --yes: what would go, and nothing goes.
+    let output = digicert(dir.path(), &["inventory", "forget-account", "old"]);
+    assert_eq!(exit_code(&output), 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("holds 20 orders") && stderr.contains("--yes"),
+        "{stderr}"
+    );
+    assert_eq!(exported(dir.path(), &[]).len(), 50);
+
+    let output = digicert(dir.path(), &["inventory", "forget-account", "old", "--yes"]);
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("forgot account `old`: 20 orders deleted"),
+        "{}",
+        text(&output.stderr)
+    );
+    let left = exported(dir.path(), &[]);
+    assert_eq!(left.len(), 30);
+    assert!(left.keys().all(|(account, _)| account == "us"));
+
+    // Now an account nobody knows: an error for a query, not found for forgetting it.
+    let output = digicert(dir.path(), &["--account", "old", "inventory", "export"]);
+    assert_eq!(exit_code(&output), 2);
+    let output = digicert(dir.path(), &["inventory", "forget-account", "old", "--yes"]);
+    assert_eq!(exit_code(&output), 1);
+    assert!(text(&output.stderr).contains("holds no account `old`"));
 }

@@ -209,7 +209,7 @@ fn a_key_from_a_command() {
     succeeds(&home.order(&[], &[]));
     let output = home.order(&[], &["--profile", "fails"]);
     refused(&output, "API key from command `echo no such entry");
-    refused(&output, "exit status: 3");
+    refused(&output, "exited with status 3");
     // The command's own stderr reaches the user.
     refused(&output, "no such entry");
     refused(&home.order(&[], &["--profile", "silent"]), "is empty");
@@ -248,7 +248,7 @@ fn a_broken_config_file_is_named_with_its_line() {
     home.config("[profiles.us]\nregion = \"us\"\nbase_url = \"https://x.example\"\n");
     refused(
         &home.order(&[("DIGICERT_API_KEY", KEY)], &[]),
-        "profile `us`: set `region` or `base_url`, not both",
+        "profile `us`: it sets both `region` and `base_url`: keep one",
     );
 }
 

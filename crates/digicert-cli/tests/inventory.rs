@@ -226,7 +226,7 @@ fn a_sync_right_after_a_sync_makes_one_request_on_both_backends() {
             stderr.starts_with("sync incremental: 0 added, 0 changed"),
             "{stderr}"
         );
-        assert!(stderr.contains(", 1 requests,"), "{stderr}");
+        assert!(stderr.contains(", 1 request,"), "{stderr}");
         let requests = server.requests();
         assert_eq!(requests.len(), 1, "{backend}: {requests:?}");
         assert!(requests[0].path_and_query.contains("/status-changes?"));
@@ -424,7 +424,7 @@ fn a_file_that_is_not_an_inventory_is_refused_before_any_request() {
     let before = std::fs::read(&notes).unwrap();
     for args in [&["sync"][..], &["inventory", "export"][..]] {
         let output = digicert(&server, "blocking", &notes, args);
-        assert_eq!(exit_code(&output), 1, "{args:?}");
+        assert_eq!(exit_code(&output), 2, "{args:?}");
         let stderr = text(&output.stderr);
         assert!(stderr.contains(&notes.display().to_string()), "{stderr}");
         assert!(stderr.contains("is not a digicert inventory"), "{stderr}");

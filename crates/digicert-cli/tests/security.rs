@@ -53,7 +53,11 @@ fn an_order_reference_never_changes_the_path_or_query() {
         "1&x=2",
         "-1",
         "+1",
-        "0x1F",
+        // (`0x1F` is taken, as the hex 1F it writes; what follows a `0x` is checked as
+        // any reference is: see tests/one_voice.rs.)
+        "0x1F/..",
+        "0x",
+        "SHA1 Fingerprint=../..",
         "１２３",       // fullwidth digits
         "1․2",          // U+2024 one dot leader
         "١٢٣",          // Arabic-Indic digits

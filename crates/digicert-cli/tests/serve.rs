@@ -91,6 +91,20 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
         assert!(metrics.contains(name), "{name} missing");
     }
     assert!(!metrics.contains(KEY));
+    // Serial numbers as CertCentral spells them (upper-case hex), as every output does.
+    let serials: Vec<&str> = metrics
+        .lines()
+        .filter_map(|line| line.split("serial_number=\"").nth(1))
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(serials.len(), issued);
+    assert!(
+        serials.iter().all(|serial| !serial.is_empty()
+            && serial
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))),
+        "{serials:?}"
+    );
     assert_eq!(get(&addr, "/nothing").0, 404);
 
     let log = serve.stop();

@@ -131,12 +131,26 @@ impl Store for AnyStore {
         today: NaiveDate,
         until: NaiveDate,
         include_expired: bool,
+        whole: bool,
     ) -> Result<Vec<StoredOrder>, Error> {
-        each_store!(self, store => store.expiring(accounts, today, until, include_expired))
+        each_store!(self, store => store.expiring(accounts, today, until, include_expired, whole))
     }
 
-    fn find(&self, accounts: &[String], query: &Find) -> Result<Vec<StoredOrder>, Error> {
-        each_store!(self, store => store.find(accounts, query))
+    fn find(
+        &self,
+        accounts: &[String],
+        query: &Find,
+        whole: bool,
+    ) -> Result<Vec<StoredOrder>, Error> {
+        each_store!(self, store => store.find(accounts, query, whole))
+    }
+
+    fn accounts(&self) -> Result<Vec<String>, Error> {
+        each_store!(self, store => store.accounts())
+    }
+
+    fn forget_account(&mut self, account: &str) -> Result<u64, Error> {
+        each_store!(self, store => store.forget_account(account))
     }
 
     fn history(&self, accounts: &[String], order_id: u64) -> Result<Vec<HistoryEntry>, Error> {

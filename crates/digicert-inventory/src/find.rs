@@ -1,6 +1,8 @@
 //! What `find` looks for: a domain, a `*.` pattern, an order id, or a thumbprint or serial
 //! number in any common spelling.
 
+use digicert_api::OrderRef;
+
 use crate::error::Error;
 
 /// A parsed `find` query.
@@ -25,19 +27,31 @@ pub struct Find {
 /// Shortest hex text taken for a thumbprint or serial number.
 const MIN_HEX: usize = 8;
 
+/// How much of a refused query its error shows (then `…`).
+const SHOWN_CHARS: usize = 80;
+
 impl Find {
     /// Reads a query: a name (`api.example.com`), a pattern (`*.example.com`), an order id,
-    /// or hex with any case, colons, spaces or dashes (`0A:1B:...`).
+    /// or hex with any case, colons, spaces or dashes (`0A:1B:...`), also as `openssl x509
+    /// -noout -fingerprint -serial` prints it (`SHA1 Fingerprint=0A:1B:...`, `serial=0A1B...`)
+    /// or with a `0x` prefix.
     pub fn parse(query: &str) -> Result<Self, Error> {
         let trimmed = query.trim();
-        let invalid = || Error::InvalidQuery(trimmed.chars().take(80).collect());
+        let invalid = || {
+            let mut shown: String = trimmed.chars().take(SHOWN_CHARS).collect();
+            if trimmed.chars().nth(SHOWN_CHARS).is_some() {
+                shown.push('…');
+            }
+            Error::InvalidQuery(shown)
+        };
         if trimmed.is_empty() {
             return Err(invalid());
         }
-        let order_id = (trimmed.len() <= 19)
-            .then(|| trimmed.parse::<u64>().ok())
+        let digits = OrderRef::unlabelled(trimmed);
+        let order_id = (digits.len() <= 19)
+            .then(|| digits.parse::<u64>().ok())
             .flatten();
-        let hex = normalize_hex(trimmed).filter(|hex| hex.len() >= MIN_HEX);
+        let hex = normalize_hex(digits).filter(|hex| hex.len() >= MIN_HEX);
         let domain = domain(trimmed);
         if order_id.is_none() && hex.is_none() && domain.is_none() {
             return Err(invalid());
@@ -180,6 +194,9 @@ mod tests {
             "0A1B2C3D4E5F",
             "0a:1b:2c:3d:4e:5f",
             "0A 1B 2C 3D 4E 5F",
+            "SHA1 Fingerprint=0A:1B:2C:3D:4E:5F",
+            "serial=0A1B2C3D4E5F",
+            "0x0a1b2c3d4e5f",
         ] {
             assert_eq!(Find::parse(spelling).unwrap().hex(), Some("0a1b2c3d4e5f"));
         }

@@ -87,6 +87,8 @@ pub struct Inventory<S = SqliteStore> {
     store: S,
     /// The accounts queries read; empty for every account.
     accounts: Vec<String>,
+    /// Whether `expiring` and `find` return whole orders (their JSON), as `export` does.
+    whole: bool,
 }
 
 /// The README's examples, compiled and run as doctests so they cannot drift from the code
@@ -130,6 +132,7 @@ impl<S: Store> Inventory<S> {
         Self {
             store,
             accounts: Vec::new(),
+            whole: false,
         }
     }
 
@@ -153,6 +156,30 @@ impl<S: Store> Inventory<S> {
     /// The accounts queries read; empty for every account.
     pub fn selected_accounts(&self) -> &[String] {
         &self.accounts
+    }
+
+    /// Makes [`Inventory::expiring`] and [`Inventory::find`] return whole orders, with the
+    /// last report row and order details CertCentral sent (`report`, `info`), as
+    /// [`Inventory::export`] does; by default they return the indexed columns only.
+    pub fn whole_orders(&mut self, whole: bool) {
+        self.whole = whole;
+    }
+
+    /// Every account that holds an order or has finished a sync, in name order (whatever
+    /// accounts are selected).
+    pub fn accounts(&self) -> Result<Vec<String>, Error> {
+        self.store.accounts()
+    }
+
+    /// Deletes every row of `account` in one transaction: its orders with their names,
+    /// history and sightings, its earlier certificates, its deployments and their history, and
+    /// its sync state. Returns how many orders it held. Takes the account's sync lock, so it
+    /// fails with [`Error::SyncRunning`] while a sync of the account runs.
+    pub fn forget_account(&mut self, account: &str) -> Result<u64, Error> {
+        self.store.lock_sync(account)?;
+        let forgotten = self.store.forget_account(account);
+        self.store.unlock_sync(account);
+        forgotten
     }
 
     /// The store.
@@ -240,14 +267,15 @@ impl<S: Store> Inventory<S> {
             .checked_add_days(Days::new(u64::from(days)))
             .unwrap_or(NaiveDate::MAX);
         self.store
-            .expiring(&self.accounts, today, until, include_expired)
+            .expiring(&self.accounts, today, until, include_expired, self.whole)
     }
 
     /// The orders a query names (see [`Find::parse`]): a domain (also found through a wildcard
     /// that covers it), a `*.` pattern (every name under it), an order id, or a thumbprint or
     /// serial number in any spelling. Newest order first.
     pub fn find(&self, query: &str) -> Result<Vec<StoredOrder>, Error> {
-        self.store.find(&self.accounts, &Find::parse(query)?)
+        self.store
+            .find(&self.accounts, &Find::parse(query)?, self.whole)
     }
 
     /// The statuses the inventory saw for an order id (in each account that has it), with

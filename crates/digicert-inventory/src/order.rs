@@ -6,9 +6,12 @@ use serde_json::value::RawValue;
 
 /// One order as the inventory holds it.
 ///
-/// Serialized (the command line's `json`/`jsonl`), it carries the indexed columns, the days
-/// left, when the inventory last saw it, and, from an export (the whole order), the last
-/// report row (`report`) and order details (`info`) CertCentral sent for it, unchanged.
+/// Serialized (the command line's `json`/`jsonl`), every order has one shape: the indexed
+/// columns, the days left, when the inventory last saw it, and the last report row (`report`)
+/// and order details (`info`) CertCentral sent for it, unchanged; each of those two is `null`
+/// when the inventory holds none (the details are fetched only for orders an incremental
+/// sync saw change) or when the query did not read the whole order
+/// ([`crate::Inventory::whole_orders`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredOrder {
     /// The account (config profile) the order belongs to.
@@ -29,9 +32,9 @@ pub struct StoredOrder {
     pub days_left: Option<i64>,
     /// Product, such as `ssl_plus`.
     pub product_name_id: Option<String>,
-    /// Thumbprint (lower-case hex).
+    /// Thumbprint (lower-case hex, as stored for lookups).
     pub thumbprint: Option<String>,
-    /// Serial number (lower-case hex).
+    /// Serial number (lower-case hex, as stored for lookups).
     pub serial_number: Option<String>,
     /// Organization name.
     pub organization: Option<String>,
@@ -39,11 +42,9 @@ pub struct StoredOrder {
     pub certificate_id: Option<u64>,
     /// When a sync last saw the order.
     pub last_seen: DateTime<Utc>,
-    /// The order's last report row, as sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The order's last report row, as sent (`null` when none is held or read).
     pub report: Option<Box<RawValue>>,
-    /// The order's last details, as sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The order's last details, as sent (`null` when none are held or read).
     pub info: Option<Box<RawValue>>,
 }
 

@@ -185,17 +185,32 @@ pub trait Store: WriteTuning {
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error>;
 
     /// Issued orders whose certificate expires by `until`, from `today` on unless
-    /// `include_expired`, soonest first; indexed columns only (not the whole order).
+    /// `include_expired`, soonest first; with the whole order (its JSON) if `whole`, else its
+    /// indexed columns only.
     fn expiring(
         &self,
         accounts: &[String],
         today: NaiveDate,
         until: NaiveDate,
         include_expired: bool,
+        whole: bool,
     ) -> Result<Vec<StoredOrder>, Error>;
 
-    /// The orders a query matches, newest order first; indexed columns only.
-    fn find(&self, accounts: &[String], query: &Find) -> Result<Vec<StoredOrder>, Error>;
+    /// The orders a query matches, newest order first; whole if `whole`.
+    fn find(
+        &self,
+        accounts: &[String],
+        query: &Find,
+        whole: bool,
+    ) -> Result<Vec<StoredOrder>, Error>;
+
+    /// Every account that holds an order or has finished a sync, in name order.
+    fn accounts(&self) -> Result<Vec<String>, Error>;
+
+    /// Deletes every row of `account` in one transaction (its orders, their names, history
+    /// and sightings, its earlier certificates and lookups, its deployments and their
+    /// history, its sync state); returns how many orders it held.
+    fn forget_account(&mut self, account: &str) -> Result<u64, Error>;
 
     /// The statuses seen for one order id, oldest first.
     fn history(&self, accounts: &[String], order_id: u64) -> Result<Vec<HistoryEntry>, Error>;

@@ -12,8 +12,9 @@ use crate::error::Error;
 ///
 /// A reference is taken in the spellings people paste: any case, with colons
 /// (`21:b7:4c:...`, as `openssl x509 -fingerprint` prints it) or spaces between
-/// the digits. It is normalized before it is sent: separators removed, hex
-/// letters upper case. After that only digits and hex letters are accepted, so a
+/// the digits, with the label `openssl x509 -noout -fingerprint -serial` puts before it
+/// (`SHA1 Fingerprint=`, `serial=`), or with a `0x` prefix. It is normalized before it is
+/// sent: label and separators removed, hex letters upper case. After that only digits and hex letters are accepted, so a
 /// reference can never change the request path (`../..`, `/`, `?`, `#`, `%` and
 /// look-alike characters are refused).
 ///
@@ -24,6 +25,9 @@ use crate::error::Error;
 /// assert!(OrderRef::parse("0A1B2C3D4E5F60718293A4B5C6D7E8F901234567").is_ok());
 /// assert_eq!(OrderRef::parse("0a:1b:2c:3d")?.as_str(), "0A1B2C3D");
 /// assert_eq!(OrderRef::parse(" 0a 1b 2c 3d ")?.as_str(), "0A1B2C3D");
+/// assert_eq!(OrderRef::parse("SHA1 Fingerprint=0A:1B:2C:3D")?.as_str(), "0A1B2C3D");
+/// assert_eq!(OrderRef::parse("serial=0A1B2C3D")?.as_str(), "0A1B2C3D");
+/// assert_eq!(OrderRef::parse("0x0a1b2c3d")?.as_str(), "0A1B2C3D");
 /// assert!(OrderRef::parse("../../account").is_err());
 /// assert_eq!(OrderRef::from(42).as_str(), "42");
 /// # Ok::<(), digicert_api::Error>(())
@@ -34,12 +38,15 @@ pub struct OrderRef(String);
 /// Longest reference accepted (a SHA-256 thumbprint is 64 hex digits).
 const MAX_REF_LEN: usize = 128;
 
+/// How much of a refused reference its error shows (then `…`).
+const SHOWN_CHARS: usize = 40;
+
 impl OrderRef {
     /// Checks a reference typed by a person or read from a file, and normalizes
     /// it: colons and whitespace between digits removed, hex letters upper case.
     pub fn parse(reference: &str) -> Result<Self, Error> {
         let reference = reference.trim();
-        let normalized: String = reference
+        let normalized: String = Self::unlabelled(reference)
             .chars()
             .filter(|c| *c != ':' && !c.is_whitespace())
             .map(|c| c.to_ascii_uppercase())
@@ -50,15 +57,48 @@ impl OrderRef {
         if valid {
             Ok(Self(normalized))
         } else {
-            let shown: String = reference
+            let mut shown: String = reference
                 .chars()
-                .take(40)
+                .take(SHOWN_CHARS)
                 .flat_map(char::escape_debug)
                 .collect();
+            if reference.chars().nth(SHOWN_CHARS).is_some() {
+                shown.push('…');
+            }
             Err(Error::InvalidInput(format!(
                 "`{shown}` is not an order id, thumbprint or serial number (digits or hex, at most {MAX_REF_LEN})"
             )))
         }
+    }
+
+    /// The digits of a reference as `openssl x509 -noout -fingerprint -serial` prints it
+    /// (`SHA1 Fingerprint=21:B7:...`, `serial=46F7...`) or as a `0x` number: `text` without
+    /// that label or prefix; any other text as it is.
+    ///
+    /// ```
+    /// use digicert_api::OrderRef;
+    ///
+    /// assert_eq!(OrderRef::unlabelled("sha256 Fingerprint=21:B7"), "21:B7");
+    /// assert_eq!(OrderRef::unlabelled("serial=46F7"), "46F7");
+    /// assert_eq!(OrderRef::unlabelled("0x46f7"), "46f7");
+    /// assert_eq!(OrderRef::unlabelled("www.example.com"), "www.example.com");
+    /// ```
+    pub fn unlabelled(text: &str) -> &str {
+        let text = text.trim();
+        let text = match text.split_once('=') {
+            Some((label, value)) => {
+                let label = label.trim().to_ascii_lowercase();
+                if label == "serial" || label == "fingerprint" || label.ends_with(" fingerprint") {
+                    value.trim()
+                } else {
+                    text
+                }
+            }
+            None => text,
+        };
+        text.strip_prefix("0x")
+            .or_else(|| text.strip_prefix("0X"))
+            .unwrap_or(text)
     }
 
     /// The reference as it goes into the path.
@@ -138,10 +178,37 @@ mod tests {
     #[test]
     fn separators_alone_or_other_characters_are_refused() {
         for bad in [
-            "", ":", " : ", "12-34", "12/34", "../..", "0x12", "12%2F34", "ｆｆ",
+            "",
+            ":",
+            " : ",
+            "12-34",
+            "12/34",
+            "../..",
+            "0x",
+            "0x12/..",
+            "12%2F34",
+            "ｆｆ",
+            "serial=",
+            "SHA1 Fingerprint=../..",
+            "label=12",
         ] {
             assert!(OrderRef::parse(bad).is_err(), "{bad:?}");
         }
+        // What openssl prints, and a `0x` number, are taken.
+        for (pasted, reference) in [
+            ("SHA1 Fingerprint=21:B7", "21B7"),
+            ("sha256 Fingerprint=21:b7", "21B7"),
+            ("serial=46F7", "46F7"),
+            ("0x46f7", "46F7"),
+        ] {
+            assert_eq!(OrderRef::parse(pasted).unwrap().as_str(), reference);
+        }
+        // A refused reference is shown cut, with an ellipsis.
+        let err = OrderRef::parse(&format!("{}/", "a".repeat(60))).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("`{}…`", "a".repeat(40))),
+            "{err}"
+        );
         let long = "ab:".repeat(65);
         assert!(OrderRef::parse(&long).is_err());
         assert!(OrderRef::parse(&"ab:".repeat(64)).is_ok());

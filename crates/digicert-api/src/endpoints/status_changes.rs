@@ -1,6 +1,6 @@
 //! `GET /order/certificate/status-changes`: orders whose status changed in a window.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use digicert_model::{DecodeError, StatusChanges, decode_json};
 
 use crate::endpoint::{Endpoint, Format, Target};
@@ -121,18 +121,19 @@ impl Endpoint for StatusChangesQuery {
             }
             Window::Range { from, to } => {
                 if from > to {
-                    return Err(Error::InvalidInput(format!(
-                        "status-change range starts ({from}) after it ends ({to})"
-                    )));
+                    return Err(starts_after_it_ends(from, to));
                 }
                 if to - from > MAX_WINDOW {
-                    return Err(too_long(format!("{from} to {to}")));
+                    return Err(too_long(format!("{} to {}", instant(from), instant(to))));
                 }
                 if !fits_one_window(from, to) {
                     return Err(Error::InvalidInput(format!(
-                        "status-change window {from} to {to} cannot be written as one US Mountain Time \
+                        "status-change window {} to {} cannot be written as one US Mountain Time \
                          window (it is over 7 days on the wall clock, or runs backwards through the \
-                         repeated hour of the autumn clock change); status_changes_between splits it"
+                         repeated hour of the autumn clock change): ask for it as a range, which \
+                         is split into windows that fit",
+                        instant(from),
+                        instant(to)
                     )));
                 }
                 query.push((
@@ -158,9 +159,7 @@ pub(crate) fn split_range(
     to: DateTime<Utc>,
 ) -> Result<Vec<StatusChangesQuery>, Error> {
     if from > to {
-        return Err(Error::InvalidInput(format!(
-            "status-change range starts ({from}) after it ends ({to})"
-        )));
+        return Err(starts_after_it_ends(from, to));
     }
     Ok(crate::status_window::split(from, to)
         .into_iter()
@@ -171,9 +170,23 @@ pub(crate) fn split_range(
 /// The error for a window DigiCert would refuse.
 fn too_long(window: String) -> Error {
     Error::InvalidInput(format!(
-        "status-change window {window} is longer than DigiCert's {} days \
-         (a date-time range of any length is split into 7-day windows by \
-         status_changes_between, and by the command line's --from/--to)",
+        "status-change window {window} is longer than DigiCert's {} days: ask for a \
+         date-time range instead (`--from`/`--to` on the command line); a range of any \
+         length is split into 7-day windows",
         MAX_WINDOW.num_days()
     ))
+}
+
+/// The error for a range that starts after it ends.
+fn starts_after_it_ends(from: DateTime<Utc>, to: DateTime<Utc>) -> Error {
+    Error::InvalidInput(format!(
+        "status-change range starts ({}) after it ends ({})",
+        instant(from),
+        instant(to)
+    ))
+}
+
+/// An instant as messages show it: RFC 3339 in UTC, to the second.
+fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

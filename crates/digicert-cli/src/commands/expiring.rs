@@ -10,8 +10,7 @@ use digicert_api::model::{OrderStatus, ReportRow};
 
 use super::input::read_report;
 use crate::error::CliError;
-use crate::flags::Format;
-use crate::output::{ExpiringOrder, progress, thousands, write_items};
+use crate::output::{ExpiringOrder, counted, nothing_found, progress, write_items};
 use crate::settings::Settings;
 
 /// The options of `digicert expiring`.
@@ -63,14 +62,7 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
             found?
         }
     };
-    write_expiring(
-        found,
-        days,
-        include_expired,
-        fail_if_any,
-        settings.format,
-        out,
-    )
+    write_expiring(found, days, include_expired, fail_if_any, settings, out)
 }
 
 /// Writes the orders `expiring` found; with `fail_if_any`, finding any is exit 3.
@@ -79,17 +71,34 @@ fn write_expiring(
     days: u32,
     include_expired: bool,
     fail_if_any: bool,
-    format: Format,
+    settings: &Settings,
     out: impl Write,
 ) -> Result<(), CliError> {
-    let count = found.len();
-    write_items(format, found, out)?;
+    let count = write_items(settings.format, found, out)?;
+    found_expiring(count, days, include_expired, fail_if_any, settings.quiet)
+}
+
+/// What `expiring` (online or from the inventory) says after its list: a note when nothing
+/// expires, and with `fail_if_any` the error of exit 3 when something does. That error is
+/// the point of such a run, so it is printed even with `-q`.
+pub(super) fn found_expiring(
+    count: u64,
+    days: u32,
+    include_expired: bool,
+    fail_if_any: bool,
+    quiet: bool,
+) -> Result<(), CliError> {
+    let within = format!(
+        "within {days} days{}",
+        if include_expired { " or expired" } else { "" }
+    );
+    nothing_found(quiet, count, || {
+        format!("no issued certificate expires {within}")
+    });
     if fail_if_any && count > 0 {
         return Err(CliError::Found(format!(
-            "{} order{} expiring within {days} days{} (--fail-if-any)",
-            thousands(count as u64),
-            if count == 1 { "" } else { "s" },
-            if include_expired { " or expired" } else { "" }
+            "{} expiring {within} (--fail-if-any)",
+            counted(count, "order")
         )));
     }
     Ok(())

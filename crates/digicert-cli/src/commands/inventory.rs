@@ -1,5 +1,5 @@
 //! `digicert inventory`: queries of the inventory (orders, their history, where they are
-//! deployed); none of them uses the network.
+//! deployed), and forgetting an account; none of them uses the network.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,14 +7,19 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use digicert_inventory::{DeploymentFilter, DeploymentState, StoredOrder};
 
+use super::expiring::found_expiring;
 use crate::error::CliError;
 use crate::flags::Format;
-use crate::output::{HistoryEvent, ListWriter, write_items};
+use crate::output::{HistoryEvent, ListWriter, counted, nothing_found, warn, write_items};
 use crate::settings::Settings;
 use crate::store::{self, Inventory};
 
 /// The options of `digicert inventory`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  digicert inventory expiring --days 30
+  digicert inventory find api.example.com
+  digicert inventory export --format jsonl > orders.jsonl")]
 pub struct Args {
     #[command(subcommand)]
     query: Query,
@@ -24,8 +29,15 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 enum Query {
     /// Every order, whole (`--format json` gives back everything CertCentral sent).
+    #[command(after_help = "Examples:
+  digicert inventory export --format json > orders.json
+  digicert inventory export --format csv --account eu > eu-orders.csv")]
     Export,
     /// Issued orders whose certificate expires within N days, soonest first.
+    #[command(after_help = "Examples:
+  digicert inventory expiring --days 30
+  digicert inventory expiring --days 14 --include-expired --format csv
+  digicert -q inventory expiring --days 7 --fail-if-any || mail -s 'certificates expiring' pki@example.com")]
     Expiring {
         /// Days from today (UTC).
         #[arg(long)]
@@ -33,15 +45,25 @@ enum Query {
         /// Also the certificates that have already expired.
         #[arg(long)]
         include_expired: bool,
+        /// Exit 3 when any order is listed: for cron or a monitoring check.
+        #[arg(long)]
+        fail_if_any: bool,
     },
     /// Orders by domain (exact, covered by a wildcard, or a `*.` pattern), order id,
-    /// thumbprint or serial number (any case, with colons or spaces).
+    /// thumbprint or serial number (any case, with colons or spaces, or as openssl prints it).
+    #[command(after_help = "Examples:
+  digicert inventory find api.example.com
+  digicert inventory find '*.example.com'
+  digicert inventory find \"$(openssl x509 -in cert.pem -noout -fingerprint)\"")]
     Find {
         /// A domain, `*.example.com`, an order id, a thumbprint or a serial number.
         query: String,
     },
     /// The statuses the inventory has seen for an order, and where its certificates were
     /// seen served (`digicert probe`), with when.
+    #[command(after_help = "Examples:
+  digicert inventory history 123456
+  digicert inventory history 123456 --format json")]
     History {
         /// Order id.
         order_id: u64,
@@ -63,6 +85,19 @@ enum Query {
         #[arg(long, value_name = "ORDER_ID")]
         order: Option<u64>,
     },
+    /// Delete every order, status history, deployment and sync state of an account (one
+    /// that left the config file): never done unless asked, and only with --yes.
+    #[command(after_help = "Examples:
+  digicert inventory forget-account apac            # says what it would delete
+  digicert inventory forget-account apac --yes")]
+    ForgetAccount {
+        /// The account, as the inventory names it.
+        #[arg(value_name = "ACCOUNT")]
+        name: String,
+        /// Delete it (without this, only say what would be deleted).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Reads a deployment state.
@@ -71,8 +106,8 @@ fn parse_state(text: &str) -> Result<DeploymentState, String> {
         .map_err(|err: digicert_inventory::UnknownState| err.to_string())
 }
 
-/// Runs `digicert inventory ...`: a query, from the inventory alone, narrowed to the
-/// accounts `--account` names.
+/// Runs `digicert inventory ...`: a query, from the inventory alone, of the accounts
+/// `--account` (or `--profile`) names, else of every account; or `forget-account`.
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
     let location = settings.inventory()?;
     if !store::is_url(location) && !location.exists() {
@@ -82,25 +117,45 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
         )));
     }
     let mut inventory = store::open(location)?;
-    inventory.select_accounts(settings.accounts.iter().cloned());
+    let held = inventory.accounts()?;
+    inventory.select_accounts(settings.accounts_to_query(&held)?);
+    // The JSON formats carry each order whole, whichever query lists it.
     let format = settings.format;
+    inventory.whole_orders(matches!(format, Format::Json | Format::Jsonl));
+    let quiet = settings.quiet;
     match args.query {
-        Query::Export => export(&inventory, format, out),
+        Query::Export => {
+            let count = export(&inventory, format, out)?;
+            nothing_found(quiet, count, || "the inventory holds no order".to_owned());
+            Ok(())
+        }
         Query::Expiring {
             days,
             include_expired,
-        } => Ok(write_items(
-            format,
-            inventory.expiring(days, include_expired)?,
-            out,
-        )?),
-        Query::Find { query } => Ok(write_items(format, inventory.find(&query)?, out)?),
+            fail_if_any,
+        } => {
+            let found = inventory.expiring(days, include_expired)?;
+            let count = write_items(format, found, out)?;
+            found_expiring(count, days, include_expired, fail_if_any, quiet)
+        }
+        Query::Find { query } => {
+            let count = write_items(format, inventory.find(&query)?, out)?;
+            nothing_found(quiet, count, || {
+                format!("no order in the inventory matches `{}`", query.trim())
+            });
+            Ok(())
+        }
         Query::History { order_id } => {
-            let events = HistoryEvent::timeline(
-                inventory.history(order_id)?,
-                inventory.deployment_history(order_id)?,
-            );
-            Ok(write_items(format, events, out)?)
+            let history = inventory.history(order_id)?;
+            if history.is_empty() {
+                return Err(CliError::NotFound(format!(
+                    "the inventory holds no order {order_id}{}",
+                    accounts_named(&inventory)
+                )));
+            }
+            let events = HistoryEvent::timeline(history, inventory.deployment_history(order_id)?);
+            write_items(format, events, out)?;
+            Ok(())
         }
         Query::Deployments { state, name, order } => {
             let filter = DeploymentFilter {
@@ -108,13 +163,27 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
                 name,
                 order_id: order,
             };
-            Ok(write_items(format, inventory.deployments(&filter)?, out)?)
+            let count = write_items(format, inventory.deployments(&filter)?, out)?;
+            nothing_found(quiet, count, || {
+                "no endpoint in the inventory matches: run `digicert probe` first".to_owned()
+            });
+            Ok(())
         }
+        Query::ForgetAccount { name, yes } => forget(&mut inventory, &name, yes, settings),
     }
 }
 
-/// Writes every order as it is read.
-fn export(inventory: &Inventory, format: Format, out: impl Write) -> Result<(), CliError> {
+/// ` in account `eu`` for queries narrowed to accounts; nothing for every account.
+fn accounts_named(inventory: &Inventory) -> String {
+    match inventory.selected_accounts() {
+        [] => String::new(),
+        [one] => format!(" in account `{one}`"),
+        many => format!(" in accounts `{}`", many.join("`, `")),
+    }
+}
+
+/// Writes every order as it is read; returns how many.
+fn export(inventory: &Inventory, format: Format, out: impl Write) -> Result<u64, CliError> {
     let mut writer = ListWriter::<_, StoredOrder>::new(format, out)?;
     inventory.export(|order| {
         writer
@@ -124,6 +193,55 @@ fn export(inventory: &Inventory, format: Format, out: impl Write) -> Result<(), 
                 source,
             })
     })?;
-    writer.finish()?;
+    Ok(writer.finish()?)
+}
+
+/// Forgets an account: with `yes`, deletes every row of it in one transaction and says how
+/// many orders went; without, only says what would go. An account the inventory does not
+/// hold is an error (exit 1).
+fn forget(
+    inventory: &mut Inventory,
+    account: &str,
+    yes: bool,
+    settings: &Settings,
+) -> Result<(), CliError> {
+    let held = inventory.accounts()?;
+    if !held.iter().any(|held| held == account) {
+        return Err(CliError::NotFound(format!(
+            "the inventory holds no account `{account}` (it holds {})",
+            if held.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("`{}`", held.join("`, `"))
+            }
+        )));
+    }
+    if !yes {
+        inventory.select_accounts([account]);
+        return Err(CliError::Usage(format!(
+            "account `{account}` holds {}: run again with --yes to delete them, with its \
+             history, deployments and sync state",
+            counted(inventory.len()?, "order")
+        )));
+    }
+    if settings
+        .accounts_to_sync()
+        .is_ok_and(|accounts| accounts.names().any(|name| name == account))
+    {
+        warn(
+            settings.quiet,
+            &format!(
+                "account `{account}` is one `digicert sync` syncs: its next sync pulls its \
+                 orders again"
+            ),
+        );
+    }
+    let orders = inventory.forget_account(account)?;
+    if !settings.quiet {
+        eprintln!(
+            "forgot account `{account}`: {} deleted, with their history",
+            counted(orders, "order")
+        );
+    }
     Ok(())
 }

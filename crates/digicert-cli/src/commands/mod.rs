@@ -10,6 +10,7 @@ mod order;
 mod probe;
 mod reissues;
 mod report;
+mod report_filter;
 mod serve;
 mod status_changes;
 mod subaccount_orders;
@@ -54,7 +55,8 @@ pub enum Command {
     /// Bring the inventory up to date: every order the first time, then the status changes
     /// since the last sync (one summary line on stderr).
     Sync(sync::Args),
-    /// Query the inventory offline: export, expiring, find, history, deployments.
+    /// Query the inventory offline: export, expiring, find, history, deployments; or forget an
+    /// account.
     Inventory(inventory::Args),
     /// Does each endpoint (every address behind a name) serve the current certificate, an
     /// earlier one, or one nobody issued? Results are kept in the inventory.
@@ -66,7 +68,7 @@ pub enum Command {
     Expiring(expiring::Args),
     /// Shell completions for digicert, written to stdout.
     Completions(completions::Args),
-    /// The manual page of digicert (roff), written to stdout.
+    /// The manual page of digicert (roff), written to stdout; or every page, into a folder.
     Man(man::Args),
 }
 
@@ -96,7 +98,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(args, settings),
         Command::Expiring(args) => expiring::run(args, settings, out),
         Command::Completions(args) => completions::run(args, out),
-        Command::Man(_) => man::run(out),
+        Command::Man(args) => man::run(args, settings, out),
     }
 }
 

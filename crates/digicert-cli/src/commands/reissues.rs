@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::error::CliError;
-use crate::output::write_items;
+use crate::output::{nothing_found, write_items};
 use crate::settings::Settings;
 
 /// The options of `digicert reissues`.
@@ -20,5 +20,9 @@ pub struct Args {
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
     let connection = super::connect(settings)?;
     let reissues = connection.api.reissues(args.order_id)?;
-    Ok(write_items(settings.format, reissues.certificates, out)?)
+    let count = write_items(settings.format, reissues.certificates, out)?;
+    nothing_found(settings.quiet, count, || {
+        format!("order {} has no reissues", args.order_id)
+    });
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! `digicert report`: the order report, one page or every page, or an exported CSV file
 //! converted to another format.
 
+use std::borrow::Cow;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -9,10 +10,13 @@ use digicert_api::model::{OrderStatus, ReportReader, ReportRow, ReportWriter};
 
 use super::Page;
 use super::input::read_report;
+use super::report_filter::{LocalFilter, row_column};
 use crate::client::Api;
 use crate::error::CliError;
 use crate::flags::{Format, date_or_range};
-use crate::output::{ListWriter, note, progress, thousands, warn, write_items, write_list_counted};
+use crate::output::{
+    ListWriter, counted, note, nothing_found, progress, warn, write_items, write_list_counted,
+};
 use crate::settings::Settings;
 
 /// The options of `digicert report`.
@@ -20,7 +24,7 @@ use crate::settings::Settings;
 #[command(after_help = "Examples:
   digicert report --all --format csv > orders.csv
   digicert report --status issued --common-name www.example.com
-  digicert report --input exported.csv --format json")]
+  digicert report --input exported.csv --format json --valid-till 2026-07-01...2026-07-31")]
 pub struct Args {
     #[command(flatten)]
     page: Page,
@@ -37,27 +41,28 @@ pub struct Args {
     input: Option<PathBuf>,
 }
 
-/// The order report's server-side filters, each sent as `filters[name]`.
+/// The order report's filters: sent as `filters[name]` to the server, or applied to an
+/// `--input` file the same way (`local.rs`).
 // The field docs are `--help` text, where `filters[common_name]` is the API's name, not a link.
 #[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Default, clap::Args)]
-struct ReportFilters {
+pub(super) struct ReportFilters {
     /// Only orders for this common name (filters[common_name]).
-    #[arg(long, value_name = "NAME", conflicts_with = "input")]
-    common_name: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub(super) common_name: Option<String>,
     /// Only orders expiring on a date or in a range: 2026-07-01 or 2026-07-01...2026-07-31
     /// (filters[valid_till]).
-    #[arg(long, value_name = "DATE[...DATE]", value_parser = date_or_range, conflicts_with = "input")]
-    valid_till: Option<String>,
+    #[arg(long, value_name = "DATE[...DATE]", value_parser = date_or_range)]
+    pub(super) valid_till: Option<String>,
     /// Only orders for this product, such as ssl_plus (filters[product_name_id]).
-    #[arg(long, value_name = "NAME_ID", conflicts_with = "input")]
-    product_name_id: Option<String>,
+    #[arg(long, value_name = "NAME_ID")]
+    pub(super) product_name_id: Option<String>,
     /// Only orders of this organization (filters[organization_id]).
-    #[arg(long, value_name = "ID", conflicts_with = "input")]
-    organization_id: Option<u64>,
+    #[arg(long, value_name = "ID")]
+    pub(super) organization_id: Option<u64>,
     /// Only orders of this container, or division (filters[container_id]).
-    #[arg(long, value_name = "ID", conflicts_with = "input")]
-    container_id: Option<u64>,
+    #[arg(long, value_name = "ID")]
+    pub(super) container_id: Option<u64>,
 }
 
 /// Runs `digicert report`.
@@ -72,7 +77,16 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
     let (format, quiet) = (settings.format, settings.quiet);
     if let Some(path) = input {
         let status = status.map(|text| status_filter(&text, quiet));
-        return convert_report(&path, status.as_ref(), format, out);
+        let filter = LocalFilter::new(status, &filters);
+        let count = convert_report(&path, &filter, format, out)?;
+        nothing_found(quiet, count, || {
+            if filter.keeps_all() {
+                "the input holds no order".to_owned()
+            } else {
+                "no order of the input passes the filters".to_owned()
+            }
+        });
+        return Ok(());
     }
     let connection = super::connect(settings)?;
     let api = &connection.api;
@@ -80,23 +94,26 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
     if let Some(status) = status {
         query = query.status(status_filter(&status, quiet));
     }
-    if all {
+    let shown = if all {
         let bar = progress::counter(quiet, "orders");
-        write_list_counted(format, &bar, api.order_report_all(query), out)
+        write_list_counted::<_, _, _, CliError>(format, &bar, api.order_report_all(query), out)?
     } else {
         let rows = api.order_report(&query)?;
-        let shown = rows.len();
-        write_items(format, rows, out)?;
-        if !quiet && shown == limit as usize && more_report_rows(api, &query) {
+        let shown = write_items(format, rows, out)?;
+        if !quiet && shown == u64::from(limit) && more_report_rows(api, &query) {
             note(&format!(
-                "showing {} orders from offset {offset}; more exist: use --all for \
-                 every page, or --offset {} for the next one",
-                thousands(shown as u64),
+                "showing {} from offset {offset}; more exist: use --all for every page, \
+                 or --offset {} for the next one",
+                counted(shown, "order"),
                 offset + u64::from(limit)
             ));
         }
-        Ok(())
-    }
+        shown
+    };
+    nothing_found(quiet, shown, || {
+        "no order in the report passes the filters (or none from that offset)".to_owned()
+    });
+    Ok(())
 }
 
 /// A report query with the server-side filters the line gives.
@@ -153,53 +170,55 @@ fn more_report_rows(api: &Api, query: &ReportQuery) -> bool {
     api.order_report(&next).is_ok_and(|rows| !rows.is_empty())
 }
 
-/// Writes an exported report in `format`, keeping only `status` rows if given.
+/// Writes an exported report in `format`, keeping only the rows `filter` keeps; returns
+/// how many were written.
 ///
 /// One row is reused for the whole file, so a report of any size converts in
 /// flat memory and allocates almost nothing per row.
 fn convert_report(
     path: &Path,
-    wanted: Option<&OrderStatus>,
+    filter: &LocalFilter,
     format: Format,
     out: impl Write,
-) -> Result<(), CliError> {
+) -> Result<u64, CliError> {
     let mut reader = read_report(path)?;
     if format == Format::Csv {
-        return copy_report(&mut reader, wanted.map(OrderStatus::as_str), out);
+        return copy_report(&mut reader, filter, out);
     }
     let mut writer = ListWriter::<_, ReportRow>::new(format, out)?;
     let Some(mut row) = reader.read_row()? else {
-        writer.finish()?;
-        return Ok(());
+        return Ok(writer.finish()?);
     };
     loop {
-        if wanted.is_none_or(|wanted| row.status == *wanted) {
+        if filter.keeps(|column| row_column(&row, column)) {
             writer.item(&row)?;
         }
         if !reader.read_row_into(&mut row)? {
             break;
         }
     }
-    writer.finish()?;
-    Ok(())
+    Ok(writer.finish()?)
 }
 
-/// Writes an exported report as a report CSV, keeping only `status` rows if given.
+/// Writes an exported report as a report CSV, keeping only the rows `filter` keeps; returns
+/// how many were written.
 ///
 /// Records are checked as rows would be decoded, and written as those rows would
 /// be, but their text is not copied into rows: this is the fast way.
 fn copy_report(
     reader: &mut ReportReader<Box<dyn Read>>,
-    status: Option<&str>,
+    filter: &LocalFilter,
     out: impl Write,
-) -> Result<(), CliError> {
+) -> Result<u64, CliError> {
     // The report's own header: every column, known or not, stays in its place.
     let mut writer = ReportWriter::with_columns(out, reader.columns().to_vec())?;
+    let mut written = 0;
     while let Some(record) = reader.read_record()? {
-        if status.is_none_or(|wanted| record.get("status") == Some(wanted)) {
+        if filter.keeps(|column| record.get(column).map(Cow::Borrowed)) {
             writer.write_record(&record)?;
+            written += 1;
         }
     }
     writer.flush()?;
-    Ok(())
+    Ok(written)
 }

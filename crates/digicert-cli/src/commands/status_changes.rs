@@ -9,7 +9,7 @@ use digicert_api::{StatusChangesQuery, merge_status_changes};
 
 use crate::error::CliError;
 use crate::flags::date_or_rfc3339;
-use crate::output::{progress, write_items};
+use crate::output::{nothing_found, progress, write_items};
 use crate::settings::Settings;
 
 /// The options of `digicert status-changes`.
@@ -20,8 +20,8 @@ use crate::settings::Settings;
   digicert status-changes --from 2024-05-01T12:00:00Z      # until now")]
 #[command(group(ArgGroup::new("window").required(true).multiple(true).args(["minutes", "seconds", "from"])))]
 pub struct Args {
-    /// The last N minutes (at most 10080).
-    #[arg(long, conflicts_with = "from")]
+    /// The last N minutes (at most 10080, 7 days; --from for longer).
+    #[arg(long, conflicts_with = "from", value_parser = clap::value_parser!(u32).range(0..=10_080))]
     minutes: Option<u32>,
     /// The last S seconds, or S seconds more with --minutes.
     #[arg(long, conflicts_with = "from")]
@@ -68,5 +68,9 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
             api.status_changes(&StatusChangesQuery::last_seconds(seconds.unwrap_or(0)))?
         }
     };
-    Ok(write_items(settings.format, changes.orders, out)?)
+    let count = write_items(settings.format, changes.orders, out)?;
+    nothing_found(settings.quiet, count, || {
+        "no order's status changed in that window".to_owned()
+    });
+    Ok(())
 }

@@ -7,7 +7,9 @@ use digicert_api::SubaccountOrdersQuery;
 use super::Page;
 use crate::client::Api;
 use crate::error::CliError;
-use crate::output::{note, progress, thousands, write_items, write_list_counted};
+use crate::output::{
+    counted, note, nothing_found, progress, thousands, write_items, write_list_counted,
+};
 use crate::settings::Settings;
 
 /// The options of `digicert subaccount-orders`.
@@ -35,17 +37,29 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
     let query = SubaccountOrdersQuery::new().limit(limit).offset(offset);
     if all {
         let bar = subaccount_progress(api, quiet, offset);
-        write_list_counted(format, &bar, api.subaccount_orders_all(query), out)
+        let shown = write_list_counted::<_, _, _, CliError>(
+            format,
+            &bar,
+            api.subaccount_orders_all(query),
+            out,
+        )?;
+        nothing_found(quiet, shown, || {
+            format!("no sub-account order from offset {offset}")
+        });
+        Ok(())
     } else {
         let page = api.subaccount_orders(&query)?;
         let shown = page.orders.len() as u64;
         let total = page.page.as_ref().map(|page| page.total);
         write_items(format, page.orders, out)?;
+        nothing_found(quiet, shown, || {
+            format!("no sub-account order from offset {offset}")
+        });
         if let Some(total) = total.filter(|total| !quiet && offset + shown < *total) {
             note(&format!(
-                "showing {} of {} orders; use --all for every page",
+                "showing {} of {}; use --all for every page",
                 thousands(shown),
-                thousands(total)
+                counted(total, "order")
             ));
         }
         Ok(())

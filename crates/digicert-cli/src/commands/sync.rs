@@ -7,12 +7,16 @@ use digicert_inventory::{SyncOptions, SyncReport};
 
 use crate::client;
 use crate::error::CliError;
-use crate::output::progress;
+use crate::output::{counted, progress};
 use crate::settings::{Account, Settings};
 use crate::store::{self, Inventory};
 
 /// The options of `digicert sync`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  digicert sync
+  digicert sync --account eu --full
+  digicert --quiet sync      # for cron: only errors on stderr")]
 pub struct Args {
     /// Pull the whole report even if an incremental sync is possible.
     #[arg(long)]
@@ -96,10 +100,11 @@ fn summary(report: &SyncReport, requests: u64, elapsed: Duration) -> String {
         (None, false) => "incremental".to_owned(),
     };
     format!(
-        "sync {kind}: {} added, {} changed, {} unchanged, {requests} requests, {:.2} s",
+        "sync {kind}: {} added, {} changed, {} unchanged, {}, {:.2} s",
         report.added,
         report.changed,
         report.unchanged,
+        counted(requests, "request"),
         elapsed.as_secs_f64()
     )
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-pub use parse::{date_or_range, date_or_rfc3339, parse_interval};
+pub use parse::{date_or_range, date_or_rfc3339, listen_address, parse_interval};
 pub use probe::ProbeFlags;
 pub use values::{Backend, Format, Region};
 
@@ -42,25 +42,34 @@ pub struct GlobalFlags {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     pub format: Format,
-    /// The inventory: a file, or a PostgreSQL database shared by a team
-    /// (postgres://user@host/db; the password from PGPASSWORD or ~/.pgpass) [default:
-    /// $XDG_DATA_HOME/digicert/inventory.sqlite, or demo.sqlite beside it with --demo]
+    /// The inventory: a file (its folder must exist), or a PostgreSQL database shared by a
+    /// team (postgres://user@host/db; the password from PGPASSWORD or ~/.pgpass) [env:
+    /// DIGICERT_DB] [default: $XDG_DATA_HOME/digicert/inventory.sqlite, or demo.sqlite
+    /// beside it with --demo]
     #[arg(
         long,
         env = "DIGICERT_DB",
-        hide_env_values = true,
-        value_name = "PATH|URL",
+        hide_env = true,
+        value_name = "FILE|URL",
         global = true
     )]
     pub db: Option<PathBuf>,
     /// Start the built-in fake CertCentral on loopback and use it; no key needed.
     #[arg(long, global = true, conflicts_with_all = ["base_url", "region"])]
     pub demo: bool,
-    /// Profile of the config file ($XDG_CONFIG_HOME/digicert/config.toml) to use.
-    #[arg(long, value_name = "NAME", env = "DIGICERT_PROFILE", global = true)]
+    /// Profile of the config file ($XDG_CONFIG_HOME/digicert/config.toml) to use; for sync,
+    /// serve and the inventory, the one account to work on [env: DIGICERT_PROFILE]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "DIGICERT_PROFILE",
+        hide_env = true,
+        global = true
+    )]
     pub profile: Option<String>,
-    /// Inventory account (a profile's name; `default` without a config file) to sync or
-    /// query; repeatable [default: sync every profile, query every account]
+    /// Account (a profile's name; `default` without a config file) to sync, serve or query;
+    /// repeatable; an unknown name is an error [default: the --profile one, else every
+    /// account]
     #[arg(long, value_name = "NAME", global = true)]
     pub account: Vec<String>,
     /// Read the API key from this file (only its owner may read it).

@@ -1,10 +1,12 @@
-//! Parsers of the values clap does not know: intervals, dates and date ranges.
+//! Parsers of the values clap does not know: intervals, listen addresses, dates and date
+//! ranges.
 
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 
-/// Reads an interval: a number with `s`, `m`, `h` or `d` (seconds without a unit).
+/// Reads an interval: a number with its unit, `s`, `m`, `h` or `d` (`10m`); a number alone
+/// is refused, so that `5` is never taken for seconds when minutes were meant.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = text
@@ -14,7 +16,12 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not an interval such as 30s, 10m, 1h"))?;
     let seconds = match unit {
-        "" | "s" => number,
+        "" => {
+            return Err(format!(
+                "`{text}` has no unit: say {number}s, {number}m, {number}h or {number}d"
+            ));
+        }
+        "s" => number,
         "m" => number.saturating_mul(60),
         "h" => number.saturating_mul(3_600),
         "d" => number.saturating_mul(86_400),
@@ -24,6 +31,34 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
         return Err("the interval must be at least a second".to_owned());
     }
     Ok(Duration::from_secs(seconds))
+}
+
+/// Reads an address to listen on: `HOST:PORT`, the host a name (`localhost`), an IPv4
+/// address, or an IPv6 address in brackets (`[::1]:9464`). The name is resolved when the
+/// listener is bound.
+pub fn listen_address(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let example = "such as 127.0.0.1:9464, localhost:9464 or [::1]:9464";
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("`{text}` has no port: {example}"))?;
+    port.parse::<u16>()
+        .map_err(|_| format!("`{port}` is not a port (0 to 65535): {example}"))?;
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+    let valid = match bare {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        }
+    };
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{host}` is not a host name or address: {example}"))
+    }
 }
 
 /// Reads an RFC 3339 date-time, or a date alone as midnight UTC.
@@ -59,10 +94,26 @@ mod tests {
     #[test]
     fn intervals() {
         assert_eq!(parse_interval("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_interval("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_interval("45s"), Ok(Duration::from_secs(45)));
+        assert!(parse_interval("45").unwrap_err().contains("45m"));
         assert_eq!(parse_interval("2h"), Ok(Duration::from_secs(7200)));
         assert!(parse_interval("0s").is_err());
         assert!(parse_interval("ten").is_err());
         assert!(parse_interval("5y").is_err());
+    }
+
+    #[test]
+    fn listen_addresses() {
+        for good in [
+            "127.0.0.1:9464",
+            "localhost:0",
+            "[::1]:9464",
+            "metrics.example.net:80",
+        ] {
+            assert_eq!(listen_address(good).as_deref(), Ok(good));
+        }
+        for bad in ["localhost", ":9464", "a b:1", "host:99999", "[nope]:1"] {
+            assert!(listen_address(bad).is_err(), "{bad}");
+        }
     }
 }

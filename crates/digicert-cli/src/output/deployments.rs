@@ -1,21 +1,13 @@
 //! How the deployment probe's results are listed: one row per endpoint, and an order's
 //! history as one timeline of the statuses it had and where it was seen served.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use digicert_inventory::{Deployment, HistoryEntry};
 use serde::Serialize;
 
+use super::listed::text;
+use super::spelling::{hex, time};
 use super::{Column, Listed};
-
-/// Text of an optional value, empty when absent.
-fn text<T: ToString>(value: Option<T>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// An instant as tables write it: RFC 3339 in UTC, to the second.
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 impl Listed for Deployment {
     const COLUMNS: &'static [Column] = &[
@@ -37,11 +29,7 @@ impl Listed for Deployment {
             self.state.to_string(),
             text(self.days_left),
             text(self.order_id),
-            text(
-                self.served_serial_number
-                    .as_deref()
-                    .map(str::to_ascii_uppercase),
-            ),
+            text(self.served_serial_number.as_deref().map(hex)),
             self.reason.clone(),
         ]
     }

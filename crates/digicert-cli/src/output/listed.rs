@@ -2,26 +2,30 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, FixedOffset, SecondsFormat};
+use chrono::{DateTime, FixedOffset};
 use digicert_api::model::{
     CustomField, OrderInfo, ReissuedCertificate, ReportRow, ReportWriter, StatusChange,
     SubaccountOrder,
 };
-use digicert_inventory::{HistoryEntry, StoredOrder};
+use digicert_inventory::StoredOrder;
 use serde::Serialize;
 
+use super::spelling::{hex, time};
 use super::{Column, CsvOut, Listed};
 
 /// Text of an optional value, empty when absent.
-fn text<T: ToString>(value: Option<T>) -> String {
+pub(super) fn text<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// A time as every table writes times: RFC 3339 in UTC, to the second (`2026-05-01T08:30:00Z`).
-fn time(value: Option<DateTime<FixedOffset>>) -> String {
-    value
-        .map(|time| time.to_utc().to_rfc3339_opts(SecondsFormat::Secs, true))
-        .unwrap_or_default()
+/// A time CertCentral sent, as every table writes times ([`time`]); empty when absent.
+fn sent_time(value: Option<DateTime<FixedOffset>>) -> String {
+    value.map(|at| time(at.to_utc())).unwrap_or_default()
+}
+
+/// A thumbprint or serial number as every output writes it ([`hex`]); empty when absent.
+fn hex_text(value: Option<&str>) -> String {
+    value.map(hex).unwrap_or_default()
 }
 
 /// Custom fields as a person reads them: `label=value; label=value` (the CSV keeps the
@@ -42,6 +46,8 @@ fn custom_fields(fields: &[CustomField]) -> String {
 }
 
 impl Listed for ReportRow {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("status", 14),
@@ -86,6 +92,8 @@ pub struct ExpiringOrder {
 }
 
 impl Listed for ExpiringOrder {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("days_left", 9),
@@ -108,6 +116,8 @@ impl Listed for ExpiringOrder {
 }
 
 impl Listed for SubaccountOrder {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("status", 14),
@@ -123,7 +133,7 @@ impl Listed for SubaccountOrder {
             self.status.to_string(),
             text(self.subaccount.as_ref().and_then(|s| s.account_id)),
             text(self.product.as_ref().and_then(|p| p.name_id.as_deref())),
-            time(self.date_created),
+            sent_time(self.date_created),
             text(
                 self.certificate
                     .as_ref()
@@ -134,6 +144,8 @@ impl Listed for SubaccountOrder {
 }
 
 impl Listed for OrderInfo {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("order_id", 10),
         ("status", 14),
@@ -159,11 +171,11 @@ impl Listed for OrderInfo {
                 .map(|c| c.dns_names.join(","))
                 .unwrap_or_default(),
             text(self.product.as_ref().and_then(|p| p.name_id.as_deref())),
-            time(self.date_created),
+            sent_time(self.date_created),
             text(certificate.and_then(|c| c.valid_from)),
             text(certificate.and_then(|c| c.valid_till)),
-            text(certificate.and_then(|c| c.thumbprint.as_deref())),
-            text(certificate.and_then(|c| c.serial_number.as_deref())),
+            hex_text(certificate.and_then(|c| c.thumbprint.as_deref())),
+            hex_text(certificate.and_then(|c| c.serial_number.as_deref())),
             text(self.organization.as_ref().and_then(|o| o.name.as_deref())),
             custom_fields(&self.custom_fields),
         ]
@@ -171,6 +183,8 @@ impl Listed for OrderInfo {
 }
 
 impl Listed for ReissuedCertificate {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[
         ("certificate_id", 14),
         ("status", 14),
@@ -185,16 +199,18 @@ impl Listed for ReissuedCertificate {
         vec![
             self.id.to_string(),
             self.status.to_string(),
-            time(self.date_created),
+            sent_time(self.date_created),
             text(self.valid_till),
-            text(self.thumbprint.as_deref()),
-            text(self.serial_number.as_deref()),
+            hex_text(self.thumbprint.as_deref()),
+            hex_text(self.serial_number.as_deref()),
             text(self.common_name.as_deref()),
         ]
     }
 }
 
 impl Listed for StatusChange {
+    const AS_SENT: bool = true;
+
     const COLUMNS: &'static [Column] = &[("order_id", 10), ("certificate_id", 14), ("status", 14)];
 
     fn cells(&self) -> Vec<String> {
@@ -232,26 +248,6 @@ impl Listed for StoredOrder {
     }
 }
 
-impl Listed for HistoryEntry {
-    const COLUMNS: &'static [Column] = &[
-        ("account", 10),
-        ("order_id", 10),
-        ("status", 14),
-        ("certificate_id", 14),
-        ("seen_at", 32),
-    ];
-
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.account.clone(),
-            self.order_id.to_string(),
-            self.status.clone(),
-            text(self.certificate_id),
-            self.seen_at.to_rfc3339(),
-        ]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,8 +255,8 @@ mod tests {
     #[test]
     fn times_are_utc_rfc_3339_and_custom_fields_read_as_label_value() {
         let denver = DateTime::parse_from_rfc3339("2026-05-01T02:30:00-06:00").unwrap();
-        assert_eq!(time(Some(denver)), "2026-05-01T08:30:00Z");
-        assert_eq!(time(None), "");
+        assert_eq!(sent_time(Some(denver)), "2026-05-01T08:30:00Z");
+        assert_eq!(sent_time(None), "");
         let fields = [
             CustomField {
                 metadata_id: Some(7),

@@ -1,10 +1,17 @@
 //! Writing results in the four formats, streaming: each item is written as it arrives.
-//! Beside the writer: the table's lines, how each listed type is written, the progress on
-//! stderr, and the warnings and notes for a person.
+//! Beside the writer: the table's lines, how each listed type is written, how values are
+//! spelled in every format (`spelling`, and JSON's writer, `json`), the progress on stderr,
+//! and the warnings and notes for a person (`stderr`: with the note for an empty answer).
+//!
+//! A new output is a [`Listed`] impl in `listed.rs`: its cells spell times and hex with
+//! `spelling::time` and [`hex`], its JSON is written by this module (hex fields in upper case
+//! by name), and its command says an empty answer with [`nothing_found`].
 
 mod deployments;
+mod json;
 mod listed;
 pub mod progress;
+mod spelling;
 mod stderr;
 mod table;
 
@@ -17,7 +24,8 @@ use serde::Serialize;
 
 pub use deployments::HistoryEvent;
 pub use listed::ExpiringOrder;
-pub use stderr::{note, thousands, warn};
+pub use spelling::hex;
+pub use stderr::{counted, note, nothing_found, thousands, warn};
 
 use crate::flags::Format;
 use table::write_cells;
@@ -37,6 +45,11 @@ pub enum CsvOut<W: Write> {
 pub trait Listed: Serialize + Sized {
     /// The columns a person scans first.
     const COLUMNS: &'static [Column];
+
+    /// Whether this is one of CertCentral's own objects (a report row, order details, ...),
+    /// written in JSON as CertCentral sent it (the lossless promise, in CertCentral's own
+    /// spelling); every other item's JSON gets the spelling rules (`json.rs`).
+    const AS_SENT: bool = false;
 
     /// This item's cells, one per column.
     fn cells(&self) -> Vec<String>;
@@ -107,10 +120,10 @@ impl<W: Write, T: Listed> ListWriter<W, T> {
             (Sink::Csv(csv), _) => item.csv_row(csv)?,
             (Sink::Text(out), Format::Json) => {
                 out.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *out, item)?;
+                json::compact(&mut *out, item, !T::AS_SENT)?;
             }
             (Sink::Text(out), Format::Jsonl) => {
-                serde_json::to_writer(&mut *out, item)?;
+                json::compact(&mut *out, item, !T::AS_SENT)?;
                 out.write_all(b"\n")?;
             }
             (Sink::Text(out), _) => write_cells(out, T::COLUMNS, item.cells())?,
@@ -167,24 +180,24 @@ where
 }
 
 /// Writes a listing as [`write_list`] does, counting its items on `bar`, which is cleared
-/// when the listing ends.
+/// when the listing ends; returns how many items were written.
 pub fn write_list_counted<T: Listed, W: Write, F, E>(
     format: Format,
     bar: &ProgressBar,
     items: impl Iterator<Item = Result<T, F>>,
     out: W,
-) -> Result<(), E>
+) -> Result<u64, E>
 where
     E: From<F> + From<io::Error>,
 {
     let written = write_list(format, items.inspect(|_| bar.inc(1)), out);
     bar.finish_and_clear();
-    written.map(drop)
+    written
 }
 
-/// Writes a list that is already at hand.
-pub fn write_items<T: Listed, W: Write>(format: Format, items: Vec<T>, out: W) -> io::Result<()> {
-    write_list::<_, _, io::Error, io::Error>(format, items.into_iter().map(Ok), out).map(drop)
+/// Writes a list that is already at hand; returns how many items it held.
+pub fn write_items<T: Listed, W: Write>(format: Format, items: Vec<T>, out: W) -> io::Result<u64> {
+    write_list::<_, _, io::Error, io::Error>(format, items.into_iter().map(Ok), out)
 }
 
 /// Writes one item: an object in JSON, a line in JSON Lines, a CSV row, or
@@ -192,11 +205,11 @@ pub fn write_items<T: Listed, W: Write>(format: Format, items: Vec<T>, out: W) -
 pub fn write_one<T: Listed, W: Write>(format: Format, item: &T, mut out: W) -> io::Result<()> {
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, item).map_err(io::Error::from)?;
+            json::pretty(&mut out, item, !T::AS_SENT)?;
             out.write_all(b"\n")?;
         }
         Format::Jsonl => {
-            serde_json::to_writer(&mut out, item).map_err(io::Error::from)?;
+            json::compact(&mut out, item, !T::AS_SENT)?;
             out.write_all(b"\n")?;
         }
         Format::Csv => {

@@ -1,6 +1,9 @@
-//! The table writer's lines: cells cut or padded to their columns' widths.
+//! The table writer's lines: cells cut or padded to their columns' widths, measured as a
+//! terminal shows them (a CJK character takes two columns, a combining accent none).
 
 use std::io::{self, Write};
+
+use unicode_width::UnicodeWidthChar;
 
 use super::Column;
 
@@ -15,16 +18,24 @@ pub fn write_cells<W: Write>(
     let mut line = String::new();
     let last = columns.len().saturating_sub(1);
     for (index, ((_, width), cell)) in columns.iter().zip(&cells).enumerate() {
-        let cut = cell.chars().count() > *width;
-        let kept = if cut { width.saturating_sub(1) } else { *width };
-        let mut shown = 0;
-        for c in cell.chars().take(kept) {
-            line.push(if matches!(c, '\n' | '\r' | '\t') {
+        let shown_chars = cell.chars().map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
                 ' '
             } else {
                 c
-            });
-            shown += 1;
+            }
+        });
+        let cut = shown_chars.clone().map(display_width).sum::<usize>() > *width;
+        // A cut cell keeps room for its `…`.
+        let room = if cut { width.saturating_sub(1) } else { *width };
+        let mut shown = 0;
+        for c in shown_chars {
+            let taken = display_width(c);
+            if shown + taken > room {
+                break;
+            }
+            line.push(c);
+            shown += taken;
         }
         if cut {
             line.push('…');
@@ -38,6 +49,11 @@ pub fn write_cells<W: Write>(
     line.truncate(line.trim_end().len());
     line.push('\n');
     out.write_all(line.as_bytes())
+}
+
+/// How many terminal columns a character takes.
+fn display_width(c: char) -> usize {
+    c.width().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -63,5 +79,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "Niño  …   q\n");
+        // Wide characters take two columns each: cut before one that would not fit.
+        let mut out = Vec::new();
+        write_cells(
+            &mut out,
+            &[("a", 6), ("b", 1)],
+            vec!["株式会社サンプル".into(), "x".into()],
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "株式…   x\n");
+        let mut out = Vec::new();
+        write_cells(
+            &mut out,
+            &[("a", 6), ("b", 1)],
+            vec!["株式".into(), "x".into()],
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "株式    x\n");
     }
 }

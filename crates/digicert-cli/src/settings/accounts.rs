@@ -129,8 +129,8 @@ impl ConfigFile {
         Ok(Self { config, path })
     }
 
-    /// The profile `name` names, or the file's default one.
-    fn profile(&self, name: Option<&str>) -> Result<Option<&Profile>, CliError> {
+    /// The profile `name` names, or the file's default one, with its name.
+    fn profile(&self, name: Option<&str>) -> Result<Option<(&str, &Profile)>, CliError> {
         let Some(path) = &self.path else {
             return match name {
                 Some(name) => Err(CliError::Usage(format!(
@@ -143,7 +143,15 @@ impl ConfigFile {
         if let Some((name, _)) = selected {
             tracing::debug!(profile = name, file = %path.display(), "using profile");
         }
-        Ok(selected.map(|(_, profile)| profile))
+        Ok(selected)
+    }
+
+    /// Where a profile is, for messages: `profile `us` of /path/config.toml`.
+    fn describe(&self, name: &str) -> String {
+        match &self.path {
+            Some(path) => format!("profile `{name}` of {}", path.display()),
+            None => format!("profile `{name}`"),
+        }
     }
 }
 
@@ -210,6 +218,51 @@ impl ClientFlags {
         Ok(to_sync(file, accounts))
     }
 
+    /// The accounts a query reads, by the rule `to_sync` follows: those `named`, else the
+    /// one `--profile` names, else every account (an empty list). A name must be an account
+    /// the inventory holds (`held`) or a profile of the config file (`default` without
+    /// one); names are compared exactly, as the config file writes them.
+    pub(super) fn to_query(
+        &self,
+        named: &[String],
+        held: &[String],
+    ) -> Result<Vec<String>, CliError> {
+        let named: Vec<String> = match (named, &self.profile) {
+            ([], Some(profile)) => vec![profile.clone()],
+            ([], None) => return Ok(Vec::new()),
+            (named, _) => named.to_vec(),
+        };
+        let file = if self.demo {
+            ConfigFile::default()
+        } else {
+            ConfigFile::load()?
+        };
+        let mut known: Vec<String> = held.to_vec();
+        if file.config.profiles.is_empty() {
+            known.push(DEFAULT_ACCOUNT.to_owned());
+        } else {
+            known.extend(file.config.profiles.keys().cloned());
+        }
+        let known = sorted(known);
+        if let Some(unknown) = named.iter().find(|name| !known.contains(name)) {
+            let like = known
+                .iter()
+                .find(|name| name.eq_ignore_ascii_case(unknown))
+                .map(|name| format!(" (did you mean `{name}`?)"))
+                .unwrap_or_default();
+            return Err(CliError::Usage(format!(
+                "no account `{unknown}`{like}: the accounts are `{}` (the inventory's{})",
+                known.join("`, `"),
+                file.path
+                    .as_ref()
+                    .filter(|_| !file.config.profiles.is_empty())
+                    .map(|path| format!(" and the profiles of {}", path.display()))
+                    .unwrap_or_default()
+            )));
+        }
+        Ok(sorted(named))
+    }
+
     /// The settings of the client of the profile `profile` names (or the default profile).
     fn resolve(
         &self,
@@ -220,8 +273,20 @@ impl ClientFlags {
             // The demo reads no config file and no environment: only the flags apply.
             return Ok(self.client_settings(Server::Demo, None));
         }
-        let profile = file.profile(profile)?;
-        let mut config = Config::new(self.api_key(profile)?);
+        let named = file.profile(profile)?;
+        let key = self
+            .api_key(named.map(|(_, profile)| profile))
+            .map_err(|err| {
+                match (named, err) {
+                    // A profile's key source that failed: say which profile, in which file.
+                    (Some((name, _)), CliError::Usage(message)) if self.uses_profile_key() => {
+                        CliError::Usage(format!("{message} ({})", file.describe(name)))
+                    }
+                    (_, err) => err,
+                }
+            })?;
+        let profile = named.map(|(_, profile)| profile);
+        let mut config = Config::new(key);
         config = match (self.base_url.as_deref(), self.region) {
             (Some(url), _) => config.with_base_url(url)?,
             (None, Some(region)) => config.region(region.into()),
@@ -258,6 +323,11 @@ impl ClientFlags {
             concurrency: concurrency.map(usize::from),
             rate_limit: !self.no_rate_limit,
         }
+    }
+
+    /// Whether the key comes from the profile: no flag or variable gives one.
+    fn uses_profile_key(&self) -> bool {
+        self.api_key.is_none() && self.api_key_file.is_none() && variable(KEY_VARIABLE).is_none()
     }
 
     /// The key: `--api-key`, `--api-key-file`, `DIGICERT_API_KEY`, then the profile's source.

@@ -101,8 +101,10 @@ pub enum ConfigError {
         known: String,
     },
     /// A profile's settings contradict each other or are out of range.
-    #[error("profile `{profile}`: {message}")]
+    #[error("config file {path}: profile `{profile}`: {message}")]
     Invalid {
+        /// The file.
+        path: PathBuf,
         /// The profile.
         profile: String,
         /// What is wrong.
@@ -153,7 +155,11 @@ impl Config {
         })?;
         let folder = path.parent().unwrap_or(Path::new("."));
         for (name, profile) in &mut config.profiles {
-            profile.check(name)?;
+            profile.check().map_err(|message| ConfigError::Invalid {
+                path: path.to_owned(),
+                profile: name.clone(),
+                message,
+            })?;
             for file in [&mut profile.api_key_file, &mut profile.ca_cert]
                 .into_iter()
                 .flatten()
@@ -203,36 +209,37 @@ impl Profile {
             .or_else(|| self.api_key_command.clone().map(KeySource::Command))
     }
 
-    /// Refuses settings that contradict each other or are out of range.
-    fn check(&self, name: &str) -> Result<(), ConfigError> {
-        let invalid = |message: &str| ConfigError::Invalid {
-            profile: name.to_owned(),
-            message: message.to_owned(),
-        };
+    /// Refuses settings that contradict each other or are out of range: what is wrong.
+    fn check(&self) -> Result<(), String> {
         if self.region.is_some() && self.base_url.is_some() {
-            return Err(invalid("set `region` or `base_url`, not both"));
+            return Err("it sets both `region` and `base_url`: keep one".to_owned());
         }
-        let sources = [
-            self.api_key_env.is_some(),
-            self.api_key_file.is_some(),
-            self.api_key_command.is_some(),
-        ];
-        if sources.iter().filter(|set| **set).count() > 1 {
-            return Err(invalid(
-                "set one of `api_key_env`, `api_key_file`, `api_key_command`",
+        let sources: Vec<&str> = [
+            ("api_key_env", self.api_key_env.is_some()),
+            ("api_key_file", self.api_key_file.is_some()),
+            ("api_key_command", self.api_key_command.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
+        if sources.len() > 1 {
+            return Err(format!(
+                "it sets {} key sources (`{}`): keep one of them",
+                sources.len(),
+                sources.join("`, `")
             ));
         }
         if self
             .timeout
             .is_some_and(|seconds| !(1..=3600).contains(&seconds))
         {
-            return Err(invalid("`timeout` must be 1 to 3600 seconds"));
+            return Err("`timeout` must be 1 to 3600 seconds".to_owned());
         }
         if self
             .concurrency
             .is_some_and(|pages| !(1..=64).contains(&pages))
         {
-            return Err(invalid("`concurrency` must be 1 to 64"));
+            return Err("`concurrency` must be 1 to 64".to_owned());
         }
         Ok(())
     }
@@ -296,7 +303,10 @@ fn run(command: &str) -> Result<String, String> {
         .output()
         .map_err(|err| format!("could not start sh: {err}"))?;
     if !output.status.success() {
-        return Err(format!("failed ({})", output.status));
+        return Err(match output.status.code() {
+            Some(code) => format!("the command exited with status {code}"),
+            None => "the command was ended by a signal".to_owned(),
+        });
     }
     String::from_utf8(output.stdout).map_err(|_| "printed something that is not UTF-8".to_owned())
 }
@@ -357,18 +367,23 @@ mod tests {
             base_url: Some("https://x.example".to_owned()),
             ..Profile::default()
         };
-        assert!(both.check("us").is_err());
+        assert!(
+            both.check()
+                .unwrap_err()
+                .contains("`region` and `base_url`")
+        );
         let two_keys = Profile {
             api_key_env: Some("A".to_owned()),
             api_key_command: Some("b".to_owned()),
             ..Profile::default()
         };
-        assert!(two_keys.check("us").is_err());
+        let err = two_keys.check().unwrap_err();
+        assert!(err.contains("`api_key_env`, `api_key_command`"), "{err}");
         let slow = Profile {
             timeout: Some(0),
             ..Profile::default()
         };
-        assert!(slow.check("us").is_err());
+        assert!(slow.check().is_err());
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Settings {
     pub accounts: Vec<String>,
     /// Where the inventory is, if there is a place for it.
     inventory: Option<PathBuf>,
+    /// Whether `--db` or `DIGICERT_DB` named it (else it is the default place).
+    inventory_named: bool,
     /// The options that configure a client, resolved per account.
     client_flags: accounts::ClientFlags,
 }
@@ -58,6 +60,7 @@ impl Settings {
             format,
             quiet,
             accounts: account,
+            inventory_named: db.is_some(),
             inventory: db.or_else(|| default_inventory(demo)),
             client_flags: accounts::ClientFlags {
                 api_key: api_key
@@ -80,20 +83,34 @@ impl Settings {
     /// The inventory: `--db`/`DIGICERT_DB` (a file, or a PostgreSQL URL), or the platform data
     /// directory (`$XDG_DATA_HOME/digicert/`, else `~/.local/share/digicert/`), `demo.sqlite`
     /// with `--demo`.
+    ///
+    /// A file `--db` names must be in a folder that exists (only the default place's folders
+    /// are created, so a typo is not a new folder), and may not be a folder itself.
     pub fn inventory(&self) -> Result<&Path, CliError> {
-        self.inventory.as_deref().ok_or_else(|| {
+        let location = self.inventory.as_deref().ok_or_else(|| {
             CliError::Usage(
-                "no place for the inventory: pass --db PATH or set DIGICERT_DB (neither \
-                 XDG_DATA_HOME nor HOME is set)"
+                "no place for the inventory: pass --db FILE or URL, or set DIGICERT_DB \
+                 (neither XDG_DATA_HOME nor HOME is set)"
                     .to_owned(),
             )
-        })
+        })?;
+        if !crate::store::is_url(location) {
+            check_file(location, self.inventory_named)?;
+        }
+        Ok(location)
     }
 
     /// The client settings of a command that calls the API: the profile `--profile` or
     /// `DIGICERT_PROFILE` names, else the config file's default profile.
     pub fn client(&self) -> Result<ClientSettings, CliError> {
         self.client_flags.client()
+    }
+
+    /// The accounts a query of the inventory reads, by the rule `sync` follows: those
+    /// `--account` names, else the one `--profile` names, else every account (empty). Each
+    /// name must be one the inventory holds (`held`) or a profile of the config file.
+    pub fn accounts_to_query(&self, held: &[String]) -> Result<Vec<String>, CliError> {
+        self.client_flags.to_query(&self.accounts, held)
     }
 
     /// The accounts `sync` and `serve` work on: those `--account` names, else the one
@@ -122,6 +139,36 @@ impl Settings {
     pub fn concurrency_without_effect(&self) -> bool {
         self.client_flags.concurrency.is_some() && self.client_flags.backend == Backend::Blocking
     }
+}
+
+/// Refuses an inventory file that cannot be one: a folder, or, when `--db` names it, a file
+/// in a folder that does not exist.
+fn check_file(file: &Path, named: bool) -> Result<(), CliError> {
+    let refused = |reason: String| CliError::Usage(format!("--db {}: {reason}", file.display()));
+    if file.to_string_lossy().contains("://") {
+        return Err(refused(
+            "is a URL of no database digicert knows: a PostgreSQL URL starts with \
+             postgres:// or postgresql://; anything else is a file"
+                .to_owned(),
+        ));
+    }
+    if file.is_dir() {
+        return Err(refused(format!(
+            "is a folder, not an inventory file (such as {})",
+            file.join("inventory.sqlite").display()
+        )));
+    }
+    let folder = file
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty());
+    if let Some(folder) = folder.filter(|folder| named && !folder.is_dir()) {
+        return Err(refused(format!(
+            "the folder {} does not exist; create it first (only the default place's \
+             folders are created)",
+            folder.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The inventory file in the platform data directory, if there is one.

@@ -38,6 +38,33 @@ pub fn command() -> Command {
     command
 }
 
+/// A fake CertCentral with `orders` orders, taking the test key.
+pub fn mock(orders: usize) -> digicert_mock::MockServer {
+    digicert_mock::MockServer::start_background(
+        digicert_mock::MockConfig::default()
+            .with_api_key(KEY)
+            .with_orders(orders),
+    )
+    .unwrap()
+}
+
+/// Runs `digicert --db <db> <args>` against `server` with the test key, no rate limit.
+pub fn run_db(server: &digicert_mock::MockServer, db: &std::path::Path, args: &[&str]) -> Output {
+    command()
+        .args([
+            "--base-url",
+            server.base_url(),
+            "--api-key",
+            KEY,
+            "--no-rate-limit",
+        ])
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// Runs the binary with `args` against `base_url` with the test key.
 pub fn digicert_at(base_url: &str, args: &[&str]) -> Output {
     command()

@@ -12,7 +12,7 @@ mod classify;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use classify::{Catalog, CoveringOrder, KnownCertificate, classify};
@@ -154,25 +154,19 @@ pub struct Deployment {
     pub verified: Option<bool>,
     /// The order the served certificate belongs to.
     pub order_id: Option<u64>,
-    /// The served certificate's serial number (written in upper case, as CertCentral does).
-    #[serde(serialize_with = "upper_hex")]
+    /// The served certificate's serial number.
     pub served_serial_number: Option<String>,
-    /// The served certificate's thumbprint (written in upper case, as CertCentral does).
-    #[serde(serialize_with = "upper_hex")]
+    /// The served certificate's thumbprint.
     pub served_thumbprint: Option<String>,
     /// When the served certificate expires.
-    #[serde(serialize_with = "seconds")]
     pub served_not_after: Option<DateTime<Utc>>,
     /// Days from the probe to `served_not_after`; negative once expired.
     pub days_left: Option<i64>,
     /// The certificate that should be served, when it is not the served one.
-    #[serde(serialize_with = "upper_hex")]
     pub current_serial_number: Option<String>,
     /// Its thumbprint.
-    #[serde(serialize_with = "upper_hex")]
     pub current_thumbprint: Option<String>,
     /// When the endpoint was probed.
-    #[serde(serialize_with = "seconds")]
     pub probed_at: DateTime<Utc>,
     /// How long the probe took, in seconds.
     pub duration_seconds: Option<f64>,
@@ -211,25 +205,6 @@ pub struct DeploymentFilter {
     pub name: Option<String>,
     /// Only endpoints serving (or that should serve) this order.
     pub order_id: Option<u64>,
-}
-
-/// Hex as CertCentral writes it: upper case.
-fn upper_hex<S: serde::Serializer>(hex: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
-    match hex {
-        Some(hex) => serializer.serialize_str(&hex.to_ascii_uppercase()),
-        None => serializer.serialize_none(),
-    }
-}
-
-/// An instant as RFC 3339 in UTC, to the second (`2026-12-01T12:00:00Z`).
-fn seconds<S: serde::Serializer, T: Into<Option<DateTime<Utc>>> + Copy>(
-    at: &T,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match (*at).into() {
-        Some(at) => serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true)),
-        None => serializer.serialize_none(),
-    }
 }
 
 /// Whole days from `at` to `until`, rounded down; negative once past.

@@ -5,6 +5,7 @@
 //! Statements are written with PostgreSQL's numbered placeholders (`$1`); SQLite's store
 //! runs them with its own (`?1`, the same numbers: [`Dialect::text`]).
 
+mod accounts;
 mod deployments;
 mod queries;
 mod rows;
@@ -13,6 +14,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub(crate) use accounts::*;
 pub(crate) use deployments::*;
 pub(crate) use queries::*;
 pub(crate) use rows::Row;

@@ -85,19 +85,20 @@ fn order_count_query(dialect: Dialect, accounts: &[String]) -> Query {
 }
 
 /// Issued orders whose certificate expires from `from` (any time if `None`) to `until`,
-/// soonest first; indexed columns only. SQLite reads them from the `orders_expiring` index
-/// alone (schema version 4).
+/// soonest first; the whole orders or their indexed columns only. Without the whole orders,
+/// SQLite reads them from the `orders_expiring` index alone (schema version 4).
 pub(crate) fn expiring_query(
     dialect: Dialect,
     accounts: &[String],
     from: Option<NaiveDate>,
     until: NaiveDate,
+    whole: bool,
 ) -> Query {
     let mut query = Query::new(
         dialect,
         format!(
             "SELECT {ORDER_COLUMNS}, {} FROM orders WHERE status = 'issued'",
-            json_columns(false)
+            json_columns(whole)
         ),
     );
     if let Some(from) = from {
@@ -111,9 +112,9 @@ pub(crate) fn expiring_query(
     query
 }
 
-/// The orders a query matches, newest order first; indexed columns only. `None` when it
-/// can match nothing stored.
-fn find_query(dialect: Dialect, accounts: &[String], find: &Find) -> Option<Query> {
+/// The orders a query matches, newest order first; whole or their indexed columns only.
+/// `None` when it can match nothing stored.
+fn find_query(dialect: Dialect, accounts: &[String], find: &Find, whole: bool) -> Option<Query> {
     let mut query = Query::new(dialect, "");
     let mut hits = Vec::new();
     for key in find.exact_keys() {
@@ -154,7 +155,7 @@ fn find_query(dialect: Dialect, accounts: &[String], find: &Find) -> Option<Quer
          SELECT {ORDER_COLUMNS}, {} FROM hit {} orders \
          ON account = hit_account AND order_id = hit_order_id WHERE TRUE",
         hits.join(" UNION "),
-        json_columns(false),
+        json_columns(whole),
         dialect.join_in_order()
     );
     query.accounts("account", accounts);
@@ -264,26 +265,28 @@ pub(crate) fn sync_states<R: Runner>(store: &R) -> Result<Vec<(String, SyncState
 }
 
 /// Issued orders whose certificate expires by `until`, from `today` on unless
-/// `include_expired`, soonest first.
+/// `include_expired`, soonest first; whole if `whole`.
 pub(crate) fn expiring<R: Runner>(
     store: &R,
     accounts: &[String],
     today: NaiveDate,
     until: NaiveDate,
     include_expired: bool,
+    whole: bool,
 ) -> Result<Vec<StoredOrder>, Error> {
     let from = (!include_expired).then_some(today);
-    let query = expiring_query(R::DIALECT, accounts, from, until);
+    let query = expiring_query(R::DIALECT, accounts, from, until, whole);
     store.rows(query, move |row| rows::stored_order(row, today))
 }
 
-/// The orders a query matches, newest order first.
+/// The orders a query matches, newest order first; whole if `whole`.
 pub(crate) fn find<R: Runner>(
     store: &R,
     accounts: &[String],
     find: &Find,
+    whole: bool,
 ) -> Result<Vec<StoredOrder>, Error> {
-    let Some(query) = find_query(R::DIALECT, accounts, find) else {
+    let Some(query) = find_query(R::DIALECT, accounts, find, whole) else {
         return Ok(Vec::new());
     };
     let today = Utc::now().date_naive();
@@ -347,16 +350,29 @@ macro_rules! shared_queries {
             today: ::chrono::NaiveDate,
             until: ::chrono::NaiveDate,
             include_expired: bool,
+            whole: bool,
         ) -> Result<Vec<$crate::StoredOrder>, $crate::Error> {
-            $crate::sql::expiring(self, accounts, today, until, include_expired)
+            $crate::sql::expiring(self, accounts, today, until, include_expired, whole)
         }
 
         fn find(
             &self,
             accounts: &[String],
             query: &$crate::Find,
+            whole: bool,
         ) -> Result<Vec<$crate::StoredOrder>, $crate::Error> {
-            $crate::sql::find(self, accounts, query)
+            $crate::sql::find(self, accounts, query, whole)
+        }
+
+        fn accounts(&self) -> Result<Vec<String>, $crate::Error> {
+            $crate::sql::accounts(self)
+        }
+
+        fn forget_account(&mut self, account: &str) -> Result<u64, $crate::Error> {
+            let account = account.to_owned();
+            self.in_transaction(move |transaction| {
+                $crate::sql::forget_account(transaction, &account)
+            })
         }
 
         fn history(

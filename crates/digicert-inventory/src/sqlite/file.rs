@@ -49,7 +49,8 @@ pub(super) fn prepare(connection: &mut Connection, path: &Path, fresh: bool) -> 
 }
 
 /// Creates the file (mode 0600) and its directory if missing; true if the file is empty,
-/// as a file just created is.
+/// as a file just created is. An empty file that was already there is made readable by its
+/// owner only, as a new one is: it is about to become an inventory.
 pub(super) fn create_if_missing(path: &Path) -> Result<bool, Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),
@@ -65,7 +66,16 @@ pub(super) fn create_if_missing(path: &Path) -> Result<bool, Error> {
     match options.open(path) {
         Ok(_) => Ok(true),
         Err(err) if err.kind() == ErrorKind::AlreadyExists => {
-            Ok(fs::metadata(path).map_err(io)?.len() == 0)
+            let metadata = fs::metadata(path).map_err(io)?;
+            let empty = metadata.len() == 0 && metadata.is_file();
+            #[cfg(unix)]
+            if empty {
+                use std::os::unix::fs::PermissionsExt;
+                if metadata.permissions().mode() & 0o077 != 0 {
+                    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io)?;
+                }
+            }
+            Ok(empty)
         }
         Err(err) => Err(io(err)),
     }

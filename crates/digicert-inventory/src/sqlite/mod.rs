@@ -287,6 +287,7 @@ mod tests {
             accounts,
             Some(today),
             today + chrono::Days::new(30),
+            false,
         );
         let mut explain = store
             .connection

@@ -89,6 +89,23 @@ impl TestDb {
     }
 }
 
+/// How many rows of `table` belong to `account`, counted with the store's own client.
+pub fn count(db: &TestDb, table: &str, account: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE account = $1");
+    match db {
+        TestDb::Sqlite(_, path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(&sql.replace('$', "?"), [account], |row| row.get(0))
+            .unwrap(),
+        #[cfg(feature = "postgres")]
+        TestDb::Postgres(database) => database
+            .client()
+            .query_one(&sql, &[&account])
+            .unwrap()
+            .get(0),
+    }
+}
+
 /// A database of its own on the test server, dropped (with its connections) at the end.
 #[cfg(feature = "postgres")]
 pub struct PgDatabase {

@@ -19,6 +19,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
 use super::Shared;
+use crate::output::hex;
 use crate::store::Inventory;
 
 /// The content type of Prometheus' text format.
@@ -148,7 +149,10 @@ fn certificate(order: &StoredOrder) -> Option<(Vec<(&'static str, String)>, i64)
         ("common_name", text(&order.common_name)),
         ("product_name_id", text(&order.product_name_id)),
         ("organization", text(&order.organization)),
-        ("serial_number", text(&order.serial_number)),
+        (
+            "serial_number",
+            order.serial_number.as_deref().map(hex).unwrap_or_default(),
+        ),
     ];
     Some((labels, not_after))
 }

@@ -7,7 +7,6 @@
 mod health;
 mod metrics;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -17,17 +16,22 @@ use digicert_inventory::{SyncOptions, SyncState};
 
 use crate::client::{self, Connection, RequestCounts};
 use crate::error::CliError;
-use crate::flags::parse_interval;
+use crate::flags::{listen_address, parse_interval};
 use crate::settings::Settings;
 use crate::store::{self, Inventory};
 
 /// The options of `digicert serve`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  digicert serve --listen 127.0.0.1:9464 --interval 10m
+  digicert serve --listen localhost:9464 --account eu
+  digicert serve --listen 0.0.0.0:9464 --interval 1h    # every interface: put it behind a firewall")]
 pub struct Args {
-    /// Address to listen on (loopback unless you say otherwise).
-    #[arg(long, default_value = "127.0.0.1:9464")]
-    listen: SocketAddr,
-    /// Time between syncs: 30s, 10m, 1h.
+    /// Address to listen on: HOST:PORT, the host a name or an address (loopback unless you
+    /// say otherwise).
+    #[arg(long, default_value = "127.0.0.1:9464", value_parser = listen_address)]
+    listen: String,
+    /// Time between syncs, with its unit: 30s, 10m, 1h, 1d.
     #[arg(long, default_value = "10m", value_parser = parse_interval)]
     interval: Duration,
 }
@@ -116,7 +120,8 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await?;
+        // A host name is resolved here; the first of its addresses that binds is used.
+        let listener = tokio::net::TcpListener::bind(listen.as_str()).await?;
         eprintln!(
             "serving http://{}/metrics, syncing every {}s",
             listener.local_addr()?,

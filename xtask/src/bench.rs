@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: the whole report pulled from the loopback mock by `digicert`, by
 //! `curl` and by a plain Python script, side by side in one run; peak memory of the pulls
 //! and of a report file's conversion, at a tenth of the orders and at all of them.
-//! Then the inventory's figures (`bench/inventory.rs`) and the TLS probe's loopback
-//! handshakes against a bare rustls loop (`bench/probe.rs`).
+//! Then the inventory's figures (`bench/inventory.rs`), the deployment classifier's
+//! (`bench/classify.rs`) and the TLS probe's loopback handshakes against a bare rustls loop
+//! (`bench/probe.rs`).
 //!
 //! Every contender runs once per round, `--runs` rounds, so a change in the machine's load
 //! falls on all of them alike; the table shows each one's median wall time, its median CPU
@@ -19,6 +20,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+mod classify;
 mod inventory;
 mod postgres;
 mod probe;
@@ -115,7 +117,10 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
 
     let inventory_figures = {
         let mock = Mock::start(&bins.mock, orders, options.latency_ms)?;
-        inventory::inventory_rows(&bins, &mock, &work, orders, runs)?
+        let mut rows = inventory::inventory_rows(&bins, &mock, &work, orders, runs)?;
+        let db = work.0.join("inventory.sqlite");
+        rows.extend(classify::classify_rows(&bins, &work, &db, runs)?);
+        rows
     };
     let mut inventory_table = vec![Row::section(&format!("inventory, {orders} orders"))];
     inventory_table.extend(inventory_figures);

@@ -11,6 +11,7 @@
 
 mod bench;
 mod bench_data;
+mod classify;
 mod fixtures;
 
 use std::error::Error;
@@ -51,6 +52,25 @@ enum Task {
     UntypedCopy {
         /// An order report CSV.
         input: PathBuf,
+    },
+    /// For `bench`: observations of an inventory's issued orders, written to OUT.
+    #[command(hide = true)]
+    ClassifySetup {
+        /// The inventory (a file or a PostgreSQL URL).
+        db: PathBuf,
+        /// How many observations.
+        count: usize,
+        /// Where to write them.
+        out: PathBuf,
+    },
+    /// For `bench`: classifies the observations of a file against an inventory and prints
+    /// the seconds it took.
+    #[command(hide = true)]
+    Classify {
+        /// The inventory (a file or a PostgreSQL URL).
+        db: PathBuf,
+        /// The observations (`classify-setup`).
+        observations: PathBuf,
     },
 }
 
@@ -117,6 +137,14 @@ fn run(task: Task) -> Result<ExitCode, Box<dyn Error>> {
         }
         Task::UntypedCopy { input } => {
             bench::untyped_copy(&input)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::ClassifySetup { db, count, out } => {
+            classify::setup(&db, count, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Classify { db, observations } => {
+            classify::run(&db, &observations)?;
             Ok(ExitCode::SUCCESS)
         }
     }

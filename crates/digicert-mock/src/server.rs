@@ -290,6 +290,12 @@ impl MockServer {
         self.shared.dataset.record_change_at(order_id, status, at)
     }
 
+    /// Gives the order's certificate another common name, any text (see [`Dataset::rename`]);
+    /// `false` if there is no such order.
+    pub fn rename(&self, order_id: u64, common_name: impl Into<String>) -> bool {
+        self.shared.dataset.rename(order_id, common_name)
+    }
+
     /// Every change made while the server ran, in the order made.
     pub fn change_log(&self) -> Vec<ChangeRecord> {
         self.shared.dataset.change_log()

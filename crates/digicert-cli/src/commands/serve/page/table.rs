@@ -256,6 +256,7 @@ impl Table {
     pub fn summary(&self) -> String {
         let shown = self.rows.len();
         match (self.filter.is_empty(), self.cut()) {
+            (true, false) if self.total == 1 => "1 row.".to_owned(),
             (true, false) => format!("{} rows.", self.total),
             (true, true) => format!(
                 "The first {shown} of {} rows; filter or sort to see others.",

@@ -134,7 +134,11 @@ fn tls_with_a_required_client_certificate_and_basic_auth_cover_every_route() {
         "1h",
         &["--web-config", &config],
     );
-    assert!(served.log().contains("serving https://"), "{}", served.log());
+    assert!(
+        served.log().contains("serving https://"),
+        "{}",
+        served.log()
+    );
     let addr = served.addr.clone();
 
     let identity = ca.issue(&["prometheus.example.internal"]);
@@ -143,7 +147,13 @@ fn tls_with_a_required_client_certificate_and_basic_auth_cover_every_route() {
     served.wait_until("a sync", || {
         get_tls(&addr, &with_cert, "/healthz", right).is_ok_and(|a| a.status == 200)
     });
-    for path in ["/", "/metrics", "/healthz", "/search?q=example.com", "/assets/sort.js"] {
+    for path in [
+        "/",
+        "/metrics",
+        "/healthz",
+        "/search?q=example.com",
+        "/assets/sort.js",
+    ] {
         let answer = get_tls(&addr, &with_cert, path, right).unwrap();
         assert_eq!(answer.status, 200, "{path}");
         assert_eq!(
@@ -156,7 +166,11 @@ fn tls_with_a_required_client_certificate_and_basic_auth_cover_every_route() {
             let refused = get_tls(&addr, &with_cert, path, credentials).unwrap();
             assert_eq!(refused.status, 401, "{path} {credentials:?}");
             assert_eq!(refused.header("www-authenticate"), Some("Basic"));
-            assert!(!refused.body.contains("digicert_"), "{path}: {}", refused.body);
+            assert!(
+                !refused.body.contains("digicert_"),
+                "{path}: {}",
+                refused.body
+            );
         }
     }
     // No client certificate, or one from another CA: no TLS session, no answer.
@@ -167,7 +181,9 @@ fn tls_with_a_required_client_certificate_and_basic_auth_cover_every_route() {
     assert!(get_tls(&addr, &foreign, "/metrics", right).is_err());
     // Plain HTTP on the TLS port: no page either.
     let plain = TcpStream::connect(&addr).unwrap();
-    plain.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let answer = exchange(plain, &request("GET", &addr, "/", &[]));
     assert!(answer.is_err() || answer.is_ok_and(|a| !a.body.contains("inventory")));
 
@@ -195,7 +211,10 @@ fn refused(yaml: &str, expected: &str) {
 
 #[test]
 fn a_bad_web_config_is_refused_at_start_with_exporter_toolkits_message() {
-    refused("tls_server_config:\n  cert_fil: a.pem\n", "unknown field `cert_fil`");
+    refused(
+        "tls_server_config:\n  cert_fil: a.pem\n",
+        "unknown field `cert_fil`",
+    );
     refused(
         "tls_server_config:\n  key_file: k.pem\n",
         "missing one of cert or cert_file",
@@ -204,7 +223,10 @@ fn a_bad_web_config_is_refused_at_start_with_exporter_toolkits_message() {
         "tls_server_config:\n  cert_file: nothing.pem\n  key_file: nothing.key\n",
         "failed to read cert_file (",
     );
-    refused("basic_auth_users:\n  alice: plaintext\n", "basic_auth_users: alice: crypto/bcrypt");
+    refused(
+        "basic_auth_users:\n  alice: plaintext\n",
+        "basic_auth_users: alice: crypto/bcrypt",
+    );
     refused(
         "http_server_config:\n  headers:\n    Server: nginx\n",
         "HTTP header \"Server\" can not be configured",

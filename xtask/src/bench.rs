@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: the whole report pulled from the loopback mock by `digicert`, by
 //! `curl` and by a plain Python script, side by side in one run; peak memory of the pulls
 //! and of a report file's conversion, at a tenth of the orders and at all of them.
-//! Then the inventory's figures (`bench/inventory.rs`) and the TLS probe's loopback
-//! handshakes against a bare rustls loop (`bench/probe.rs`).
+//! Then the inventory's figures (`bench/inventory.rs`), the TLS probe's loopback
+//! handshakes against a bare rustls loop (`bench/probe.rs`), and `digicert serve` under
+//! 200 clients for 30 s (`bench/load.rs`).
 //!
 //! Every contender runs once per round, `--runs` rounds, so a change in the machine's load
 //! falls on all of them alike; the table shows each one's median wall time, its median CPU
@@ -20,6 +21,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 mod inventory;
+mod load;
 mod postgres;
 mod probe;
 
@@ -44,6 +46,10 @@ pub(crate) struct Options {
     /// Only the TLS probe's figures (loopback handshakes against a bare rustls loop).
     #[arg(long, conflicts_with = "inventory_only")]
     probe_only: bool,
+    /// Only `digicert serve` under load (200 clients for 30 s on the page, a search and
+    /// /metrics, over the mock's orders).
+    #[arg(long, conflicts_with_all = ["inventory_only", "probe_only"])]
+    serve_only: bool,
 }
 
 /// The API key the mock is started with.
@@ -107,6 +113,10 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     let small = (orders / 10).max(1);
     let bins = build()?;
     let work = WorkDir::create(target_dir().join("xtask-bench"))?;
+    if options.serve_only {
+        print_table(&load::load_rows(&bins, &work, orders, options.latency_ms)?);
+        return Ok(());
+    }
     println!(
         "bench: {orders} orders ({small} for the memory baseline), {} ms latency, {runs} run(s); load average {}",
         options.latency_ms,
@@ -166,6 +176,7 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     }
     table.extend(inventory_table);
     table.extend(probe::probe_rows(runs)?);
+    table.extend(load::load_rows(&bins, &work, orders, options.latency_ms)?);
     print_table(&table);
     print_criterion_note();
     println!("load average at the end: {}", load_average());

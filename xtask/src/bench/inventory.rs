@@ -61,7 +61,13 @@ impl Reset {
 
 /// `digicert` against the mock with the inventory at `db` (a file or a database URL), async
 /// at 8 pages in flight.
-pub(super) fn digicert(bins: &Bins, mock: &Mock, db: &Path, label: &str, args: &[&str]) -> Contender {
+pub(super) fn digicert(
+    bins: &Bins,
+    mock: &Mock,
+    db: &Path,
+    label: &str,
+    args: &[&str],
+) -> Contender {
     let db = db.to_string_lossy();
     let mut all = vec![
         "--base-url",

@@ -38,7 +38,6 @@ struct Seen {
 struct Connection {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
-    body: Vec<u8>,
 }
 
 impl Connection {
@@ -49,12 +48,11 @@ impl Connection {
         Ok(Self {
             reader: BufReader::new(writer.try_clone()?),
             writer,
-            body: Vec::new(),
         })
     }
 
-    /// `GET path`; the status.
-    fn get(&mut self, addr: &str, path: &str) -> std::io::Result<u16> {
+    /// `GET path`; the status, the body handed to `into`.
+    fn get(&mut self, addr: &str, path: &str, into: &mut impl Write) -> std::io::Result<u16> {
         write!(self.writer, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n")?;
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
@@ -79,8 +77,10 @@ impl Connection {
                 length = value.trim().parse().map_err(std::io::Error::other)?;
             }
         }
-        self.body.resize(length, 0);
-        self.reader.read_exact(&mut self.body)?;
+        let copied = std::io::copy(&mut (&mut self.reader).take(length as u64), into)?;
+        if copied != length as u64 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
         Ok(status)
     }
 }
@@ -88,11 +88,12 @@ impl Connection {
 /// One `GET` on a fresh connection: the body, or an error unless 200.
 fn fetch(addr: &str, path: &str) -> Result<String, Box<dyn Error>> {
     let mut connection = Connection::open(addr)?;
-    let status = connection.get(addr, path)?;
+    let mut body = Vec::new();
+    let status = connection.get(addr, path, &mut body)?;
     if status != 200 {
         return Err(format!("GET {path}: {status}").into());
     }
-    Ok(String::from_utf8_lossy(&connection.body).into_owned())
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// Every value of `prefix...` up to the next `"` in `text`.
@@ -109,7 +110,11 @@ fn searches(addr: &str) -> Result<Vec<String>, Box<dyn Error>> {
     let mut searches = Vec::new();
     for order in values(&overview, "href=\"/orders/").into_iter().take(20) {
         let page = fetch(addr, &format!("/orders/{order}"))?;
-        searches.extend(values(&page, "href=\"/search?q=").into_iter().map(str::to_owned));
+        searches.extend(
+            values(&page, "href=\"/search?q=")
+                .into_iter()
+                .map(str::to_owned),
+        );
         if let Some(id) = order.rsplit('/').next() {
             searches.push(id.to_owned());
         }
@@ -140,7 +145,14 @@ fn rss_and_cpu(pid: u32) -> (f64, f64) {
     let rss = status
         .lines()
         .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
         .unwrap_or(0.0)
         / 1024.0;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -148,7 +160,12 @@ fn rss_and_cpu(pid: u32) -> (f64, f64) {
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // After the command name: state is 0, utime 11, stime 12.
     (rss, (ticks(11) + ticks(12)) / 100.0)
 }
@@ -179,7 +196,8 @@ fn client(addr: &str, index: usize, searches: &[String], stop: &AtomicBool) -> S
             Some(open) => Ok(open),
             None => Connection::open(addr).map(|open| connection.insert(open)),
         }
-        .and_then(|open| open.get(addr, path));
+        // Bodies are read and dropped as they come: the clients keep no copy.
+        .and_then(|open| open.get(addr, path, &mut std::io::sink()));
         match answered {
             Ok(200) => {
                 let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
@@ -329,6 +347,8 @@ fn print_route(route: &str, sorted: &[u32], elapsed: f64) {
         sorted.len() as f64 / elapsed,
         percentile(sorted, 50.0),
         percentile(sorted, 99.0),
-        sorted.last().map_or(f64::NAN, |max| f64::from(*max) / 1000.0),
+        sorted
+            .last()
+            .map_or(f64::NAN, |max| f64::from(*max) / 1000.0),
     );
 }

@@ -61,13 +61,25 @@ async fn overview(State(page): State<Arc<Page>>, RawQuery(query): RawQuery) -> R
         reader.readings.get(&reader.shared, inventory, days)
     })
     .await;
-    match reading {
-        Ok(reading) => {
-            let view = overview::Overview::new(&reading, days, page.shared.interval, &params);
-            templates::render(StatusCode::OK, &OverviewPage::new(view))
+    let reading = match reading {
+        Ok(reading) => reading,
+        Err(err) => return unavailable(&err),
+    };
+    // Only `days` asked: the page every team member opens, made once per reading.
+    let plain = params.0.iter().all(|(name, _)| name == "days");
+    let interval = page.shared.interval;
+    templates::render_blocking(StatusCode::OK, move || {
+        if plain && let Some(html) = reading.plain.get() {
+            return Ok(html.clone());
         }
-        Err(err) => unavailable(&err),
-    }
+        let view = overview::Overview::new(&reading, days, interval, &params);
+        let html = templates::html(&OverviewPage::new(view))?;
+        if plain {
+            let _ = reading.plain.set(html.clone());
+        }
+        Ok(html)
+    })
+    .await
 }
 
 /// `/search?q=`.
@@ -88,8 +100,11 @@ async fn search(State(page): State<Arc<Page>>, RawQuery(query): RawQuery) -> Res
     .await;
     match found {
         Ok(Ok(orders)) => {
-            let table = search::results(&orders, Utc::now().date_naive(), &params);
-            templates::render(StatusCode::OK, &SearchPage::found(query, table))
+            templates::render_blocking(StatusCode::OK, move || {
+                let table = search::results(&orders, Utc::now().date_naive(), &params);
+                templates::html(&SearchPage::found(query, table))
+            })
+            .await
         }
         Ok(Err(())) => templates::render(StatusCode::BAD_REQUEST, &SearchPage::refused(query)),
         Err(err) => unavailable(&err),
@@ -113,8 +128,11 @@ async fn order(
     .await;
     match reading {
         Ok(Some(reading)) => {
-            let view = order::OrderView::new(&reading, Utc::now().date_naive(), &params);
-            templates::render(StatusCode::OK, &OrderPage::new(view))
+            templates::render_blocking(StatusCode::OK, move || {
+                let view = order::OrderView::new(&reading, Utc::now().date_naive(), &params);
+                templates::html(&OrderPage::new(view))
+            })
+            .await
         }
         Ok(None) => not_found(),
         Err(err) => unavailable(&err),

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use digicert_inventory::{Deployment, HistoryEntry, StoredOrder};
 
-use super::overview::{endpoint_row, time_cell};
+use super::overview::{ENDPOINT_COLUMNS, endpoint_row, time_cell};
 use super::search_href;
 use super::table::{Cell, Kind, Params, Spec, Table};
 use super::tone::{self, Tone};
@@ -102,15 +102,8 @@ const HISTORY: Spec = Spec {
 
 const DEPLOYMENTS: Spec = Spec {
     id: "deployments",
-    columns: &[
-        ("State", Kind::Number),
-        ("Endpoint", Kind::Text),
-        ("Address", Kind::Text),
-        ("Why", Kind::Text),
-        ("Order", Kind::Number),
-        ("Served until", Kind::Number),
-        ("Probed", Kind::Number),
-    ],
+    columns: ENDPOINT_COLUMNS,
+    // The latest probe first.
     sort: (6, true),
     empty: "The deployment probe has not seen this order's certificates served.",
 };

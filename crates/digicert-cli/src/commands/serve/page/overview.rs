@@ -5,9 +5,10 @@
 //! seconds (per `days` asked) and every request in between renders from that.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use digicert_inventory::{
     Deployment, DeploymentFilter, DeploymentState, StatusCount, StoredOrder, SyncState,
@@ -39,11 +40,18 @@ pub struct Reading {
     attention: Vec<Deployment>,
     current_endpoints: usize,
     today: NaiveDate,
+    /// The page of this reading as it is first shown (no table sorted or filtered), made by
+    /// the first request that asks for it and served as is to the others.
+    pub plain: OnceLock<Bytes>,
 }
+
+/// A reading kept: for how many days ahead, when it was made, after which syncs (each
+/// account's last success).
+type Kept = (u32, Instant, Vec<Option<DateTime<Utc>>>, Arc<Reading>);
 
 /// The readings made lately, by days ahead, with the syncs they were made after.
 #[derive(Debug, Default)]
-pub struct Readings(Mutex<Vec<(u32, Instant, Vec<Option<DateTime<Utc>>>, Arc<Reading>)>>);
+pub struct Readings(Mutex<Vec<Kept>>);
 
 impl Readings {
     /// The reading for `days`: a recent one made after the same syncs, or a new one.
@@ -105,6 +113,7 @@ fn read(
         attention,
         current_endpoints,
         today,
+        plain: OnceLock::new(),
     })
 }
 
@@ -121,17 +130,20 @@ const ACCOUNTS: Spec = Spec {
     empty: "No account is served.",
 };
 
+/// The columns of an endpoint's row ([`endpoint_row`]); the order page shows them too.
+pub const ENDPOINT_COLUMNS: &[(&str, Kind)] = &[
+    ("State", Kind::Number),
+    ("Endpoint", Kind::Text),
+    ("Address", Kind::Text),
+    ("Why", Kind::Text),
+    ("Order", Kind::Number),
+    ("Served until", Kind::Number),
+    ("Probed", Kind::Number),
+];
+
 const ENDPOINTS: Spec = Spec {
     id: "endpoints",
-    columns: &[
-        ("State", Kind::Number),
-        ("Endpoint", Kind::Text),
-        ("Address", Kind::Text),
-        ("Why", Kind::Text),
-        ("Order", Kind::Number),
-        ("Served until", Kind::Number),
-        ("Probed", Kind::Number),
-    ],
+    columns: ENDPOINT_COLUMNS,
     sort: (0, false),
     empty: "No endpoint is failing, unknown or stale.",
 };

@@ -2,6 +2,7 @@
 //! escapes every value written into them.
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -116,9 +117,14 @@ impl ErrorPage {
     }
 }
 
-/// The page as an HTML response with `status`.
-pub fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
+/// The page's HTML.
+pub fn html(page: &impl Template) -> Result<Bytes, askama::Error> {
+    page.render().map(Bytes::from)
+}
+
+/// HTML as a response with `status`; a rendering error as 500.
+pub fn respond(status: StatusCode, html: Result<Bytes, askama::Error>) -> Response {
+    match html {
         Ok(html) => (
             status,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -127,11 +133,32 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
             .into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "page: rendering failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "rendering the page failed\n",
-            )
-                .into_response()
+            failed()
         }
     }
+}
+
+/// The page as an HTML response with `status`.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    respond(status, html(page))
+}
+
+/// A page made and rendered on a blocking thread (it is CPU work: a table may have
+/// thousands of rows to sort), as an HTML response with `status`.
+pub async fn render_blocking(
+    status: StatusCode,
+    make: impl FnOnce() -> Result<Bytes, askama::Error> + Send + 'static,
+) -> Response {
+    match tokio::task::spawn_blocking(make).await {
+        Ok(html) => respond(status, html),
+        Err(_) => failed(),
+    }
+}
+
+fn failed() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "rendering the page failed\n",
+    )
+        .into_response()
 }

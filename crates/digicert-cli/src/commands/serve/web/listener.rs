@@ -19,7 +19,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_rustls::TlsAcceptor;
+
+use super::tls::Tls;
 
 /// Connections served at once.
 pub const MAX_CONNECTIONS: usize = 512;
@@ -36,7 +37,7 @@ pub const CONNECTION_TIME: Duration = Duration::from_secs(300);
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Arc<Tls>>,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -60,11 +61,9 @@ pub async fn serve(
             let _ = stream.set_nodelay(true);
             match tls {
                 None => connection(stream, app).await,
-                Some(acceptor) => {
-                    match tokio::time::timeout(HANDSHAKE_TIME, acceptor.accept(stream)).await {
-                        Ok(Ok(stream)) => connection(stream, app).await,
-                        Ok(Err(err)) => tracing::debug!(error = %err, "TLS handshake failed"),
-                        Err(_) => tracing::debug!("TLS handshake took too long"),
+                Some(tls) => {
+                    if let Some(stream) = tls.accept(stream, HANDSHAKE_TIME).await {
+                        connection(stream, app).await;
                     }
                 }
             }

@@ -19,7 +19,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 
 pub use config::WebConfigError;
 
@@ -27,11 +26,12 @@ use auth::BasicAuth;
 use config::WebFile;
 use headers::Headers;
 use rate::RateLimit;
+use tls::Tls;
 
 /// How `serve` answers: what the web config file asks, or the defaults without one.
 #[derive(Debug)]
 pub struct Web {
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<Arc<Tls>>,
     auth: Option<Arc<BasicAuth>>,
     headers: Arc<Headers>,
     rate: Option<Arc<RateLimit>>,
@@ -57,8 +57,9 @@ impl Web {
         config::check_headers(&file.http_server_config.headers).map_err(invalid)?;
         let auth = BasicAuth::new(&file.basic_auth_users).map_err(invalid)?;
         let tls = if file.tls_enabled() {
-            let config = tls::server_config(&file.tls_server_config).map_err(invalid)?;
-            Some(Arc::new(config))
+            Some(Arc::new(
+                Tls::new(&file.tls_server_config).map_err(invalid)?,
+            ))
         } else {
             None
         };
@@ -93,6 +94,6 @@ impl Web {
         let app = app
             .layer(from_fn(headers::only_get_and_head))
             .layer(from_fn_with_state(self.headers, headers::set));
-        listener::serve(listener, app, self.tls.map(TlsAcceptor::from)).await
+        listener::serve(listener, app, self.tls).await
     }
 }

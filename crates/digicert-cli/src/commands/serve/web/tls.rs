@@ -1,8 +1,10 @@
 //! `tls_server_config` as a rustls server configuration (ring): the certificate and key,
-//! the client certificate policy of Go's `ClientAuthType`, `client_allowed_sans`, the
-//! versions, cipher suites and curves, checked with exporter-toolkit's messages.
+//! the client certificate policy of Go's `ClientAuthType`, the versions, cipher suites and
+//! curves, checked with exporter-toolkit's messages; the handshake, and
+//! `client_allowed_sans` checked after it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -11,6 +13,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{NoClientAuth, WebPkiClientVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
 
 use super::config::TlsFile;
 
@@ -131,9 +135,71 @@ fn provider(tls: &TlsFile) -> Result<CryptoProvider, String> {
     Ok(provider)
 }
 
-/// The rustls configuration for a `tls_server_config` that is enabled
-/// ([`super::config::WebFile::tls_enabled`]).
-pub fn server_config(tls: &TlsFile) -> Result<ServerConfig, String> {
+/// TLS as the file asks: the rustls configuration, and the names a client certificate
+/// must carry one of.
+pub struct Tls {
+    acceptor: TlsAcceptor,
+    allowed_sans: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls")
+            .field("allowed_sans", &self.allowed_sans)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tls {
+    /// The TLS of a `tls_server_config` that is enabled
+    /// ([`super::config::WebFile::tls_enabled`]).
+    pub fn new(tls: &TlsFile) -> Result<Self, String> {
+        Ok(Self {
+            acceptor: TlsAcceptor::from(Arc::new(server_config(tls)?)),
+            allowed_sans: tls.client_allowed_sans.clone(),
+        })
+    }
+
+    /// The handshake on `stream`, within `time`, and `client_allowed_sans` checked as Go's
+    /// `VerifyPeerCertificate` does (a certificate must name one of them exactly); none
+    /// (after a debug log line) when either fails.
+    pub async fn accept(
+        &self,
+        stream: TcpStream,
+        time: Duration,
+    ) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+        let stream = match tokio::time::timeout(time, self.acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => {
+                tracing::debug!(error = %err, "TLS handshake failed");
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!("TLS handshake took too long");
+                return None;
+            }
+        };
+        let Some(allowed) = &self.allowed_sans else {
+            return Some(stream);
+        };
+        let names = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(subject_alt_names)
+            .unwrap_or_default();
+        if names.iter().any(|name| allowed.contains(name)) {
+            Some(stream)
+        } else {
+            tracing::debug!(?names, "could not find allowed SANs in client cert");
+            None
+        }
+    }
+}
+
+/// The rustls configuration for a `tls_server_config` that is enabled.
+fn server_config(tls: &TlsFile) -> Result<ServerConfig, String> {
     if tls.cert_file.is_empty() && tls.cert.is_empty() {
         return Err("missing one of cert or cert_file".to_owned());
     }
@@ -230,13 +296,7 @@ fn client_verifier(
             builder.build().map_err(|err| format!("client CA: {err}"))?
         }
     };
-    Ok(match &tls.client_allowed_sans {
-        Some(sans) => Arc::new(AllowedSans {
-            inner: verifier,
-            sans: sans.clone(),
-        }),
-        None => verifier,
-    })
+    Ok(verifier)
 }
 
 /// Go's `RequestClientCert` and `RequireAnyClientCert`: any certificate is taken unverified;
@@ -288,78 +348,17 @@ impl ClientCertVerifier for AnyCertificate {
     }
 }
 
-/// `client_allowed_sans`: after the policy's own checks, the certificate must name one of
-/// these exactly (a DNS name, e-mail address, IP address or URI).
-#[derive(Debug)]
-struct AllowedSans {
-    inner: Arc<dyn ClientCertVerifier>,
-    sans: Vec<String>,
-}
-
-impl ClientCertVerifier for AllowedSans {
-    fn offer_client_auth(&self) -> bool {
-        self.inner.offer_client_auth()
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        self.inner.client_auth_mandatory()
-    }
-
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        let verified = self
-            .inner
-            .verify_client_cert(end_entity, intermediates, now)?;
-        let names = subject_alt_names(end_entity)?;
-        if names.iter().any(|name| self.sans.contains(name)) {
-            Ok(verified)
-        } else {
-            Err(rustls::Error::General(format!(
-                "could not find allowed SANs in client cert, found: {names:?}"
-            )))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
-
-/// The DNS names, e-mail addresses, IP addresses and URIs a certificate names.
-fn subject_alt_names(cert: &CertificateDer<'_>) -> Result<Vec<String>, rustls::Error> {
+/// The DNS names, e-mail addresses, IP addresses and URIs a certificate names; none for
+/// one that does not parse.
+fn subject_alt_names(cert: &CertificateDer<'_>) -> Vec<String> {
     use x509_parser::extensions::GeneralName;
-    let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding);
-    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).map_err(|_| bad())?;
-    let Some(extension) = parsed.subject_alternative_name().map_err(|_| bad())? else {
-        return Ok(Vec::new());
+    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else {
+        return Vec::new();
     };
-    Ok(extension
+    let Ok(Some(extension)) = parsed.subject_alternative_name() else {
+        return Vec::new();
+    };
+    extension
         .value
         .general_names
         .iter()
@@ -369,7 +368,7 @@ fn subject_alt_names(cert: &CertificateDer<'_>) -> Result<Vec<String>, rustls::E
             GeneralName::IPAddress(bytes) => ip_address(bytes),
             _ => None,
         })
-        .collect())
+        .collect()
 }
 
 /// An IP address as Go prints it, from its 4 or 16 bytes.

@@ -69,15 +69,17 @@ async fn overview(State(page): State<Arc<Page>>, RawQuery(query): RawQuery) -> R
     let plain = params.0.iter().all(|(name, _)| name == "days");
     let interval = page.shared.interval;
     templates::render_blocking(StatusCode::OK, move || {
-        if plain && let Some(html) = reading.plain.get() {
-            return Ok(html.clone());
+        let make = || {
+            let view = overview::Overview::new(&reading, days, interval, &params);
+            templates::html(&OverviewPage::new(view))
+        };
+        if !plain {
+            return make();
         }
-        let view = overview::Overview::new(&reading, days, interval, &params);
-        let html = templates::html(&OverviewPage::new(view))?;
-        if plain {
-            let _ = reading.plain.set(html.clone());
-        }
-        Ok(html)
+        // The first request makes it; those meanwhile wait for it rather than each making
+        // its own.
+        let made = reading.plain.get_or_init(|| make().map_err(|err| err.to_string()));
+        made.clone().map_err(|err| askama::Error::Custom(err.into()))
     })
     .await
 }

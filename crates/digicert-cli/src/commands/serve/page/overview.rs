@@ -26,8 +26,9 @@ pub const DEFAULT_DAYS: u32 = 30;
 pub const MAX_DAYS: u32 = 3650;
 /// Expired certificates are listed this many days back.
 const EXPIRED_DAYS: u64 = 30;
-/// How long a reading serves.
-const FRESH: Duration = Duration::from_secs(5);
+/// How long a reading serves (a sync since makes a new one at once; a probe run shows
+/// within this time).
+const FRESH: Duration = Duration::from_secs(30);
 /// Readings kept (one per `days` asked).
 const KEPT: usize = 8;
 
@@ -42,7 +43,7 @@ pub struct Reading {
     today: NaiveDate,
     /// The page of this reading as it is first shown (no table sorted or filtered), made by
     /// the first request that asks for it and served as is to the others.
-    pub plain: OnceLock<Bytes>,
+    pub plain: OnceLock<Result<Bytes, String>>,
 }
 
 /// A reading kept: for how many days ahead, when it was made, after which syncs (each

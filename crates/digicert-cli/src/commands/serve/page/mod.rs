@@ -78,8 +78,11 @@ async fn overview(State(page): State<Arc<Page>>, RawQuery(query): RawQuery) -> R
         }
         // The first request makes it; those meanwhile wait for it rather than each making
         // its own.
-        let made = reading.plain.get_or_init(|| make().map_err(|err| err.to_string()));
-        made.clone().map_err(|err| askama::Error::Custom(err.into()))
+        let made = reading
+            .plain
+            .get_or_init(|| make().map_err(|err| err.to_string()));
+        made.clone()
+            .map_err(|err| askama::Error::Custom(err.into()))
     })
     .await
 }

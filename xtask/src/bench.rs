@@ -2,8 +2,8 @@
 //! `curl` and by a plain Python script, side by side in one run; peak memory of the pulls
 //! and of a report file's conversion, at a tenth of the orders and at all of them.
 //! Then the inventory's figures (`bench/inventory.rs`), the deployment classifier's
-//! (`bench/classify.rs`) and the TLS probe's loopback handshakes against a bare rustls loop
-//! (`bench/probe.rs`).
+//! (`bench/classify.rs`), the TLS probe's loopback handshakes against a bare rustls loop
+//! (`bench/probe.rs`), and `digicert serve` under 200 clients for 30 s (`bench/load.rs`).
 //!
 //! Every contender runs once per round, `--runs` rounds, so a change in the machine's load
 //! falls on all of them alike; the table shows each one's median wall time, its median CPU
@@ -22,6 +22,7 @@ use serde_json::Value;
 
 mod classify;
 mod inventory;
+mod load;
 mod postgres;
 mod probe;
 
@@ -46,6 +47,10 @@ pub(crate) struct Options {
     /// Only the TLS probe's figures (loopback handshakes against a bare rustls loop).
     #[arg(long, conflicts_with = "inventory_only")]
     probe_only: bool,
+    /// Only `digicert serve` under load (200 clients for 30 s on the page, a search and
+    /// /metrics, over the mock's orders).
+    #[arg(long, conflicts_with_all = ["inventory_only", "probe_only"])]
+    serve_only: bool,
 }
 
 /// The API key the mock is started with.
@@ -109,6 +114,10 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     let small = (orders / 10).max(1);
     let bins = build()?;
     let work = WorkDir::create(target_dir().join("xtask-bench"))?;
+    if options.serve_only {
+        print_table(&load::load_rows(&bins, &work, orders, options.latency_ms)?);
+        return Ok(());
+    }
     println!(
         "bench: {orders} orders ({small} for the memory baseline), {} ms latency, {runs} run(s); load average {}",
         options.latency_ms,
@@ -171,6 +180,7 @@ pub(crate) fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     }
     table.extend(inventory_table);
     table.extend(probe::probe_rows(runs)?);
+    table.extend(load::load_rows(&bins, &work, orders, options.latency_ms)?);
     print_table(&table);
     print_criterion_note();
     println!("load average at the end: {}", load_average());

@@ -4,7 +4,7 @@
 //! cargo xtask fixtures regen [--base-url URL] [--mock] [--out DIR]
 //! cargo xtask fixtures check [--dir DIR]
 //! cargo xtask bench-data N [--out FILE]
-//! cargo xtask bench [--quick] [--orders N] [--latency-ms N] [--runs K]
+//! cargo xtask bench [--quick] [--orders N] [--latency-ms N] [--runs K] [--inventory-only | --probe-only | --serve-only]
 //! ```
 //!
 //! Exit code 1 when a task fails, 2 on bad usage.

@@ -276,6 +276,12 @@ impl MockServer {
         DemoEndpoints::start(&self.shared.dataset)
     }
 
+    /// Gives the order's certificate another common name, any text (see [`Dataset::rename`]);
+    /// `false` if there is no such order.
+    pub fn rename(&self, order_id: u64, common_name: impl Into<String>) -> bool {
+        self.shared.dataset.rename(order_id, common_name)
+    }
+
     /// Every change made while the server ran, in the order made.
     pub fn change_log(&self) -> Vec<ChangeRecord> {
         self.shared.dataset.change_log()

@@ -61,7 +61,13 @@ impl Reset {
 
 /// `digicert` against the mock with the inventory at `db` (a file or a database URL), async
 /// at 8 pages in flight.
-fn digicert(bins: &Bins, mock: &Mock, db: &Path, label: &str, args: &[&str]) -> Contender {
+pub(super) fn digicert(
+    bins: &Bins,
+    mock: &Mock,
+    db: &Path,
+    label: &str,
+    args: &[&str],
+) -> Contender {
     let db = db.to_string_lossy();
     let mut all = vec![
         "--base-url",
@@ -240,16 +246,7 @@ fn scrape_rows(
         "serve",
         &["serve", "--listen", "127.0.0.1:0", "--interval", "1h"],
     );
-    let mut child = Served(serve.command().stderr(Stdio::piped()).spawn()?);
-    let stderr = child.0.stderr.take().ok_or("serve has no stderr")?;
-    let mut first = String::new();
-    BufReader::new(stderr).read_line(&mut first)?;
-    let url = first
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .map(|url| url.trim_end_matches(','))
-        .ok_or_else(|| format!("serve printed {first:?}"))?
-        .to_owned();
+    let (child, url) = start_serve(&serve)?;
     let scrape = Contender::new(
         "L scrape /metrics",
         "curl",
@@ -281,8 +278,26 @@ fn scrape_rows(
     Ok(rows)
 }
 
+/// Starts a `digicert serve` contender; the process and the URL of its `/metrics`. Its log
+/// is read (and dropped) until it ends, so it never blocks on a full pipe.
+pub(super) fn start_serve(serve: &Contender) -> Result<(Served, String), Box<dyn Error>> {
+    let mut child = Served(serve.command().stderr(Stdio::piped()).spawn()?);
+    let stderr = child.0.stderr.take().ok_or("serve has no stderr")?;
+    let mut stderr = BufReader::new(stderr);
+    let mut first = String::new();
+    stderr.read_line(&mut first)?;
+    let url = first
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .map(|url| url.trim_end_matches(','))
+        .ok_or_else(|| format!("serve printed {first:?}"))?
+        .to_owned();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    Ok((child, url))
+}
+
 /// A process's peak RSS (VmHWM), MiB.
-fn peak_mib(pid: u32) -> Result<f64, Box<dyn Error>> {
+pub(super) fn peak_mib(pid: u32) -> Result<f64, Box<dyn Error>> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kib: f64 = status
         .lines()
@@ -293,7 +308,7 @@ fn peak_mib(pid: u32) -> Result<f64, Box<dyn Error>> {
 }
 
 /// The serve process, stopped when dropped.
-struct Served(Child);
+pub(super) struct Served(pub(super) Child);
 
 impl Drop for Served {
     fn drop(&mut self) {

@@ -4,6 +4,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod db;
+pub mod hostile;
+pub mod served;
 
 use std::process::{Command, Output};
 

@@ -104,6 +104,8 @@ pub(crate) struct Changed {
     replaced: Vec<Certificate>,
     /// Every status the order took, oldest first (the generated one first).
     events: Vec<Event>,
+    /// The common name given to the certificate since, if any.
+    pub(crate) common_name: Option<String>,
 }
 
 impl Changed {
@@ -118,6 +120,7 @@ impl Changed {
                 certificate_id: core.certificate_id,
                 status: core.status,
             }],
+            common_name: None,
         }
     }
 
@@ -206,6 +209,9 @@ impl Changed {
             order.serial_number = Some(certificate.serial_number.clone());
         }
         order.replaced.clone_from(&self.replaced);
+        if let Some(name) = &self.common_name {
+            order.common_name.clone_from(name);
+        }
     }
 
     /// The order's latest status within `from..=to` (unix seconds), if it changed in it.

@@ -691,6 +691,20 @@ impl Dataset {
         })
     }
 
+    /// Gives the order's certificate another common name in every view, any text at all
+    /// (what a careless or hostile requester may put there), without a status change: the
+    /// next full pull sees it. `false` if there is no such order.
+    pub fn rename(&self, order_id: u64, common_name: impl Into<String>) -> bool {
+        let common_name = common_name.into();
+        self.change(|changes| {
+            let Some(changed) = self.changed_mut(changes, order_id) else {
+                return false;
+            };
+            changed.common_name = Some(common_name);
+            true
+        })
+    }
+
     /// Every change recorded so far, in the order recorded (not by time).
     pub fn change_log(&self) -> Vec<ChangeRecord> {
         self.changes().log.clone()

@@ -634,3 +634,27 @@ fn a_clone_changes_on_its_own() {
     assert_eq!(dataset.order_ids().next(), Some(placed));
     assert_eq!(all_rows(&dataset).len(), 301);
 }
+
+#[test]
+fn a_renamed_order_has_its_new_common_name_in_every_view_and_nothing_else_changes() {
+    let dataset = dataset(50);
+    let id = dataset.order_ids().nth(3).unwrap();
+    let before = dataset.report_row(id).unwrap();
+    assert!(dataset.rename(id, "<script>alert(1)</script>"));
+    let after = dataset.report_row(id).unwrap();
+    assert_eq!(
+        after.common_name.as_deref(),
+        Some("<script>alert(1)</script>")
+    );
+    let info = dataset.order_info(id).unwrap();
+    assert_eq!(
+        info.certificate.unwrap().common_name.as_deref(),
+        Some("<script>alert(1)</script>")
+    );
+    assert_eq!(
+        (after.status, after.thumbprint),
+        (before.status, before.thumbprint)
+    );
+    assert!(dataset.change_log().is_empty());
+    assert!(!dataset.rename(1, "x"));
+}

@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -31,9 +32,9 @@ type Requests = Vec<((String, &'static str, String), u64)>;
 /// What an exposition depends on: each account's last sync and the requests sent.
 type CacheKey = (Vec<(String, Option<chrono::DateTime<Utc>>)>, Requests);
 
-/// The last exposition, with what it was made from.
+/// The last exposition, with what it was made from; shared by the scrapes without a copy.
 #[derive(Debug, Default)]
-pub struct Cache(Mutex<Option<(CacheKey, String)>>);
+pub struct Cache(Mutex<Option<(CacheKey, Bytes)>>);
 
 /// The requests each served account has sent so far.
 fn requests(shared: &Shared) -> Requests {
@@ -54,7 +55,7 @@ fn requests(shared: &Shared) -> Requests {
 pub fn exposition(
     shared: &Shared,
     inventory: &Inventory,
-) -> Result<Result<String, std::fmt::Error>, digicert_inventory::Error> {
+) -> Result<Result<Bytes, std::fmt::Error>, digicert_inventory::Error> {
     let states = shared.sync_states(inventory)?;
     let key: CacheKey = (
         states
@@ -76,7 +77,7 @@ pub fn exposition(
         return Ok(Ok(text.clone()));
     }
     let snapshot = Snapshot::read(inventory, states, key.1.clone())?;
-    let text = snapshot.encode();
+    let text = snapshot.encode().map(Bytes::from);
     if let Ok(text) = &text {
         *cached = Some((key, text.clone()));
     }

@@ -1,12 +1,17 @@
 //! `digicert serve`: syncs at start and every interval, and serves the inventory as
-//! Prometheus metrics (`GET /metrics`) with a health check (`GET /healthz`).
+//! Prometheus metrics (`GET /metrics`) with a health check (`GET /healthz`) and a page
+//! for people (`GET /`).
 //!
-//! This module runs the sync loop and the router; `metrics` writes the exposition and
-//! `health` answers the health check. Nothing served or logged carries the API key.
+//! This module runs the sync loop and the router; `metrics` writes the exposition,
+//! `health` answers the health check, `page` shows the page and `web` serves them all
+//! safely (`--web-config`, headers, limits). Nothing served or logged carries the API key.
 
 mod health;
 mod metrics;
+mod page;
+mod web;
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -34,6 +39,10 @@ pub struct Args {
     /// Time between syncs, with its unit: 30s, 10m, 1h, 1d.
     #[arg(long, default_value = "10m", value_parser = parse_interval)]
     interval: Duration,
+    /// A web configuration file in the format Prometheus exporters share (TLS, client
+    /// certificates, basic auth users, headers); see the README.
+    #[arg(long, value_name = "FILE")]
+    web_config: Option<PathBuf>,
 }
 
 /// What the handlers share.
@@ -68,7 +77,13 @@ impl Shared {
 
 /// Runs `digicert serve` until the process is stopped.
 pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
-    let Args { listen, interval } = args;
+    let Args {
+        listen,
+        interval,
+        web_config,
+    } = args;
+    let web =
+        web::Web::load(web_config.as_deref()).map_err(|err| CliError::Usage(err.to_string()))?;
     let accounts = settings.accounts_to_sync()?;
     // Two handles: the sync writes through one while scrapes read through the other.
     let location = settings.inventory()?;
@@ -123,15 +138,17 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
         // A host name is resolved here; the first of its addresses that binds is used.
         let listener = tokio::net::TcpListener::bind(listen.as_str()).await?;
         eprintln!(
-            "serving http://{}/metrics, syncing every {}s",
+            "serving {}://{}/metrics, syncing every {}s",
+            web.scheme(),
             listener.local_addr()?,
             interval.as_secs()
         );
         let app = Router::new()
             .route("/metrics", get(metrics::metrics))
             .route("/healthz", get(health::healthz))
-            .with_state(shared);
-        axum::serve(listener, app).await
+            .with_state(Arc::clone(&shared))
+            .merge(page::routes(shared));
+        web.serve(listener, app).await
     })?;
     Ok(())
 }

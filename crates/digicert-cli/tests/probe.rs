@@ -16,6 +16,7 @@ use std::process::Output;
 use digicert_mock::{MockCa, MockConfig, MockServer, TlsEndpoints, TlsEntry};
 use serde_json::Value;
 use support::db::TestDb;
+use support::served::{Served, get};
 use support::{KEY, command, exit_code, text};
 
 /// `digicert --db <db>` against `server`, with `args`.
@@ -219,6 +220,31 @@ fn each_address_behind_a_name_is_told_current_stale_or_unknown_and_kept() {
             .collect();
         assert_eq!(deployments.len(), 2, "{}: {events:#?}", db.kind());
         assert!(events.iter().any(|event| event["event"] == "status"));
+
+        // The page: the stale and unknown nodes first, to look at; the order's page, where
+        // its certificates were seen.
+        let served = Served::start(server.base_url(), db.path().to_str().unwrap(), "1h", &[]);
+        let addr = served.addr.clone();
+        served.wait_until("a sync", || get(&addr, "/healthz").status == 200);
+        let overview = get(&addr, "/").body;
+        let section = overview
+            .split("Endpoints to look at")
+            .nth(1)
+            .and_then(|rest| rest.split("<h2").next())
+            .unwrap();
+        for (address, state) in [("127.0.0.3", "stale"), ("127.0.0.4", "unknown")] {
+            assert!(
+                section.contains(address),
+                "{}: {address} {section}",
+                db.kind()
+            );
+            assert!(section.contains(state), "{state}");
+        }
+        assert!(!section.contains("127.0.0.2"), "the current node is fine");
+        let order = get(&addr, &format!("/orders/default/{}", fixture.reissued)).body;
+        for address in ["127.0.0.2", "127.0.0.3"] {
+            assert!(order.contains(address), "{address} on the order's page");
+        }
     }
 }
 

@@ -316,5 +316,19 @@ fn failures_are_recorded_with_their_reason() {
         assert_eq!(latest[0].duration_seconds, Some(1.5));
         assert_eq!(latest[0].verified, None);
         assert_eq!(latest[0].served_thumbprint, None, "{}", db.kind());
+        // It belongs to no account, so a reader of any account sees it; order 7's node does
+        // not show to a reader of another account.
+        let served = inventory
+            .classify(&[served("www.example.com", "192.0.2.1", 71, 3)])
+            .unwrap();
+        inventory.record_deployments(&served).unwrap();
+        inventory.select_accounts(["eu"]);
+        let seen: Vec<String> = inventory
+            .deployments(&DeploymentFilter::default())
+            .unwrap()
+            .into_iter()
+            .map(|deployment| deployment.target)
+            .collect();
+        assert_eq!(seen, ["down.example.com"], "{}", db.kind());
     }
 }

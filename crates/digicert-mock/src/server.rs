@@ -4,7 +4,6 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use digicert_model::OrderStatus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::background;
 use crate::dataset::{ChangeRecord, Dataset, DatasetConfig, now_to_the_minute};
 use crate::faults::{FaultPlan, Faults};
 use crate::log::{RequestLog, RequestRecord};
@@ -176,38 +176,14 @@ impl MockServer {
     /// Works from anywhere, inside an async runtime or not; the server stops when the
     /// returned handle is dropped or [`MockServer::shutdown`] is called.
     pub fn start_background(config: MockConfig) -> io::Result<Self> {
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let (listener, addr) = background::bind(config.port)?;
         let (server, stopping) = Self::new(&config, addr);
         let app = router(Arc::clone(&server.shared));
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = thread::Builder::new()
-            .name(format!("digicert-mock-{}", addr.port()))
-            .spawn(move || {
-                let started = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .and_then(|runtime| {
-                        let listener =
-                            runtime.block_on(async { TcpListener::from_std(listener) })?;
-                        Ok((runtime, listener))
-                    });
-                let (runtime, listener) = match started {
-                    Ok(started) => started,
-                    Err(err) => {
-                        let _ = ready_tx.send(Err(err));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                runtime.block_on(serve(listener, app, stopping));
-            })?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(server.with_runner(Runner::Thread(thread))),
-            Ok(Err(err)) => Err(err),
-            Err(_) => Err(io::Error::other("the mock server thread ended at start")),
-        }
+        let name = format!("digicert-mock-{}", addr.port());
+        let thread = background::spawn(name, listener, move |listener| {
+            serve(listener, app, stopping)
+        })?;
+        Ok(server.with_runner(Runner::Thread(thread)))
     }
 
     /// The handle, before anything runs it.

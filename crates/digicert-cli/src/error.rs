@@ -29,6 +29,9 @@ pub enum CliError {
     /// The command ran and found what `--fail-if-any` asks to fail on (exit 3).
     #[error("{0}")]
     Found(String),
+    /// `inventory check` found the inventory damaged (exit 1).
+    #[error("{0}")]
+    Unsound(String),
 }
 
 impl CliError {

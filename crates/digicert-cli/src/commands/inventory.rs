@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use digicert_inventory::StoredOrder;
+use digicert_inventory::{Store, StoredOrder};
 
 use crate::error::CliError;
 use crate::flags::Format;
@@ -44,6 +44,9 @@ enum Query {
         /// Order id.
         order_id: u64,
     },
+    /// Whether the inventory is sound: SQLite's quick_check, or PostgreSQL's amcheck where
+    /// installed, then the inventory's own rules (exit 1 if not).
+    Check,
 }
 
 /// Runs `digicert inventory ...`: a query, from the inventory alone, narrowed to the
@@ -71,7 +74,29 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
         )?),
         Query::Find { query } => Ok(write_items(format, inventory.find(&query)?, out)?),
         Query::History { order_id } => Ok(write_items(format, inventory.history(order_id)?, out)?),
+        Query::Check => check(&inventory, out),
     }
+}
+
+/// Says what was checked and what was found; a problem is a failure.
+fn check(inventory: &Inventory, mut out: impl Write) -> Result<(), CliError> {
+    let location = inventory.store().location();
+    let soundness = inventory.check()?;
+    for checked in &soundness.checked {
+        writeln!(out, "checked: {checked}")?;
+    }
+    for problem in &soundness.problems {
+        writeln!(out, "problem: {problem}")?;
+    }
+    if soundness.is_sound() {
+        writeln!(out, "{location}: the inventory is sound")?;
+        return Ok(());
+    }
+    Err(CliError::Unsound(format!(
+        "{location}: the inventory is not sound ({} problems); it is a copy of CertCentral: \
+         move it aside and run `digicert sync` to build it again",
+        soundness.problems.len()
+    )))
 }
 
 /// Writes every order as it is read.

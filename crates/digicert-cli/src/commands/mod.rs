@@ -53,7 +53,7 @@ pub enum Command {
     /// Bring the inventory up to date: every order the first time, then the status changes
     /// since the last sync (one summary line on stderr).
     Sync(sync::Args),
-    /// Query the inventory offline: export, expiring, find, history.
+    /// Query the inventory offline: export, expiring, find, history, check.
     Inventory(inventory::Args),
     /// Sync at start and every interval; serve Prometheus metrics at /metrics and a health
     /// check at /healthz.

@@ -3,7 +3,10 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cluster;
 pub mod db;
+pub mod mirror;
+pub mod serve;
 
 use std::process::{Command, Output};
 

@@ -23,15 +23,15 @@ use crate::store::{self, Inventory};
 /// The first wait before opening a lost handle again.
 const FIRST_WAIT: Duration = Duration::from_millis(250);
 
-/// The longest wait between attempts, for intervals longer than this.
+/// The longest wait between attempts, for intervals longer than twice this.
 const LONGEST_WAIT: Duration = Duration::from_secs(30);
 
 /// The inventory `serve` reads and writes, and whether it can be reached now.
 #[derive(Debug)]
 pub struct Database {
     location: PathBuf,
-    /// The longest wait between attempts to open a handle again: at most an interval, so
-    /// that a sync runs within one interval after the database is back.
+    /// The longest wait between attempts to open a handle again: at most half an interval,
+    /// so that a sync runs, and ends, within one interval after the database is back.
     cap: Duration,
     /// The outage going on, if any.
     outage: Mutex<Option<Outage>>,
@@ -73,7 +73,7 @@ impl Database {
         accounts: Vec<String>,
         interval: Duration,
     ) -> Result<Arc<Self>, Error> {
-        let cap = interval.min(LONGEST_WAIT);
+        let cap = (interval / 2).min(LONGEST_WAIT);
         let database = Arc::new(Self {
             location: location.to_owned(),
             cap,

@@ -5,7 +5,7 @@
 //! an interval after it started, or sooner or later ([`Next::After`]: a database to connect
 //! to again, an API to back off from). A task joins with one call:
 //!
-//! ```ignore
+//! ```text
 //! schedule::every(interval, SyncTask::new(...))?;
 //! ```
 

@@ -108,13 +108,16 @@ impl Database {
     /// Reads through the reader; a failure says why, at once while the inventory is
     /// unavailable or the reader is being opened again.
     pub fn read<T>(&self, read: impl FnOnce(&Inventory) -> Result<T, Error>) -> Result<T, String> {
-        if let Some(outage) = lock(&self.outage).as_ref() {
-            return Err(format!("the inventory is unavailable: {}", outage.reason));
+        if let Some(why) = self.unavailable() {
+            return Err(why);
         }
         let mut reader = lock(&self.reader);
         let Some(inventory) = reader.usable(self) else {
             self.reader_wanted.notify_one();
-            return Err("the inventory is being opened again".to_owned());
+            // An outage may have started while this waited for the reader.
+            return Err(self
+                .unavailable()
+                .unwrap_or_else(|| "the inventory is being opened again".to_owned()));
         };
         match read(inventory) {
             Ok(value) => Ok(value),
@@ -154,6 +157,13 @@ impl Database {
         let mut inventory = store::open(&self.location)?;
         inventory.select_accounts(accounts.iter().cloned());
         Ok(inventory)
+    }
+
+    /// Why the inventory is unavailable, during an outage.
+    fn unavailable(&self) -> Option<String> {
+        lock(&self.outage)
+            .as_ref()
+            .map(|outage| format!("the inventory is unavailable: {}", outage.reason))
     }
 
     /// How many outages have started.

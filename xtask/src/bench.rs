@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-mod inventory;
+pub(crate) mod inventory;
 pub(crate) mod postgres;
 mod probe;
 

@@ -21,6 +21,7 @@ use digicert_inventory::{Inventory, normalize_hex};
 use digicert_mock::{MockConfig, MockServer, Relay};
 use digicert_model::OrderStatus;
 
+use crate::bench::inventory::memory_mib;
 use crate::bench::postgres::Postgres;
 use crate::bench::{load_average, target_dir, workspace_root};
 
@@ -370,14 +371,8 @@ impl Served {
     /// Its RSS now, MiB, and its open file descriptors.
     fn resources(&self) -> Result<(f64, usize), Box<dyn Error>> {
         let pid = self.child.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or("no VmRSS")?;
         let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))?.count();
-        Ok((kib / 1024.0, fds))
+        Ok((memory_mib(pid, "VmRSS")?, fds))
     }
 
     /// How many outages it logged.

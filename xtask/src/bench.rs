@@ -21,9 +21,9 @@ use std::time::Instant;
 use serde_json::Value;
 
 mod classify;
-mod inventory;
+pub(crate) mod inventory;
 mod load;
-mod postgres;
+pub(crate) mod postgres;
 mod probe;
 
 /// Options of `cargo xtask bench`.
@@ -218,13 +218,13 @@ fn build() -> Result<Bins, Box<dyn Error>> {
 }
 
 /// The workspace's root folder, wherever `cargo xtask` is run from.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
     xtask.parent().unwrap_or(xtask).to_path_buf()
 }
 
 /// Where cargo builds: `CARGO_TARGET_DIR` if set, else the workspace's `target/`.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => workspace_root().join(dir),
         None => workspace_root().join("target"),
@@ -232,7 +232,7 @@ fn target_dir() -> PathBuf {
 }
 
 /// The 1, 5 and 15 minute load averages from /proc/loadavg, or a note that it is unknown.
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     fs::read_to_string("/proc/loadavg")
         .map(|text| {
             text.split_whitespace()

@@ -5,6 +5,7 @@
 //! cargo xtask fixtures check [--dir DIR]
 //! cargo xtask bench-data N [--out FILE]
 //! cargo xtask bench [--quick] [--orders N] [--latency-ms N] [--runs K] [--inventory-only | --probe-only | --serve-only]
+//! cargo xtask soak [--minutes N] [--interval S] [--cut-every S] [--down S] [--orders N]
 //! ```
 //!
 //! Exit code 1 when a task fails, 2 on bad usage.
@@ -13,6 +14,7 @@ mod bench;
 mod bench_data;
 mod classify;
 mod fixtures;
+mod soak;
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -47,6 +49,9 @@ enum Task {
     },
     /// Time digicert against curl and Python on the loopback mock, and its peak memory.
     Bench(bench::Options),
+    /// `digicert serve` for minutes against a changing mock, its database cut every minute:
+    /// recovery, RSS and open files, and the inventory against the mock at the end.
+    Soak(soak::Options),
     /// The conversion's baseline for `bench`: the csv crate's untyped loop, FILE to stdout.
     #[command(hide = true)]
     UntypedCopy {
@@ -135,6 +140,11 @@ fn run(task: Task) -> Result<ExitCode, Box<dyn Error>> {
             bench::run(&options)?;
             Ok(ExitCode::SUCCESS)
         }
+        Task::Soak(options) => Ok(if soak::run(&options)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
         Task::UntypedCopy { input } => {
             bench::untyped_copy(&input)?;
             Ok(ExitCode::SUCCESS)

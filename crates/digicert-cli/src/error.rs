@@ -33,6 +33,9 @@ pub enum CliError {
     /// not hold, an account it does not know.
     #[error("{0}")]
     NotFound(String),
+    /// `inventory check` found the inventory damaged (exit 1).
+    #[error("{0}")]
+    Unsound(String),
 }
 
 impl CliError {

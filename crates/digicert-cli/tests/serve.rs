@@ -5,36 +5,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use digicert_mock::{FaultPlan, MockConfig, MockServer};
-use support::{KEY, command};
-
-/// A plain HTTP/1.1 GET: the status code and the body.
-fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
+use support::KEY;
+use support::serve::{Serve, get};
 
 #[test]
 fn serve_syncs_reports_health_and_exports_every_issued_order() {
@@ -110,98 +85,6 @@ fn serve_syncs_reports_health_and_exports_every_issued_order() {
     let log = serve.stop();
     assert!(log.contains("serving http://127.0.0.1:"), "{log}");
     assert!(!log.contains(KEY), "the key was logged");
-}
-
-/// A `digicert serve` process, stopped when dropped.
-struct Serve {
-    child: std::process::Child,
-    addr: String,
-    /// Everything it wrote on stderr so far.
-    log: Arc<Mutex<String>>,
-}
-
-impl Serve {
-    /// Starts `digicert serve` on a free loopback port against `server`, on the inventory
-    /// `db` (a file, or a database URL).
-    fn start(server: &MockServer, db: &str, interval: &str) -> Self {
-        let mut child = command()
-            .args([
-                "--base-url",
-                server.base_url(),
-                "--api-key",
-                KEY,
-                "--no-rate-limit",
-                "--db",
-                db,
-                "-v",
-            ])
-            .args(["serve", "--listen", "127.0.0.1:0", "--interval", interval])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        // The sync thread may log before the listener says where it is (with `-v`).
-        let mut first = String::new();
-        while !first.contains("serving http://") {
-            assert_ne!(stderr.read_line(&mut first).unwrap(), 0, "{first}");
-        }
-        let addr = first
-            .rsplit("serving http://")
-            .next()
-            .and_then(|rest| rest.split('/').next())
-            .unwrap()
-            .to_owned();
-        // Keep reading the log, so the process never blocks on a full pipe.
-        let log = Arc::new(Mutex::new(first));
-        let reader = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in stderr.lines() {
-                let line = line.unwrap_or_default();
-                let mut log = reader.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        Self { child, addr, log }
-    }
-
-    /// Stops the process; its whole log.
-    fn stop(mut self) -> String {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        // The reader ends with the pipe; give it a moment to take the last lines.
-        std::thread::sleep(Duration::from_millis(100));
-        self.log.lock().unwrap().clone()
-    }
-
-    fn wait_healthy(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while get(&self.addr, "/healthz").0 != 200 {
-            assert!(Instant::now() < deadline, "no successful sync");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// The certificate samples of one scrape, sorted.
-    fn certificates(&self) -> Vec<String> {
-        let (status, metrics) = get(&self.addr, "/metrics");
-        assert_eq!(status, 200);
-        let mut samples: Vec<String> = metrics
-            .lines()
-            .filter(|line| line.starts_with("digicert_certificate_not_after_timestamp_seconds{"))
-            .map(str::to_owned)
-            .collect();
-        samples.sort();
-        samples
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Two `serve` processes on one inventory, as two hosts on one database: both serve the same

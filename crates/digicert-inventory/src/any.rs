@@ -6,6 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::check::Soundness;
 use crate::deploy::{
     CoveringOrder, Deployment, DeploymentFilter, FoundCertificate, KnownCertificate,
 };
@@ -95,6 +96,10 @@ impl Store for AnyStore {
 
     fn unlock_sync(&mut self, account: &str) {
         each_store!(self, store => store.unlock_sync(account))
+    }
+
+    fn check(&self) -> Result<Soundness, Error> {
+        each_store!(self, store => store.check())
     }
 
     fn sync_state(&self, account: &str) -> Result<SyncState, Error> {

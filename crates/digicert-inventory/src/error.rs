@@ -50,6 +50,42 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The store could not be reached, or its connection was lost: a server restart, a
+    /// failover, a network cut, a folder on a network mount that went away. Nothing was
+    /// written beyond whole transactions, and opening the store again may succeed.
+    #[error("inventory {location} is unavailable: {source}")]
+    Unavailable {
+        /// The inventory.
+        location: String,
+        /// What the database or the system said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The connection that held the account's sync lock was lost, so another host may hold
+    /// the lock now: the sync stopped before its next write.
+    #[error(
+        "the sync lock of account `{account}` on {location} was lost with its connection; the \
+         sync stopped before writing more (another host may be syncing the account now)"
+    )]
+    LockLost {
+        /// The inventory.
+        location: String,
+        /// The account.
+        account: String,
+    },
+    /// The store's data is damaged (SQLite: `database disk image is malformed`).
+    #[error(
+        "inventory {location} is damaged ({source}): it is a copy of CertCentral, so move it \
+         aside (an SQLite file with its -wal and -shm files) and run `digicert sync` to build \
+         it again; `digicert inventory check` says whether an inventory is sound"
+    )]
+    Corrupt {
+        /// The inventory.
+        location: String,
+        /// What the database said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A file or directory could not be created or read.
     #[error("inventory {path}: {source}")]
     Io {
@@ -74,4 +110,13 @@ pub enum Error {
     /// A request to CertCentral failed.
     #[error(transparent)]
     Api(#[from] digicert_api::Error),
+}
+
+impl Error {
+    /// Whether the store could not be reached or its connection was lost
+    /// ([`Error::Unavailable`]), or its file or folder could not be created or read
+    /// ([`Error::Io`]): opening it again later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Io { .. })
+    }
 }

@@ -36,6 +36,7 @@
 //! ```
 
 mod any;
+mod check;
 mod deploy;
 mod deployments;
 mod error;
@@ -59,6 +60,7 @@ use digicert_api::transport::{AsyncTransport, BlockingTransport};
 use digicert_api::{Client, blocking};
 
 pub use any::AnyStore;
+pub use check::Soundness;
 pub use deploy::{
     Catalog, CoveringOrder, Deployment, DeploymentFilter, DeploymentState, FoundCertificate,
     KnownCertificate, Lookup, Outcome, ProbeNames, Probed, ServedCertificate, UnknownState,
@@ -312,6 +314,14 @@ impl<S: Store> Inventory<S> {
             },
             &mut each,
         )
+    }
+
+    /// Whether the inventory is sound: SQLite's `quick_check` of the file, or PostgreSQL's
+    /// `amcheck` of the indexes where it is installed, then the inventory's own rules (every
+    /// order with its row of when it was last seen and a status history, no name without its
+    /// order). A damaged file's errors are problems found, not a failure.
+    pub fn check(&self) -> Result<Soundness, Error> {
+        self.store.check()
     }
 
     /// Number of orders per account and status.

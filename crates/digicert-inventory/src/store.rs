@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::check::Soundness;
 use crate::deploy::{
     CoveringOrder, Deployment, DeploymentFilter, FoundCertificate, KnownCertificate,
 };
@@ -159,6 +160,9 @@ pub trait Store: WriteTuning {
 
     /// Gives the sync lock of `account` back.
     fn unlock_sync(&mut self, account: &str);
+
+    /// Whether the store is sound: the database's own check, then the inventory's rules.
+    fn check(&self) -> Result<Soundness, Error>;
 
     /// The last successful sync of `account`.
     fn sync_state(&self, account: &str) -> Result<SyncState, Error>;

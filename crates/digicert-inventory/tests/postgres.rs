@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use chrono::Utc;
 use common::{PgDatabase, with_dbname};
 use digicert_inventory::{
@@ -189,17 +187,8 @@ fn one_sync_lock_across_connections_ending_with_the_holder() {
     ));
     // A holder that goes away (its connection closed) loses them.
     drop(second);
-    let deadline = Instant::now() + Duration::from_secs(10);
     for account in ["us", "eu"] {
-        loop {
-            match first.lock_sync(account) {
-                Ok(()) => break,
-                Err(Error::SyncRunning { .. }) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(err) => panic!("{err:?}"),
-            }
-        }
+        common::take_lock(&mut first, account);
     }
 }
 

@@ -78,6 +78,9 @@
 //! For answers the fake never gives (a proxy's HTML page with `200 OK`, a redirect, a
 //! chunked body of any size), [`RawServer`] answers every request with fixed raw bytes.
 //!
+//! For the network between a client and its database, [`Relay`] is a loopback TCP relay the
+//! test controls: it cuts every connection or one, refuses new ones, or delays the bytes.
+//!
 //! From async code, on the test's runtime:
 //!
 //! ```no_run
@@ -114,6 +117,7 @@ mod demo;
 mod faults;
 mod log;
 mod raw;
+mod relay;
 mod routes;
 mod runner;
 mod server;
@@ -126,5 +130,6 @@ pub use demo::{DemoEndpoints, DemoNode, DemoSite, DemoState};
 pub use faults::{FaultPlan, Faults, LatencySpike, RateLimit};
 pub use log::RequestRecord;
 pub use raw::RawServer;
+pub use relay::Relay;
 pub use server::{MockConfig, MockServer};
 pub use tls::{Handshake, TlsEndpoints, TlsEntry};

@@ -9,6 +9,7 @@ use std::thread;
 use tokio::sync::watch;
 
 /// What runs a server.
+#[derive(Debug)]
 pub(crate) enum Runner {
     /// A task on the caller's runtime (detached: it ends by itself once told to stop).
     Task,
@@ -18,6 +19,7 @@ pub(crate) enum Runner {
 
 /// A running server's stop switch: dropping it tells the server to stop and, if it runs on
 /// a thread of its own, waits for that thread.
+#[derive(Debug)]
 pub(crate) struct Running {
     stop: watch::Sender<bool>,
     runner: Option<Runner>,

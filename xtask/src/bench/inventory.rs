@@ -298,12 +298,17 @@ pub(super) fn start_serve(serve: &Contender) -> Result<(Served, String), Box<dyn
 
 /// A process's peak RSS (VmHWM), MiB.
 pub(super) fn peak_mib(pid: u32) -> Result<f64, Box<dyn Error>> {
+    memory_mib(pid, "VmHWM")
+}
+
+/// One of a process's memory figures in `/proc/PID/status` (`VmHWM`, `VmRSS`), MiB.
+pub(crate) fn memory_mib(pid: u32, field: &str) -> Result<f64, Box<dyn Error>> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kib: f64 = status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or("no VmHWM")?;
+        .ok_or_else(|| format!("no {field} in /proc/{pid}/status"))?;
     Ok(kib / 1024.0)
 }
 

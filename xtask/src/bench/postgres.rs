@@ -9,11 +9,11 @@ use super::inventory::Reset;
 use super::workspace_root;
 
 /// A fresh database, and the cluster started for it, if any.
-pub(super) struct Postgres {
+pub(crate) struct Postgres {
     admin_url: String,
     name: String,
     /// The database's URL.
-    pub(super) url: String,
+    pub(crate) url: String,
     /// The directory of a cluster this benchmark started.
     cluster: Option<String>,
     /// Further databases made for the benchmark, dropped with the first.
@@ -22,7 +22,7 @@ pub(super) struct Postgres {
 
 impl Postgres {
     /// A fresh database on the configured server, or on a cluster started for it.
-    pub(super) fn start() -> Result<Self, Box<dyn Error>> {
+    pub(crate) fn start() -> Result<Self, Box<dyn Error>> {
         let (admin_url, cluster) = match std::env::var("DIGICERT_TEST_POSTGRES") {
             Ok(url) if !url.trim().is_empty() => (url, None),
             _ => {

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use digicert_inventory::{DeploymentFilter, DeploymentState, StoredOrder};
+use digicert_inventory::{DeploymentFilter, DeploymentState, Store, StoredOrder};
 
 use super::expiring::found_expiring;
 use crate::error::CliError;
@@ -98,6 +98,12 @@ enum Query {
         #[arg(long)]
         yes: bool,
     },
+    /// Whether the inventory is sound: SQLite's quick_check, or PostgreSQL's amcheck where
+    /// installed, then the inventory's own rules (exit 1 if not).
+    #[command(after_help = "Examples:
+  digicert inventory check
+  digicert --db postgres://digicert@db.example.internal/inventory inventory check")]
+    Check,
 }
 
 /// Reads a deployment state.
@@ -116,14 +122,28 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
             location.display()
         )));
     }
-    let mut inventory = store::open(location)?;
+    let inventory = store::open(location)?;
+    match args.query {
+        // Before anything reads the inventory's rows, which a damaged file may not give.
+        Query::Check => check(&inventory, out),
+        query => answer(query, inventory, settings, out),
+    }
+}
+
+/// Answers a query (or forgets an account) narrowed to the accounts the settings name.
+fn answer(
+    query: Query,
+    mut inventory: Inventory,
+    settings: &Settings,
+    out: impl Write,
+) -> Result<(), CliError> {
     let held = inventory.accounts()?;
     inventory.select_accounts(settings.accounts_to_query(&held)?);
     // The JSON formats carry each order whole, whichever query lists it.
     let format = settings.format;
     inventory.whole_orders(matches!(format, Format::Json | Format::Jsonl));
     let quiet = settings.quiet;
-    match args.query {
+    match query {
         Query::Export => {
             let count = export(&inventory, format, out)?;
             nothing_found(quiet, count, || "the inventory holds no order".to_owned());
@@ -170,6 +190,7 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
             Ok(())
         }
         Query::ForgetAccount { name, yes } => forget(&mut inventory, &name, yes, settings),
+        Query::Check => check(&inventory, out),
     }
 }
 
@@ -180,6 +201,27 @@ fn accounts_named(inventory: &Inventory) -> String {
         [one] => format!(" in account `{one}`"),
         many => format!(" in accounts `{}`", many.join("`, `")),
     }
+}
+
+/// Says what was checked and what was found; a problem is a failure.
+fn check(inventory: &Inventory, mut out: impl Write) -> Result<(), CliError> {
+    let location = inventory.store().location();
+    let soundness = inventory.check()?;
+    for checked in &soundness.checked {
+        writeln!(out, "checked: {checked}")?;
+    }
+    for problem in &soundness.problems {
+        writeln!(out, "problem: {problem}")?;
+    }
+    if soundness.is_sound() {
+        writeln!(out, "{location}: the inventory is sound")?;
+        return Ok(());
+    }
+    Err(CliError::Unsound(format!(
+        "{location}: the inventory is not sound ({} problems); it is a copy of CertCentral: \
+         move it aside and run `digicert sync` to build it again",
+        soundness.problems.len()
+    )))
 }
 
 /// Writes every order as it is read; returns how many.

@@ -55,8 +55,8 @@ pub enum Command {
     /// Bring the inventory up to date: every order the first time, then the status changes
     /// since the last sync (one summary line on stderr).
     Sync(sync::Args),
-    /// Query the inventory offline: export, expiring, find, history, deployments; or forget an
-    /// account.
+    /// Query the inventory offline: export, expiring, find, history, deployments, check; or
+    /// forget an account.
     Inventory(inventory::Args),
     /// Does each endpoint (every address behind a name) serve the current certificate, an
     /// earlier one, or one nobody issued? Results are kept in the inventory.

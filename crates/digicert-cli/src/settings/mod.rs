@@ -87,6 +87,17 @@ impl Settings {
     /// A file `--db` names must be in a folder that exists (only the default place's folders
     /// are created, so a typo is not a new folder), and may not be a folder itself.
     pub fn inventory(&self) -> Result<&Path, CliError> {
+        self.inventory_checked(self.inventory_named)
+    }
+
+    /// The inventory as [`Settings::inventory`] gives it, but in a folder that may not exist
+    /// yet: `serve` waits for it to appear (a network mount).
+    pub fn inventory_to_wait_for(&self) -> Result<&Path, CliError> {
+        self.inventory_checked(false)
+    }
+
+    /// The inventory's place; with `folder_must_exist`, a file's folder must exist.
+    fn inventory_checked(&self, folder_must_exist: bool) -> Result<&Path, CliError> {
         let location = self.inventory.as_deref().ok_or_else(|| {
             CliError::Usage(
                 "no place for the inventory: pass --db FILE or URL, or set DIGICERT_DB \
@@ -95,7 +106,7 @@ impl Settings {
             )
         })?;
         if !crate::store::is_url(location) {
-            check_file(location, self.inventory_named)?;
+            check_file(location, folder_must_exist)?;
         }
         Ok(location)
     }

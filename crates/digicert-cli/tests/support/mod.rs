@@ -3,8 +3,11 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cluster;
 pub mod db;
 pub mod hostile;
+pub mod mirror;
+pub mod serve;
 pub mod served;
 
 use std::process::{Command, Output};

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use postgres::{GenericClient, Transaction};
 
 use super::error::{id, store_error, unsigned};
+use super::lock;
 use crate::error::Error;
 use crate::plan::{self, Plan, StoredState};
 use crate::record::{OrderJson, OrderRecord};
@@ -121,15 +122,20 @@ pub(super) fn statuses_of(
 }
 
 /// Plans `batch` and writes the plan in one transaction, with the sync's end if the batch
-/// carries it.
+/// carries it; fenced ([`lock::fence`]) when server process `holder` took the account's sync
+/// lock for it.
 pub(super) fn apply(
     client: &mut postgres::Client,
     location: &str,
     batch: &Batch,
+    holder: Option<i32>,
 ) -> Result<Applied, Error> {
     let db = |err| store_error(location, err);
     let account = batch.account.as_str();
     let mut transaction = client.transaction().map_err(db)?;
+    if let Some(holder) = holder {
+        lock::fence(&mut transaction, account, holder, location)?;
+    }
     let plan = plan::plan(
         batch,
         &mut Reads {

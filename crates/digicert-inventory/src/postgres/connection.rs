@@ -8,19 +8,33 @@
 //! thread and closes the connection (and with it any advisory lock it holds). So a listing's
 //! callback must not call the same connection again (it would wait for the thread that is
 //! waiting for it): collect first, or use a second handle, as `digicert serve` does.
+//!
+//! A connection is not made again once lost: every call then fails with
+//! [`Error::Unavailable`], and its owner opens a new store (as `digicert serve` does, with
+//! backoff). Unless the URL says otherwise, connecting gives up after
+//! [`CONNECT_TIMEOUT`], and a connection whose sent data goes unacknowledged for
+//! [`UNACKNOWLEDGED_TIMEOUT`] counts as lost (a network cut without a reset).
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 
-use super::error::store_error;
+use super::error::{connection_gone, store_error};
 use super::values::{PgRow, as_sql};
 use super::{schema, url};
 use crate::error::Error;
 use crate::sql::Query;
+
+/// How long connecting waits for the server, unless the URL's `connect_timeout` says.
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long sent data may go unacknowledged before the connection counts as lost, unless
+/// the URL's `tcp_user_timeout` says (Linux only).
+pub(super) const UNACKNOWLEDGED_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Rows a query holds in flight between the connection's thread and the caller.
 const ROWS_IN_FLIGHT: usize = 256;
@@ -32,6 +46,8 @@ type Job = Box<dyn FnOnce(&mut Client) + Send>;
 pub(super) struct Connection {
     /// The database without its password, for messages.
     location: String,
+    /// The server process serving this connection (`pg_backend_pid()`).
+    pid: i32,
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -39,7 +55,13 @@ pub(super) struct Connection {
 impl Connection {
     /// Connects to the database at `url` and checks, or brings up to date, its schema.
     pub(super) fn open(url: &str, location: &str) -> Result<Self, Error> {
-        let target = url::target(url, location)?;
+        let mut target = url::target(url, location)?;
+        if target.config.get_connect_timeout().is_none() {
+            target.config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if target.config.get_tcp_user_timeout().is_none() {
+            target.config.tcp_user_timeout(UNACKNOWLEDGED_TIMEOUT);
+        }
         let sslmode = url::tls_mode(&target.config);
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::sync_channel(1);
@@ -54,7 +76,12 @@ impl Connection {
                         return;
                     }
                 };
-                let prepared = schema::prepare(&mut client, &thread_location);
+                let prepared = schema::prepare(&mut client, &thread_location).and_then(|()| {
+                    client
+                        .query_one("SELECT pg_backend_pid()", &[])
+                        .and_then(|row| row.try_get::<_, i32>(0))
+                        .map_err(|err| store_error(&thread_location, err))
+                });
                 let failed = prepared.is_err();
                 let _ = ready.send(prepared);
                 if failed {
@@ -69,14 +96,16 @@ impl Connection {
                 path: location.into(),
                 source,
             })?;
-        let connection = Self {
+        let mut connection = Self {
             location: location.to_owned(),
+            pid: 0,
             jobs: Some(jobs),
             thread: Some(thread),
         };
         match connected.recv() {
-            Ok(Ok(())) => {
-                tracing::debug!(database = %location, sslmode, "inventory opened");
+            Ok(Ok(pid)) => {
+                tracing::debug!(database = %location, sslmode, pid, "inventory opened");
+                connection.pid = pid;
                 Ok(connection)
             }
             Ok(Err(err)) => Err(err),
@@ -84,9 +113,14 @@ impl Connection {
         }
     }
 
+    /// The server process serving this connection.
+    pub(super) fn pid(&self) -> i32 {
+        self.pid
+    }
+
     /// The error for a connection thread that is no more.
     fn gone(&self) -> Error {
-        store_error(&self.location, "the database connection's thread has ended")
+        connection_gone(&self.location)
     }
 
     /// Runs `job` on the connection and waits for its answer.

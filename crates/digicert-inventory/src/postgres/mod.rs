@@ -4,20 +4,24 @@
 //! Everything specific to PostgreSQL stays in this folder: the URL and password (`url.rs`),
 //! the connection's own thread (`connection.rs`), the schema's identity and migration runner
 //! (`schema.rs`), how values and rows are held (`values.rs`), carrying out a batch's plan
-//! (`apply.rs`) and the error mapping (`error.rs`). The queries are the shared ones
-//! ([`crate::sql`]). The sync lock is a session-level advisory lock on the store's
-//! connection: another host's `lock_sync` fails at once while it is held, and it ends with
-//! the connection, however the holder ends.
+//! (`apply.rs`), the sync lock and its fence (`lock.rs`) and the error mapping (`error.rs`).
+//! The queries are the shared ones ([`crate::sql`]). The sync lock is a session-level
+//! advisory lock on the store's connection: another host's `lock_sync` fails at once while
+//! it is held, and it ends with the connection, however the holder ends; a sync whose lock
+//! ended with its connection writes nothing more.
 
 mod apply;
+mod check;
 mod connection;
 mod error;
+mod lock;
 mod schema;
 mod url;
 mod values;
 
 use std::collections::{HashMap, HashSet};
 
+use crate::check::Soundness;
 use crate::error::Error;
 use crate::sql::{self, Dialect};
 use crate::store::{Applied, Batch, Store, StoredFingerprint, StoredStatus, WriteTuning};
@@ -26,11 +30,6 @@ use error::store_error;
 use postgres::types::ToSql;
 
 pub use schema::LATEST as POSTGRES_SCHEMA_VERSION;
-
-/// The advisory lock key of an account's sync (`$1`): the same on every host for one schema
-/// and account.
-const SYNC_LOCK_KEY: &str =
-    "hashtextextended('digicert-inventory sync ' || current_schema() || ' ' || $1::text, 0)";
 
 /// An inventory in a PostgreSQL database (the schema the connection's `search_path` names
 /// first, `public` by default).
@@ -46,6 +45,9 @@ pub struct PostgresStore {
     connection: Connection,
     /// The accounts whose sync lock this handle holds.
     locked: HashSet<String>,
+    /// The accounts this handle writes for a sync, with the server process that holds their
+    /// sync lock (this handle's own, or, for a sync's writer, the handle that locked).
+    fenced: HashMap<String, i32>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -78,6 +80,7 @@ impl PostgresStore {
             url: url.to_owned(),
             connection,
             locked: HashSet::new(),
+            fenced: HashMap::new(),
         })
     }
 
@@ -103,7 +106,7 @@ impl PostgresStore {
 
     /// Runs one advisory-lock function on the account's sync key.
     fn sync_lock(&self, function: &str, account: &str) -> Result<bool, Error> {
-        let statement = format!("SELECT {function}({SYNC_LOCK_KEY})");
+        let statement = lock::sync_lock_statement(function);
         let account = account.to_owned();
         self.connection.call(move |client, location| {
             client
@@ -173,8 +176,11 @@ impl WriteTuning for PostgresStore {
 
     /// A second connection: a full sync's batches are written on it while this one's caller
     /// fetches the next pages (measured faster; BENCHMARKS.md).
+    /// Its writes are fenced by this handle's sync locks.
     fn writer(&self) -> Result<Option<Box<dyn Store + Send>>, Error> {
-        Ok(Some(Box::new(Self::open(&self.url)?)))
+        let mut writer = Self::open(&self.url)?;
+        writer.fenced = self.fenced.clone();
+        Ok(Some(Box::new(writer)))
     }
 }
 
@@ -196,6 +202,8 @@ impl Store for PostgresStore {
             });
         }
         self.locked.insert(account.to_owned());
+        self.fenced
+            .insert(account.to_owned(), self.connection.pid());
         Ok(())
     }
 
@@ -203,12 +211,19 @@ impl Store for PostgresStore {
         if !self.locked.remove(account) {
             return;
         }
+        self.fenced.remove(account);
         if let Err(err) = self.sync_lock("pg_advisory_unlock", account) {
             tracing::warn!(
                 error = %err,
                 "the sync lock could not be given back; it ends with the connection"
             );
         }
+    }
+
+    fn check(&self) -> Result<Soundness, Error> {
+        let mut soundness = self.connection.call(check::indexes)?;
+        crate::check::rules(self, &mut soundness)?;
+        Ok(soundness)
     }
 
     fn fingerprints(&self, account: &str) -> Result<Vec<StoredFingerprint>, Error> {
@@ -234,7 +249,8 @@ impl Store for PostgresStore {
     }
 
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
+        let holder = self.fenced.get(&batch.account).copied();
         self.connection
-            .call(move |client, location| apply::apply(client, location, &batch))
+            .call(move |client, location| apply::apply(client, location, &batch, holder))
     }
 }

@@ -1,4 +1,5 @@
-//! SQLite's failures as inventory errors, each naming the file.
+//! SQLite's failures as inventory errors, each naming the file: a damaged file and one that
+//! cannot be reached told apart from a failed statement.
 
 use std::path::Path;
 
@@ -6,11 +7,20 @@ use rusqlite::ErrorCode;
 
 use crate::error::Error;
 
-/// A database error, naming the file.
+/// A database error, naming the file: [`Error::Corrupt`] for a damaged file,
+/// [`Error::Unavailable`] for one that cannot be opened or read (a folder on a network mount
+/// gone), else [`Error::Store`] (a full disk among them: `database or disk is full`).
 pub(super) fn store_error(path: &Path, err: rusqlite::Error) -> Error {
-    Error::Store {
-        location: path.display().to_string(),
-        source: Box::new(err),
+    let location = path.display().to_string();
+    let source = Box::new(err);
+    match source.sqlite_error_code() {
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+            Error::Corrupt { location, source }
+        }
+        Some(ErrorCode::CannotOpen | ErrorCode::SystemIoFailure) => {
+            Error::Unavailable { location, source }
+        }
+        _ => Error::Store { location, source },
     }
 }
 

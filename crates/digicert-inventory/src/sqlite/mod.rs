@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, params_from_iter};
 
+use crate::check::Soundness;
 use crate::error::Error;
 use crate::sql::{self, Dialect, Query};
 use crate::store::{Applied, Batch, Store, StoredFingerprint, StoredStatus, WriteTuning};
@@ -236,6 +237,30 @@ impl Store for SqliteStore {
     fn unlock_sync(&mut self, account: &str) {
         // Closing the connection ends its transaction and the lock with it.
         self.sync_locks.remove(account);
+    }
+
+    fn check(&self) -> Result<Soundness, Error> {
+        let mut soundness = Soundness::default();
+        let lines = self
+            .connection
+            .prepare("PRAGMA quick_check")
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| row.get::<_, String>(0))
+                    .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            })
+            .map_err(|e| self.error(e));
+        match lines {
+            Ok(lines) => {
+                for line in lines.into_iter().filter(|line| line != "ok") {
+                    soundness.problem(line);
+                }
+            }
+            Err(err) => soundness.damage("SQLite's quick_check", err)?,
+        }
+        soundness.checked("SQLite's quick_check of the file (its pages, records and indexes)");
+        crate::check::rules(self, &mut soundness)?;
+        Ok(soundness)
     }
 
     fn fingerprints(&self, account: &str) -> Result<Vec<StoredFingerprint>, Error> {

@@ -190,3 +190,20 @@ pub fn with_dbname(url: &str, name: &str) -> String {
         None => format!("{scheme}://{authority}/{name}"),
     }
 }
+
+/// Takes an account's sync lock on `store`, waiting (30 s at most) for the server to end
+/// the session that held it: a closed connection's session ends when the server sees it.
+pub fn take_lock<S: Store>(store: &mut S, account: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match store.lock_sync(account) {
+            Ok(()) => return,
+            Err(digicert_inventory::Error::SyncRunning { .. })
+                if std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(err) => panic!("{err:?}"),
+        }
+    }
+}

@@ -84,7 +84,8 @@ pub fn exposition(
     Ok(text)
 }
 
-/// `GET /metrics`: the exposition, or 503 when the inventory cannot be read.
+/// `GET /metrics`: the exposition, or 503 (at once while the inventory is unavailable) when
+/// it cannot be read.
 pub async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let cache = Arc::clone(&shared);
     let body = super::read(&shared, move |inventory| exposition(&cache, inventory)).await;
@@ -92,7 +93,8 @@ pub async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         Ok(Ok(text)) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Ok(Err(err)) => (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
         Err(err) => {
-            tracing::warn!(error = %err, "metrics: reading the inventory failed");
+            // An outage is logged once, when it starts, not once per scrape.
+            tracing::debug!(error = %err, "metrics: reading the inventory failed");
             (StatusCode::SERVICE_UNAVAILABLE, err).into_response()
         }
     }

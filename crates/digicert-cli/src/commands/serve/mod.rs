@@ -2,28 +2,36 @@
 //! Prometheus metrics (`GET /metrics`) with a health check (`GET /healthz`) and a page
 //! for people (`GET /`).
 //!
-//! This module runs the sync loop and the router; `metrics` writes the exposition,
-//! `health` answers the health check, `page` shows the page and `web` serves them all
-//! safely (`--web-config`, headers, limits). Nothing served or logged carries the API key.
+//! This module starts the periodic tasks and the router; `schedule` runs the tasks' rounds,
+//! `sync` is the sync task, `database` keeps the inventory open through outages (with
+//! `backoff`), `metrics` writes the exposition, `health` answers the health check, `page`
+//! shows the page and `web` serves them all safely (`--web-config`, headers, limits).
+//! Nothing served or logged carries the API key.
 
+mod backoff;
+mod database;
 mod health;
 mod metrics;
 mod page;
+mod schedule;
+mod sync;
 mod web;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use digicert_inventory::{SyncOptions, SyncState};
+use digicert_inventory::SyncState;
 
-use crate::client::{self, Connection, RequestCounts};
+use crate::client::{self, RequestCounts};
 use crate::error::CliError;
 use crate::flags::{listen_address, parse_interval};
 use crate::settings::Settings;
-use crate::store::{self, Inventory};
+use crate::store::Inventory;
+use database::Database;
+use sync::SyncTask;
 
 /// The options of `digicert serve`.
 #[derive(Debug, clap::Args)]
@@ -45,11 +53,11 @@ pub struct Args {
     web_config: Option<PathBuf>,
 }
 
-/// What the handlers share.
+/// What the handlers and the tasks share.
 struct Shared {
-    /// A second handle on the inventory, for reading while the sync writes; it reads the
-    /// served accounts only.
-    reader: Mutex<Inventory>,
+    /// The inventory, read by the handlers through a handle of their own (the served
+    /// accounts only) while the sync writes through another.
+    database: Arc<Database>,
     /// Requests sent, per served account.
     counts: Vec<(String, RequestCounts)>,
     /// Time between syncs.
@@ -75,7 +83,8 @@ impl Shared {
     }
 }
 
-/// Runs `digicert serve` until the process is stopped.
+/// Runs `digicert serve` until the process is stopped. It starts while the inventory is
+/// unavailable (answering 503 until it can be opened), not with one it cannot use.
 pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
     let Args {
         listen,
@@ -85,11 +94,8 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
     let web =
         web::Web::load(web_config.as_deref()).map_err(|err| CliError::Usage(err.to_string()))?;
     let accounts = settings.accounts_to_sync()?;
-    // Two handles: the sync writes through one while scrapes read through the other.
-    let location = settings.inventory()?;
-    let mut inventory = store::open(location)?;
-    let mut reader = store::open(location)?;
-    reader.select_accounts(accounts.names().map(str::to_owned));
+    let served = accounts.names().map(str::to_owned).collect();
+    let database = Database::open(settings.inventory_to_wait_for()?, served, interval)?;
     // Each account keeps one client, and so its own rate limiter, across rounds.
     let connections = accounts
         .resolve()
@@ -99,7 +105,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
         })
         .collect::<Result<Vec<_>, CliError>>()?;
     let shared = Arc::new(Shared {
-        reader: Mutex::new(reader),
+        database,
         counts: connections
             .iter()
             .map(|(name, connection)| (name.clone(), connection.counts.clone()))
@@ -107,29 +113,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
         interval,
         cache: metrics::Cache::default(),
     });
-    let syncing = Arc::clone(&shared);
-    std::thread::Builder::new()
-        .name("sync".to_owned())
-        .spawn(move || {
-            loop {
-                for (account, connection) in &connections {
-                    sync_round(&mut inventory, account, connection, interval);
-                }
-                // The exposition of what the round stored, made now rather than by the
-                // first scrape after it.
-                let made = {
-                    let reader = syncing
-                        .reader
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
-                    metrics::exposition(&syncing, &reader)
-                };
-                if let Err(err) = made {
-                    tracing::warn!(error = %err, "metrics: reading the inventory failed");
-                }
-                std::thread::sleep(interval);
-            }
-        })?;
+    schedule::every(interval, SyncTask::new(Arc::clone(&shared), connections))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -143,66 +127,27 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
             listener.local_addr()?,
             interval.as_secs()
         );
-        let app = Router::new()
-            .route("/metrics", get(metrics::metrics))
-            .route("/healthz", get(health::healthz))
-            .with_state(Arc::clone(&shared))
-            .merge(page::routes(shared));
-        web.serve(listener, app).await
+        web.serve(listener, router(shared)).await
     })?;
     Ok(())
 }
 
-/// One account's sync of one round.
-///
-/// Several `serve` processes (hosts on one shared database) share the rounds: a process
-/// skips the round when another is syncing the account right now, or synced it within the
-/// last half interval, so the API sees about one sync per interval per account, whichever
-/// process makes it.
-fn sync_round(
-    inventory: &mut Inventory,
-    account: &str,
-    connection: &Connection,
-    interval: Duration,
-) {
-    let options = SyncOptions::new()
-        .account(account)
-        .skip_if_synced_within(interval / 2);
-    match connection.api.sync_inventory(inventory, &options) {
-        Ok(report) if report.skipped.is_some() => tracing::info!(
-            account,
-            last_success = %report.skipped.map(|at| at.to_rfc3339()).unwrap_or_default(),
-            "the account was synced within half an interval (by another process); skipping this round"
-        ),
-        Ok(report) => tracing::info!(
-            account,
-            added = report.added,
-            changed = report.changed,
-            unchanged = report.unchanged,
-            full = report.full,
-            seconds = report.duration.as_secs_f64(),
-            "sync done"
-        ),
-        Err(digicert_inventory::Error::SyncRunning { .. }) => {
-            tracing::info!(
-                account,
-                "another process is syncing this account; skipping this round"
-            );
-        }
-        Err(err) => tracing::warn!(account, error = %err, "sync failed"),
-    }
+/// The server's routes, on what the handlers share.
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .route("/healthz", get(health::healthz))
+        .with_state(Arc::clone(&shared))
+        .merge(page::routes(shared))
 }
 
-/// Reads the inventory on a blocking thread.
+/// Reads the inventory on a blocking thread; at once, with why, while it is unavailable.
 async fn read<T: Send + 'static>(
     shared: &Arc<Shared>,
     read: impl FnOnce(&Inventory) -> Result<T, digicert_inventory::Error> + Send + 'static,
 ) -> Result<T, String> {
     let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || {
-        let inventory = shared.reader.lock().unwrap_or_else(PoisonError::into_inner);
-        read(&inventory).map_err(|err| err.to_string())
-    })
-    .await
-    .map_err(|err| err.to_string())?
+    tokio::task::spawn_blocking(move || shared.database.read(read))
+        .await
+        .map_err(|err| err.to_string())?
 }

@@ -1,0 +1,301 @@
+//! `digicert serve` through the binary when what it depends on fails: PostgreSQL slow, cut
+//! and refused (through a relay the test controls), absent at start, restarted for real (a
+//! cluster of the test's own); an SQLite folder absent at start; a full disk; CertCentral
+//! down. After each, the inventory is checked against the mock: nothing lost, nothing
+//! doubled.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
+
+mod support;
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use digicert_mock::{MockConfig, MockServer, Relay};
+use digicert_model::OrderStatus;
+use support::KEY;
+use support::cluster::Cluster;
+use support::db::PgDatabase;
+use support::mirror::assert_mirrors;
+use support::serve::{Serve, get, sum};
+
+/// The line an outage starts with in the log, and the one it ends with.
+const OUTAGE: [&str; 2] = [
+    "the inventory is unavailable",
+    "the inventory is reachable again",
+];
+
+fn mock(orders: usize) -> MockServer {
+    MockServer::start_background(MockConfig::default().with_api_key(KEY).with_orders(orders))
+        .unwrap()
+}
+
+/// How many times each of [`OUTAGE`]'s lines is in `log`.
+fn outages(log: &str) -> [usize; 2] {
+    OUTAGE.map(|line| log.matches(line).count())
+}
+
+/// A sample line of an exposition.
+fn sample<'m>(metrics: &'m str, prefix: &str) -> &'m str {
+    metrics
+        .lines()
+        .find(|line| line.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
+}
+
+#[test]
+fn serve_rides_out_its_postgres_going_slow_away_and_back() {
+    let Some(database) = PgDatabase::create() else {
+        return;
+    };
+    let server = mock(2_000);
+    let (relay, through) = Relay::in_front_of(&database.url).unwrap();
+    // A slow network first: no outage, the first sync completes.
+    relay.set_delay(Duration::from_millis(3));
+    let serve = Serve::start(&server, &through, "2s");
+    serve.wait_healthy();
+    relay.set_delay(Duration::ZERO);
+
+    // The database goes away: every connection cut, new ones refused.
+    relay.refuse_new(true);
+    relay.cut_all();
+    let body = serve.wait_for("/healthz", 503);
+    assert!(body.contains("unavailable"), "{body}");
+    let (status, body) = get(&serve.addr, "/metrics");
+    assert_eq!(status, 503);
+    assert!(body.contains("the inventory is unavailable"), "{body}");
+    // CertCentral changes meanwhile, while rounds fail.
+    server.add_orders(5);
+    let dataset = server.dataset();
+    let issued: Vec<u64> = dataset
+        .order_ids()
+        .filter(|&id| dataset.report_row(id).unwrap().status == OrderStatus::Issued)
+        .take(2)
+        .collect();
+    assert!(server.reissue(issued[0]));
+    assert!(server.revoke(issued[1]));
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(get(&serve.addr, "/healthz").0, 503);
+
+    back(serve, &relay, &server, &database.url);
+}
+
+/// The database behind `relay` is back: a sync stores what the mock holds, both answers
+/// are 200 again, the log holds one outage, and the inventory mirrors the mock.
+fn back(serve: Serve, relay: &Relay, server: &MockServer, db: &str) {
+    relay.refuse_new(false);
+    serve.wait_healthy();
+    serve.wait_for_sum("digicert_orders{", server.dataset().len() as f64);
+    let log = serve.stop();
+    assert_eq!(outages(&log), [1, 1], "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert_mirrors(db, server);
+}
+
+#[test]
+fn serve_starts_without_its_postgres_and_connects_when_it_appears() {
+    let Some(database) = PgDatabase::create() else {
+        return;
+    };
+    let server = mock(300);
+    let (relay, through) = Relay::in_front_of(&database.url).unwrap();
+    relay.refuse_new(true);
+    let serve = Serve::start(&server, &through, "2s");
+    let body = serve.wait_for("/healthz", 503);
+    assert!(body.contains("the inventory is unavailable"), "{body}");
+    assert_eq!(get(&serve.addr, "/metrics").0, 503);
+    back(serve, &relay, &server, &database.url);
+}
+
+#[test]
+fn serve_starts_without_its_sqlite_folder_and_opens_it_when_it_appears() {
+    let server = mock(300);
+    let dir = tempfile::tempdir().unwrap();
+    // The folder cannot be made: a file stands where it should be.
+    let folder = dir.path().join("mounted");
+    File::create(&folder).unwrap();
+    let db = folder.join("inventory.sqlite");
+    let serve = Serve::start(&server, db.to_str().unwrap(), "1s");
+    let body = serve.wait_for("/healthz", 503);
+    assert!(body.contains("the inventory is unavailable"), "{body}");
+    assert!(body.contains(&folder.display().to_string()), "{body}");
+    std::fs::remove_file(&folder).unwrap();
+    serve.wait_healthy();
+    let log = serve.stop();
+    assert_eq!(outages(&log), [1, 1], "{log}");
+    assert_mirrors(db.to_str().unwrap(), &server);
+}
+
+#[test]
+fn serve_survives_a_real_postgres_restart() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let server = mock(500);
+    let serve = Serve::start(&server, &cluster.url, "2s");
+    serve.wait_healthy();
+    cluster.restart();
+    server.add_orders(3);
+    // A sync after the restart stored the new orders; both answers are 200.
+    serve.wait_for_sum("digicert_orders{", 503.0);
+    serve.wait_healthy();
+    let log = serve.stop();
+    assert_eq!(outages(&log), [1, 1], "{log}");
+    assert_mirrors(&cluster.url, &server);
+}
+
+/// A small tmpfs mounted for the test, unmounted when dropped.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    /// A tmpfs of `size` (`8m`), or `None` with a notice where the test may not mount one.
+    fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if !mounted {
+            eprintln!("skipping: this test may not mount a tmpfs (it needs root)");
+            return None;
+        }
+        Some(Self(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.0.path()).output();
+    }
+}
+
+/// Fills the file system `path` is on with one file, until it is full; the file.
+fn fill(path: &Path) -> PathBuf {
+    let filler = path.join("filler");
+    let mut file = File::create(&filler).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    while file.write_all(&chunk[..512]).is_ok() {}
+    let _ = file.sync_all();
+    filler
+}
+
+#[test]
+fn a_full_disk_keeps_the_last_good_data_served_until_space_is_freed() {
+    let Some(disk) = Tmpfs::mount("16m") else {
+        return;
+    };
+    let server = mock(200);
+    let db = disk.path().join("inventory.sqlite");
+    let serve = Serve::start(&server, db.to_str().unwrap(), "1s");
+    serve.wait_healthy();
+    let filler = fill(disk.path());
+    // The next sync pulls the report whole, far more than the room left.
+    server.add_orders(3_000);
+    serve.wait_for_log("database or disk is full");
+    // The last good data is served; /healthz turns 503 two intervals after the last sync.
+    let (status, metrics) = get(&serve.addr, "/metrics");
+    assert_eq!(status, 200);
+    assert_eq!(sum(&metrics, "digicert_orders{"), 200.0);
+    let body = serve.wait_for("/healthz", 503);
+    assert!(
+        body.contains("no successful sync within two intervals"),
+        "{body}"
+    );
+
+    std::fs::remove_file(filler).unwrap();
+    serve.wait_for_sum("digicert_orders{", 3_200.0);
+    serve.wait_healthy();
+    let log = serve.stop();
+    let full = log
+        .lines()
+        .find(|line| line.contains("database or disk is full"))
+        .unwrap();
+    assert!(full.contains(&db.display().to_string()), "{full}");
+    assert_eq!(outages(&log), [0, 0], "a full disk is no outage: {log}");
+    assert_mirrors(db.to_str().unwrap(), &server);
+}
+
+/// The waits `serve` logged before trying CertCentral again, in order.
+fn backoff_waits(log: &str) -> Vec<f64> {
+    log.lines()
+        .filter(|line| line.contains("backing off"))
+        .map(|line| {
+            let value = line.split("retry_in_seconds=").nth(1).unwrap();
+            value.split_whitespace().next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn certcentral_down_keeps_the_inventory_served_backs_off_and_resumes_incrementally() {
+    let server = mock(500);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inventory.sqlite");
+    let serve = Serve::start(&server, db.to_str().unwrap(), "1s");
+    serve.wait_healthy();
+    let before = get(&serve.addr, "/metrics").1;
+    let last_success = "digicert_sync_last_success_timestamp_seconds{account=\"default\"}";
+
+    // CertCentral answers 503 to everything.
+    server.clear_requests();
+    server.faults().service_unavailable_next(u32::MAX);
+    let body = serve.wait_for("/healthz", 503);
+    assert!(
+        body.contains("no successful sync within two intervals: default"),
+        "{body}"
+    );
+    // Three failed rounds, each a longer wait than the one before.
+    serve.wait_until("three failed rounds", || {
+        (backoff_waits(&serve.log()).len() >= 3).then_some(())
+    });
+    let (status, during) = get(&serve.addr, "/metrics");
+    assert_eq!(status, 200, "the inventory is still served");
+    assert_eq!(sum(&during, "digicert_orders{"), 500.0);
+    assert_eq!(sample(&during, last_success), sample(&before, last_success));
+    let waits = backoff_waits(&serve.log());
+    for (failure, wait) in waits.iter().enumerate() {
+        // The ceiling doubles from one interval; each wait is in its upper half.
+        let ceiling = f64::from(1u32 << failure.min(8));
+        assert!(
+            (ceiling / 2.0..=ceiling).contains(wait),
+            "wait {failure}: {wait} s, {waits:?}"
+        );
+    }
+    // No request outside a round: at most the client's 5 attempts per failed round, and those
+    // of the rounds under way when CertCentral went down and now.
+    let failed_rounds = backoff_waits(&serve.log()).len();
+    assert!(
+        server.request_count() <= 5 * (failed_rounds + 2),
+        "{} requests in {failed_rounds} failed rounds",
+        server.request_count()
+    );
+
+    // CertCentral is back: the first round asks the status changes, not the whole report.
+    server.clear_requests();
+    server.faults().reset();
+    serve.wait_healthy();
+    let after = serve.stop();
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|request| request.path_and_query.contains("/status-changes")),
+        "{requests:?}"
+    );
+    assert!(
+        !requests
+            .iter()
+            .any(|request| request.path_and_query.contains("/report/order")),
+        "a full pull after the outage: {requests:?}\n{after}"
+    );
+    assert_mirrors(db.to_str().unwrap(), &server);
+}

@@ -135,6 +135,7 @@ fn every_route_is_served_safely_get_and_head_only() {
     let db = TestDb::file();
     let served = Served::start(server.base_url(), db.path().to_str().unwrap(), "1h", &[]);
     let addr = served.addr.clone();
+    served.wait_until("a sync", || get(&addr, "/healthz").status == 200);
     for path in ["/", "/metrics", "/healthz", "/search?q=x", "/nothing"] {
         let answer = get(&addr, path);
         let csp = answer.header("content-security-policy").unwrap_or_default();

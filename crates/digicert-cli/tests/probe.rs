@@ -249,6 +249,88 @@ fn each_address_behind_a_name_is_told_current_stale_or_unknown_and_kept() {
 }
 
 #[test]
+fn serve_probes_every_interval_one_host_at_a_time_and_exports_the_probe_families() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let certificates = server.certificates(fixture.reissued);
+    let (current, earlier) = (&certificates[0], &certificates[1]);
+    let name = name(server, fixture.reissued);
+    let nodes = [Ipv4Addr::new(127, 0, 0, 6), Ipv4Addr::new(127, 0, 0, 7)];
+    let endpoints = TlsEndpoints::start_background(vec![
+        TlsEntry::for_certificate(nodes[0], current).unwrap(),
+        TlsEntry::for_certificate(nodes[1], earlier).unwrap(),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_cert = ca_file(dir.path());
+    let targets = dir.path().join("targets.txt");
+    let target = format!("{name}:{}", endpoints.port());
+    std::fs::write(&targets, format!("# the load balancer's nodes\n{target}\n")).unwrap();
+    let resolve = endpoints.resolve(&name, &nodes);
+    for db in TestDb::all() {
+        let location = db.path().display().to_string();
+        assert_eq!(exit_code(&digicert(server, &db.path(), &["-q", "sync"])), 0);
+        endpoints.clear_handshakes();
+        let probing = [
+            "-v",
+            "--probe-interval",
+            "1h",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--resolve",
+            &resolve,
+            "--ca-cert",
+            &ca_cert,
+        ];
+        // Two hosts on one inventory, starting at once: one probes.
+        let hosts = [
+            Served::start(server.base_url(), &location, "1h", &probing),
+            Served::start(server.base_url(), &location, "1h", &probing),
+        ];
+        for host in &hosts {
+            host.wait_until("its first probe round", || {
+                let log = host.log();
+                log.contains("probe done") || log.contains("skipping this round")
+            });
+        }
+        let probed = hosts
+            .iter()
+            .filter(|host| host.log().contains("probe done"))
+            .count();
+        assert_eq!(probed, 1, "{}: one host probes", db.kind());
+        for node in nodes {
+            assert_eq!(endpoints.handshakes(node), 1, "{}: {node} once", db.kind());
+        }
+        let addr = hosts[0].addr.clone();
+        let metrics = get(&addr, "/metrics").body;
+        let labels = |address: &str| format!("target=\"{target}\",address=\"{address}\"");
+        for (address, state) in [("127.0.0.6", "current"), ("127.0.0.7", "stale")] {
+            let sample = format!(
+                "digicert_probe_state{{{},state=\"{state}\"}} 1",
+                labels(address)
+            );
+            assert!(
+                metrics.contains(&sample),
+                "{}: {sample} in {metrics}",
+                db.kind()
+            );
+            let success = format!("digicert_probe_success{{{}}} 1", labels(address));
+            assert!(metrics.contains(&success), "{success}");
+            let duration = format!("digicert_probe_duration_seconds{{{}}} ", labels(address));
+            assert!(metrics.contains(&duration), "{duration}");
+        }
+        let not_after = format!(
+            "digicert_probe_certificate_not_after_timestamp_seconds{{{},serial_number=\"{}\",thumbprint=\"{}\",order_id=\"{}\"}}",
+            labels("127.0.0.7"),
+            earlier.serial_number,
+            earlier.thumbprint,
+            fixture.reissued
+        );
+        assert!(metrics.contains(&not_after), "{not_after} in {metrics}");
+    }
+}
+
+#[test]
 fn fail_if_exits_3_and_the_summary_counts_the_states() {
     let fixture = fixture();
     let server = &fixture.server;

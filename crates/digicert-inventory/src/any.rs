@@ -223,4 +223,8 @@ impl Store for AnyStore {
     ) -> Result<Vec<Deployment>, Error> {
         each_store!(self, store => store.deployment_history(accounts, order_id))
     }
+
+    fn last_probed_at(&self) -> Result<Option<DateTime<Utc>>, Error> {
+        each_store!(self, store => store.last_probed_at())
+    }
 }

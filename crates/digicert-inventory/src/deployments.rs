@@ -15,6 +15,10 @@ use crate::error::Error;
 use crate::find::{Find, name_key};
 use crate::store::Store;
 
+/// The name a probe run's lock is held under, as a sync's is under its account's: a control
+/// character keeps it apart from every account a config file can name.
+const PROBE_LOCK: &str = "\u{1}deployment probe";
+
 impl<S: Store> Inventory<S> {
     /// Every DNS name and common name of every issued, unexpired order (of the selected
     /// accounts), without the wildcards, which are counted.
@@ -181,6 +185,23 @@ impl<S: Store> Inventory<S> {
     /// target, port and address.
     pub fn deployments(&self, filter: &DeploymentFilter) -> Result<Vec<Deployment>, Error> {
         self.store().deployments(self.selected_accounts(), filter)
+    }
+
+    /// When the latest probe of any endpoint ran (by any process on the store).
+    pub fn last_probed_at(&self) -> Result<Option<chrono::DateTime<Utc>>, Error> {
+        self.store().last_probed_at()
+    }
+
+    /// Takes the lock one probe run at a time holds (on a shared database, across hosts); it
+    /// fails with [`Error::SyncRunning`] while another run holds it, and ends with the
+    /// process (or connection) that holds it.
+    pub fn lock_probe(&mut self) -> Result<(), Error> {
+        self.store_mut().lock_sync(PROBE_LOCK)
+    }
+
+    /// Gives the probe run's lock back.
+    pub fn unlock_probe(&mut self) {
+        self.store_mut().unlock_sync(PROBE_LOCK);
     }
 
     /// Where an order's certificates were seen served, and when, oldest first.

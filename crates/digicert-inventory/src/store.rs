@@ -276,6 +276,9 @@ pub trait Store: WriteTuning {
         accounts: &[String],
         order_id: u64,
     ) -> Result<Vec<Deployment>, Error>;
+
+    /// When the latest probe of any endpoint ran (by any process on the store).
+    fn last_probed_at(&self) -> Result<Option<DateTime<Utc>>, Error>;
 }
 
 /// How a sync best writes into a store: a small concern of its own, beside what the store

@@ -69,7 +69,15 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
     let observations = probing::observe(&prober, targets.targets, settings.quiet)?;
     let probed: Vec<Probed> = observations.iter().map(probing::probed).collect();
     let mut deployments = inventory.classify(&probed)?;
-    let looked_up = probing::look_up(&mut inventory, &deployments, args.probe.lookups, settings)?;
+    let lookups = inventory.lookups(&deployments, args.probe.lookups)?;
+    let looked_up = match lookups.is_empty() {
+        true => probing::LookedUp::default(),
+        false => probing::look_up(
+            &mut inventory,
+            &lookups,
+            &probing::Clients::connect(settings),
+        )?,
+    };
     if looked_up.found > 0 {
         deployments = inventory.classify(&probed)?;
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use digicert_api::OrderRef;
-use digicert_inventory::{Deployment, FoundCertificate, Lookup, normalize_hex};
+use digicert_inventory::{FoundCertificate, Lookup, normalize_hex};
 
 use crate::client::{self, Connection};
 use crate::error::CliError;
@@ -23,41 +23,55 @@ pub struct LookedUp {
     pub found: usize,
 }
 
-/// Looks the run's unknown certificates up in CertCentral, `limit` at most, each with the
-/// keys of the accounts the settings name: first in the reissues of the orders covering the
-/// name (each lists its certificates), then by thumbprint. What is found, and what
-/// CertCentral does not know, is kept, so later runs do not ask again.
+/// A client for each account lookups may ask with.
+pub struct Clients {
+    connections: BTreeMap<String, Connection>,
+}
+
+impl Clients {
+    /// A client for each account the settings name (as `sync` takes them); an account whose
+    /// settings cannot be resolved (no key, say) is left out, with a warning.
+    pub fn connect(settings: &Settings) -> Self {
+        let mut connections = BTreeMap::new();
+        let accounts = match settings.accounts_to_sync() {
+            Ok(accounts) => accounts,
+            Err(err) => {
+                warn(
+                    settings.quiet,
+                    &format!("no lookups of unknown certificates: {err}"),
+                );
+                return Self { connections };
+            }
+        };
+        for (name, account) in accounts.resolve() {
+            match account.and_then(|account| client::connect(account.client)) {
+                Ok(connection) => {
+                    connections.insert(name.to_owned(), connection);
+                }
+                Err(err) => warn(
+                    settings.quiet,
+                    &format!("account {name}: no lookups of unknown certificates: {err}"),
+                ),
+            }
+        }
+        Self { connections }
+    }
+}
+
+/// Looks `lookups` up with `clients`, and keeps what is found and what CertCentral does
+/// not know (with which account's key it was asked).
 pub fn look_up(
     inventory: &mut Inventory,
-    deployments: &[Deployment],
-    limit: usize,
-    settings: &Settings,
+    lookups: &[Lookup],
+    clients: &Clients,
 ) -> Result<LookedUp, CliError> {
-    if limit == 0 {
-        return Ok(LookedUp::default());
-    }
-    let lookups = inventory.lookups(deployments, limit)?;
-    if lookups.is_empty() {
-        return Ok(LookedUp::default());
-    }
-    let mut clients = match Clients::new(settings) {
-        Ok(clients) => clients,
-        Err(err) => {
-            warn(
-                settings.quiet,
-                &format!("no lookups of unknown certificates: {err}"),
-            );
-            return Ok(LookedUp::default());
-        }
-    };
     let mut found = Vec::new();
     let mut missed = Vec::new();
-    for lookup in &lookups {
-        match look_up_one(lookup, &mut clients) {
-            Some(certificate) => found.push(certificate),
-            None => missed.extend(
-                clients
-                    .asked_by_thumbprint(&lookup.thumbprint)
+    for lookup in lookups {
+        match look_up_one(lookup, clients) {
+            Ok(certificate) => found.push(certificate),
+            Err(unknown_to) => missed.extend(
+                unknown_to
                     .into_iter()
                     .map(|account| (account, lookup.thumbprint.clone())),
             ),
@@ -71,10 +85,11 @@ pub fn look_up(
 }
 
 /// One lookup: the reissues of the orders covering the name, then order info by thumbprint
-/// with every account's key.
-fn look_up_one(lookup: &Lookup, clients: &mut Clients) -> Option<FoundCertificate> {
+/// with every account's key. Not found: the accounts whose CertCentral said it does not know
+/// the certificate (not those that failed to answer, asked again next time).
+fn look_up_one(lookup: &Lookup, clients: &Clients) -> Result<FoundCertificate, Vec<String>> {
     for (account, order_id) in &lookup.covering {
-        let Some(connection) = clients.get(account) else {
+        let Some(connection) = clients.connections.get(account) else {
             continue;
         };
         match connection.api.reissues(*order_id) {
@@ -88,7 +103,7 @@ fn look_up_one(lookup: &Lookup, clients: &mut Clients) -> Option<FoundCertificat
                         == Some(lookup.thumbprint.as_str())
                 });
                 if let Some(certificate) = certificate {
-                    return Some(FoundCertificate {
+                    return Ok(FoundCertificate {
                         account: account.clone(),
                         order_id: *order_id,
                         thumbprint: lookup.thumbprint.clone(),
@@ -101,16 +116,16 @@ fn look_up_one(lookup: &Lookup, clients: &mut Clients) -> Option<FoundCertificat
             Err(err) => warn_lookup(account, &err),
         }
     }
-    let reference = OrderRef::parse(&lookup.thumbprint).ok()?;
-    for account in clients.names() {
-        let Some(connection) = clients.get(&account) else {
-            continue;
-        };
+    let mut unknown_to = Vec::new();
+    let Ok(reference) = OrderRef::parse(&lookup.thumbprint) else {
+        return Err(unknown_to);
+    };
+    for (account, connection) in &clients.connections {
         match connection.api.order_info(&reference) {
             Ok(info) => {
                 let certificate = info.certificate.as_ref();
-                return Some(FoundCertificate {
-                    account,
+                return Ok(FoundCertificate {
+                    account: account.clone(),
                     order_id: info.id,
                     thumbprint: lookup.thumbprint.clone(),
                     serial_number: certificate
@@ -120,82 +135,13 @@ fn look_up_one(lookup: &Lookup, clients: &mut Clients) -> Option<FoundCertificat
                     source: "order_info",
                 });
             }
-            Err(err) if err.is_not_found() => clients.not_found(&account, &lookup.thumbprint),
-            Err(err) => warn_lookup(&account, &err),
+            Err(err) if err.is_not_found() => unknown_to.push(account.clone()),
+            Err(err) => warn_lookup(account, &err),
         }
     }
-    None
+    Err(unknown_to)
 }
 
 fn warn_lookup(account: &str, err: &digicert_api::Error) {
     tracing::warn!(account, error = %err, "a lookup of an unknown certificate failed");
-}
-
-/// The clients of the accounts lookups may use, connected when first asked for; an account
-/// whose settings cannot be resolved (no key) is left out, with a warning.
-struct Clients<'s> {
-    settings: &'s Settings,
-    names: Vec<String>,
-    connected: BTreeMap<String, Option<Connection>>,
-    /// Thumbprints order info did not find, by account.
-    not_found: BTreeMap<String, Vec<String>>,
-}
-
-impl<'s> Clients<'s> {
-    fn new(settings: &'s Settings) -> Result<Self, CliError> {
-        let names = settings
-            .accounts_to_sync()?
-            .names()
-            .map(str::to_owned)
-            .collect();
-        Ok(Self {
-            settings,
-            names,
-            connected: BTreeMap::new(),
-            not_found: BTreeMap::new(),
-        })
-    }
-
-    fn names(&self) -> Vec<String> {
-        self.names.clone()
-    }
-
-    fn get(&mut self, account: &str) -> Option<&Connection> {
-        if !self.connected.contains_key(account) {
-            let connection = self.connect(account);
-            self.connected.insert(account.to_owned(), connection);
-        }
-        self.connected.get(account).and_then(Option::as_ref)
-    }
-
-    fn connect(&self, account: &str) -> Option<Connection> {
-        let accounts = self.settings.accounts_to_sync().ok()?;
-        let (_, resolved) = accounts.resolve().find(|(name, _)| *name == account)?;
-        match resolved.and_then(|account| client::connect(account.client)) {
-            Ok(connection) => Some(connection),
-            Err(err) => {
-                warn(
-                    self.settings.quiet,
-                    &format!("account {account}: no lookups of unknown certificates: {err}"),
-                );
-                None
-            }
-        }
-    }
-
-    fn not_found(&mut self, account: &str, thumbprint: &str) {
-        self.not_found
-            .entry(account.to_owned())
-            .or_default()
-            .push(thumbprint.to_owned());
-    }
-
-    /// The accounts whose order info answered that it does not know `thumbprint`.
-    fn asked_by_thumbprint(&self, thumbprint: &str) -> Vec<String> {
-        self.not_found
-            .iter()
-            .filter(|(_, thumbprints)| thumbprints.iter().any(|t| t == thumbprint))
-            .map(|(account, _)| account.clone())
-            .collect()
-    }
 }

@@ -7,7 +7,7 @@ mod demo;
 mod lookup;
 
 pub use demo::Demo;
-pub use lookup::{LookedUp, look_up};
+pub use lookup::{Clients, LookedUp, look_up};
 
 use std::path::Path;
 

@@ -281,3 +281,10 @@ pub(crate) fn deployment_history<R: Runner>(
     ));
     store.rows(query, rows::deployment)
 }
+
+/// When the latest probe of any endpoint ran.
+pub(crate) fn last_probed_at<R: Runner>(store: &R) -> Result<Option<DateTime<Utc>>, Error> {
+    let query = Query::new(R::DIALECT, "SELECT MAX(probed_at) FROM deployments");
+    let latest = store.rows(query, |row| row.instant(0))?;
+    Ok(latest.into_iter().next().flatten())
+}

@@ -438,6 +438,12 @@ macro_rules! shared_queries {
             $crate::sql::deployment_history(self, accounts, order_id)
         }
 
+        fn last_probed_at(
+            &self,
+        ) -> Result<Option<::chrono::DateTime<::chrono::Utc>>, $crate::Error> {
+            $crate::sql::last_probed_at(self)
+        }
+
         fn record_deployments(
             &mut self,
             deployments: &[$crate::Deployment],

@@ -102,7 +102,12 @@ impl Database {
 
     /// A new handle for a periodic task, reading every account; opened at its first use.
     pub fn handle(&self) -> Handle {
-        Handle::new(Vec::new(), self.cap)
+        self.handle_reading(Vec::new())
+    }
+
+    /// A new handle for a periodic task, reading `accounts`; opened at its first use.
+    pub fn handle_reading(&self, accounts: Vec<String>) -> Handle {
+        Handle::new(accounts, self.cap)
     }
 
     /// Reads through the reader; a failure says why, at once while the inventory is

@@ -1,8 +1,8 @@
 //! `GET /metrics`: the inventory as Prometheus metrics.
 //!
 //! The exposition is written by `prometheus-client` (which escapes label values). The
-//! orders change only with a sync (this process's or another's), so scrapes between syncs
-//! reuse the last exposition.
+//! orders change only with a sync, and the deployments with a probe run (this process's or
+//! another's), so scrapes between them reuse the last exposition.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -11,7 +11,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use digicert_inventory::{StatusCount, StoredOrder, SyncState};
+use digicert_inventory::{
+    Deployment, DeploymentFilter, DeploymentState, StatusCount, StoredOrder, SyncState,
+};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -29,8 +31,13 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Requests sent, by account, endpoint and answer.
 type Requests = Vec<((String, &'static str, String), u64)>;
 
-/// What an exposition depends on: each account's last sync and the requests sent.
-type CacheKey = (Vec<(String, Option<chrono::DateTime<Utc>>)>, Requests);
+/// What an exposition depends on: each account's last sync, the requests sent, and the last
+/// probe run.
+type CacheKey = (
+    Vec<(String, Option<chrono::DateTime<Utc>>)>,
+    Requests,
+    Option<chrono::DateTime<Utc>>,
+);
 
 /// The last exposition, with what it was made from; shared by the scrapes without a copy.
 #[derive(Debug, Default)]
@@ -63,6 +70,7 @@ pub fn exposition(
             .map(|(account, state)| (account.clone(), state.last_success))
             .collect(),
         requests(shared),
+        inventory.last_probed_at()?,
     );
     // Held while a new one is made: a scrape meanwhile waits for it rather than making
     // its own.
@@ -107,6 +115,8 @@ struct Snapshot {
     statuses: Vec<StatusCount>,
     states: Vec<(String, SyncState)>,
     requests: Requests,
+    /// Each endpoint's latest probe.
+    deployments: Vec<Deployment>,
 }
 
 impl Snapshot {
@@ -127,6 +137,7 @@ impl Snapshot {
             statuses: inventory.status_counts()?,
             states,
             requests,
+            deployments: inventory.deployments(&DeploymentFilter::default())?,
         })
     }
 
@@ -197,8 +208,64 @@ impl Collector for Snapshot {
                 ];
                 (labels, ConstCounter::new(*count))
             });
-        encode_family(&mut encoder, REQUESTS, requests)
+        encode_family(&mut encoder, REQUESTS, requests)?;
+        encode_probes(&mut encoder, &self.deployments)
     }
+}
+
+/// The deployment probe's families: each endpoint's latest probe.
+fn encode_probes(
+    encoder: &mut DescriptorEncoder,
+    deployments: &[Deployment],
+) -> Result<(), std::fmt::Error> {
+    // `host:port`, so that one host's ports are kept apart.
+    let endpoints: Vec<(String, &str)> = deployments
+        .iter()
+        .map(|d| (format!("{}:{}", d.target, d.port), d.address.as_str()))
+        .collect();
+    let labels = |(target, address): &(String, &str)| {
+        vec![
+            ("target", target.clone()),
+            ("address", (*address).to_owned()),
+        ]
+    };
+    let success = deployments.iter().zip(&endpoints).map(|(d, endpoint)| {
+        let served = d.served_thumbprint.is_some();
+        (labels(endpoint), ConstGauge::new(i64::from(served)))
+    });
+    encode_family(encoder, PROBE_SUCCESS, success)?;
+    let states = deployments
+        .iter()
+        .zip(&endpoints)
+        .flat_map(|(d, endpoint)| {
+            DeploymentState::ALL.into_iter().map(move |state| {
+                let mut labels = labels(endpoint);
+                labels.push(("state", state.as_str().to_owned()));
+                (labels, ConstGauge::new(i64::from(d.state == state)))
+            })
+        });
+    encode_family(encoder, PROBE_STATE, states)?;
+    let not_after = deployments
+        .iter()
+        .zip(&endpoints)
+        .filter_map(|(d, endpoint)| {
+            let until = d.served_not_after?;
+            let mut labels = labels(endpoint);
+            let text = |value: &Option<String>| value.as_deref().map(hex).unwrap_or_default();
+            labels.push(("serial_number", text(&d.served_serial_number)));
+            labels.push(("thumbprint", text(&d.served_thumbprint)));
+            labels.push((
+                "order_id",
+                d.order_id.map(|id| id.to_string()).unwrap_or_default(),
+            ));
+            Some((labels, ConstGauge::new(until.timestamp())))
+        });
+    encode_family(encoder, PROBE_NOT_AFTER, not_after)?;
+    let durations = deployments
+        .iter()
+        .zip(&endpoints)
+        .filter_map(|(d, endpoint)| Some((labels(endpoint), ConstGauge::new(d.duration_seconds?))));
+    encode_family(encoder, PROBE_DURATION, durations)
 }
 
 /// A metric family's name, help and type.
@@ -233,6 +300,31 @@ const REQUESTS: Family = (
     "digicert_api_requests",
     "Requests this process sent to CertCentral, by account, endpoint and HTTP status (`error`: no answer).",
     MetricType::Counter,
+);
+
+/// Whether each endpoint's latest probe read a certificate.
+const PROBE_SUCCESS: Family = (
+    "digicert_probe_success",
+    "Whether the latest probe of the endpoint (target and address) read a certificate: 1, or 0 when it was unreachable or its handshake failed.",
+    MetricType::Gauge,
+);
+/// Each endpoint's state, one sample per state.
+const PROBE_STATE: Family = (
+    "digicert_probe_state",
+    "How the endpoint stands against what CertCentral issued: 1 for its state (current, stale, unknown, name_mismatch, expired, unreachable, handshake_failed), 0 for the others.",
+    MetricType::Gauge,
+);
+/// When the certificate each endpoint serves expires.
+const PROBE_NOT_AFTER: Family = (
+    "digicert_probe_certificate_not_after_timestamp_seconds",
+    "When the certificate the endpoint served at its latest probe expires, as a Unix timestamp.",
+    MetricType::Gauge,
+);
+/// How long each endpoint's latest probe took.
+const PROBE_DURATION: Family = (
+    "digicert_probe_duration_seconds",
+    "How long the latest probe of the endpoint took.",
+    MetricType::Gauge,
 );
 
 /// Encodes one metric family: its descriptor, then a sample for each labels and value.
@@ -302,6 +394,7 @@ mod tests {
                 },
             )],
             requests: vec![(("eu".to_owned(), "order_report", "200".to_owned()), 3)],
+            deployments: Vec::new(),
         };
         let text = snapshot.encode().unwrap();
         let sample = text

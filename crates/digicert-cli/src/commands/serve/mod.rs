@@ -1,9 +1,9 @@
-//! `digicert serve`: syncs at start and every interval, and serves the inventory as
-//! Prometheus metrics (`GET /metrics`) with a health check (`GET /healthz`) and a page
-//! for people (`GET /`).
+//! `digicert serve`: syncs at start and every interval (and, with `--probe-interval`,
+//! probes the endpoints), and serves the inventory as Prometheus metrics (`GET /metrics`)
+//! with a health check (`GET /healthz`) and a page for people (`GET /`).
 //!
 //! This module starts the periodic tasks and the router; `schedule` runs the tasks' rounds,
-//! `sync` is the sync task, `database` keeps the inventory open through outages (with
+//! `sync` is the sync task, `probe` the deployment probe's, `database` keeps the inventory open through outages (with
 //! `backoff`), `metrics` writes the exposition, `health` answers the health check, `page`
 //! shows the page and `web` serves them all safely (`--web-config`, headers, limits).
 //! Nothing served or logged carries the API key.
@@ -13,6 +13,7 @@ mod database;
 mod health;
 mod metrics;
 mod page;
+mod probe;
 mod schedule;
 mod sync;
 mod web;
@@ -27,10 +28,12 @@ use digicert_inventory::SyncState;
 
 use crate::client::{self, RequestCounts};
 use crate::error::CliError;
-use crate::flags::{listen_address, parse_interval};
+use crate::flags::{ProbeFlags, listen_address, parse_interval};
+use crate::probing;
 use crate::settings::Settings;
 use crate::store::Inventory;
 use database::Database;
+use probe::ProbeTask;
 use sync::SyncTask;
 
 /// The options of `digicert serve`.
@@ -51,6 +54,12 @@ pub struct Args {
     /// certificates, basic auth users, headers); see the README.
     #[arg(long, value_name = "FILE")]
     web_config: Option<PathBuf>,
+    /// Probe the endpoints every interval (30m, 1h), as `digicert probe` does [default:
+    /// off]; with the probe options below.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    probe_interval: Option<Duration>,
+    #[command(flatten)]
+    probe: ProbeFlags,
 }
 
 /// What the handlers and the tasks share.
@@ -90,12 +99,25 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
         listen,
         interval,
         web_config,
+        probe_interval,
+        probe,
     } = args;
     let web =
         web::Web::load(web_config.as_deref()).map_err(|err| CliError::Usage(err.to_string()))?;
     let accounts = settings.accounts_to_sync()?;
-    let served = accounts.names().map(str::to_owned).collect();
-    let database = Database::open(settings.inventory_to_wait_for()?, served, interval)?;
+    let served: Vec<String> = accounts.names().map(str::to_owned).collect();
+    if probe_interval.is_some() && settings.demo() && probe.targets_file.is_none() {
+        return Err(CliError::Usage(
+            "with --demo, --probe-interval needs --targets FILE: the demo's names are in no \
+             DNS (`digicert --demo probe` shows the demo's endpoints)"
+                .to_owned(),
+        ));
+    }
+    // Checked before anything starts: the probe's options and roots.
+    let prober = probe_interval
+        .map(|_| probing::prober(&probe, settings, None))
+        .transpose()?;
+    let database = Database::open(settings.inventory_to_wait_for()?, served.clone(), interval)?;
     // Each account keeps one client, and so its own rate limiter, across rounds.
     let connections = accounts
         .resolve()
@@ -114,6 +136,18 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
         cache: metrics::Cache::default(),
     });
     schedule::every(interval, SyncTask::new(Arc::clone(&shared), connections))?;
+    if let (Some(probe_interval), Some(prober)) = (probe_interval, prober) {
+        let clients = probing::Clients::connect(settings);
+        let task = ProbeTask::new(
+            Arc::clone(&shared),
+            probe,
+            prober,
+            clients,
+            probe_interval,
+            served,
+        );
+        schedule::every(probe_interval, task)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -17,12 +17,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use digicert_mock::{DemoEndpoints, MockCa, MockServer};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use support::db::TestDb;
 use support::hostile::{HOSTILE, mock_with_a_hostile_name, pasted};
 use support::served::{Served, get};
+use support::{KEY, command};
 
 /// The first of these found on the PATH.
 fn find(names: &[&str]) -> Option<PathBuf> {
@@ -101,6 +103,9 @@ fn the_page_in_headless_chromium() {
     };
     let (server, id, thumbprint) = mock_with_a_hostile_name();
     let db = TestDb::file();
+    // The demo's endpoints probed first, so that the page has endpoints to look at.
+    let demo = server.start_demo_endpoints().unwrap();
+    probe_demo(&server, &demo, &db);
     let served = Served::start(server.base_url(), db.path().to_str().unwrap(), "2s", &[]);
     let addr = served.addr.clone();
     served.wait_until("a sync", || get(&addr, "/healthz").status == 200);
@@ -149,6 +154,34 @@ fn the_page_in_headless_chromium() {
     });
 }
 
+/// Syncs `db` from `server` and probes the demo's endpoints into it.
+fn probe_demo(server: &MockServer, demo: &DemoEndpoints, db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, MockCa::get().unwrap().certificate_pem()).unwrap();
+    let digicert = |args: &[String]| {
+        let status = command()
+            .args(["--base-url", server.base_url(), "--api-key", KEY, "--db"])
+            .arg(db.path())
+            .args(["-q", "--no-rate-limit"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?}");
+    };
+    digicert(&["sync".to_owned()]);
+    let mut probe = vec![
+        "probe".to_owned(),
+        "--ca-cert".to_owned(),
+        ca.display().to_string(),
+    ];
+    for site in demo.sites() {
+        probe.push(format!("{}:{}", site.name, site.port));
+        probe.extend(["--resolve".to_owned(), site.resolve()]);
+    }
+    digicert(&probe);
+}
+
 /// The overview, its script and the hostile name.
 async fn overview(client: &Client, base: &str, id: u64) {
     // The overview, its script loaded under the page's policy.
@@ -177,6 +210,18 @@ async fn overview(client: &Client, base: &str, id: u64) {
         .await
         .unwrap();
     assert_eq!(scripts, json!([format!("{base}/assets/sort.js")]));
+    // The probe's endpoints to look at: stale and unknown among them.
+    let endpoints = client
+        .find(Locator::Css("#endpoints tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        endpoints.contains("stale") && endpoints.contains("unknown"),
+        "{endpoints}"
+    );
     snap(client, "overview.png").await;
 
     // The script sorts in place: no navigation, the header says how.

@@ -36,6 +36,7 @@
 //! ```
 
 mod any;
+mod codec;
 mod deploy;
 mod error;
 mod extract;
@@ -46,6 +47,7 @@ mod plan;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod record;
+mod repack;
 mod sql;
 mod sqlite;
 mod store;
@@ -69,6 +71,7 @@ pub use order::{HistoryEntry, StoredOrder};
 #[cfg(feature = "postgres")]
 pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use record::{Fingerprint, OrderJson, OrderRecord};
+pub use repack::MigrationProgress;
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{
     Applied, Batch, Listing, StatusCount, Store, StoredFingerprint, StoredStatus, SyncFinish,

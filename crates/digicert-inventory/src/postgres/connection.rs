@@ -20,6 +20,7 @@ use super::error::store_error;
 use super::values::{PgRow, as_sql};
 use super::{schema, url};
 use crate::error::Error;
+use crate::repack::MigrationProgress;
 use crate::sql::Query;
 
 /// Rows a query holds in flight between the connection's thread and the caller.
@@ -37,8 +38,13 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    /// Connects to the database at `url` and checks, or brings up to date, its schema.
-    pub(super) fn open(url: &str, location: &str) -> Result<Self, Error> {
+    /// Connects to the database at `url` and checks, or brings up to date, its schema
+    /// (telling `progress` how a migration goes).
+    pub(super) fn open(
+        url: &str,
+        location: &str,
+        progress: Option<MigrationProgress>,
+    ) -> Result<Self, Error> {
         let target = url::target(url, location)?;
         let sslmode = url::tls_mode(&target.config);
         let (jobs, inbox) = mpsc::channel::<Job>();
@@ -54,7 +60,7 @@ impl Connection {
                         return;
                     }
                 };
-                let prepared = schema::prepare(&mut client, &thread_location);
+                let prepared = schema::prepare(&mut client, &thread_location, progress.as_ref());
                 let failed = prepared.is_err();
                 let _ = ready.send(prepared);
                 if failed {

@@ -18,7 +18,9 @@ mod values;
 
 use std::collections::{HashMap, HashSet};
 
+use crate::codec::Packer;
 use crate::error::Error;
+use crate::repack::MigrationProgress;
 use crate::sql::{self, Dialect};
 use crate::store::{Applied, Batch, Store, StoredFingerprint, StoredStatus, WriteTuning};
 use connection::Connection;
@@ -46,6 +48,8 @@ pub struct PostgresStore {
     connection: Connection,
     /// The accounts whose sync lock this handle holds.
     locked: HashSet<String>,
+    /// Compresses the JSON of the orders this handle writes, on the connection's thread.
+    packer: std::sync::Arc<std::sync::Mutex<Packer>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -69,15 +73,25 @@ impl PostgresStore {
     ///
     /// A schema holding other tables and no inventory marker, or an inventory of a newer
     /// schema, is refused ([`Error::NotAnInventory`], [`Error::NewerSchema`]) and left
-    /// unchanged. Messages name the database without its password.
+    /// unchanged. Messages name the database without its password. A schema of an earlier
+    /// version is migrated in one transaction (killed, the next open starts again).
     pub fn open(url: &str) -> Result<Self, Error> {
+        Self::open_with_progress(url, None)
+    }
+
+    /// [`PostgresStore::open`], telling `progress` how a migration goes, if one is needed.
+    pub fn open_with_progress(
+        url: &str,
+        progress: Option<&MigrationProgress>,
+    ) -> Result<Self, Error> {
         let location = url::redact(url);
-        let connection = Connection::open(url, &location)?;
+        let connection = Connection::open(url, &location, progress.cloned())?;
         Ok(Self {
             location,
             url: url.to_owned(),
             connection,
             locked: HashSet::new(),
+            packer: std::sync::Arc::new(std::sync::Mutex::new(Packer::new())),
         })
     }
 
@@ -148,6 +162,10 @@ impl sql::Transaction for Writes<'_, '_> {
                 })
             })
             .collect()
+    }
+
+    fn error(&self, source: Box<dyn std::error::Error + Send + Sync>) -> Error {
+        store_error(self.location, source)
     }
 }
 
@@ -234,7 +252,13 @@ impl Store for PostgresStore {
     }
 
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
-        self.connection
-            .call(move |client, location| apply::apply(client, location, &batch))
+        let packer = std::sync::Arc::clone(&self.packer);
+        self.connection.call(move |client, location| {
+            // Only this handle's calls lock it, one at a time.
+            let mut packer = packer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            apply::apply(client, location, &mut packer, &batch)
+        })
     }
 }

@@ -19,6 +19,7 @@ pub(super) fn as_sql(value: &Value) -> &(dyn ToSql + Sync) {
         Value::MaybeInt(number) => number,
         Value::MaybeFlag(flag) => flag,
         Value::MaybeInstant(at) => at,
+        Value::Bytes(bytes) => bytes,
     }
 }
 
@@ -66,6 +67,10 @@ impl sql::Row for PgRow<'_> {
     }
 
     fn flag(&self, index: usize) -> Result<Option<bool>, Error> {
+        self.get(index)
+    }
+
+    fn bytes(&self, index: usize) -> Result<Option<Vec<u8>>, Error> {
         self.get(index)
     }
 

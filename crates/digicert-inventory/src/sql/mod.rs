@@ -6,6 +6,7 @@
 //! runs them with its own (`?1`, the same numbers: [`Dialect::text`]).
 
 mod deployments;
+mod dictionaries;
 mod queries;
 mod rows;
 
@@ -14,6 +15,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub(crate) use deployments::*;
+pub(crate) use dictionaries::*;
 pub(crate) use queries::*;
 pub(crate) use rows::Row;
 
@@ -52,6 +54,23 @@ impl Dialect {
         }
     }
 
+    /// The type of a stored JSON column (a zstd frame: `codec.rs`).
+    fn bytes_type(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BLOB",
+            Self::Postgres => "BYTEA",
+        }
+    }
+
+    /// The statement that keeps other writers from choosing a dictionary id until the
+    /// transaction ends: none for SQLite, whose write transactions run one at a time.
+    fn lock_dictionaries(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some("LOCK TABLE json_dictionaries IN SHARE ROW EXCLUSIVE MODE"),
+        }
+    }
+
     /// A join that keeps its left side as the outer loop (SQLite's `CROSS JOIN`).
     fn join_in_order(self) -> &'static str {
         match self {
@@ -80,6 +99,8 @@ pub(crate) enum Value {
     MaybeFlag(Option<bool>),
     /// An instant, or NULL (SQLite: RFC 3339 text in UTC with microseconds).
     MaybeInstant(Option<DateTime<Utc>>),
+    /// Bytes.
+    Bytes(Vec<u8>),
 }
 
 /// A statement with its values, built a clause at a time.

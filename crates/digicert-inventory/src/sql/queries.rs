@@ -7,13 +7,14 @@ use chrono::{NaiveDate, Utc};
 
 use super::rows::{self, Row};
 use super::{Dialect, Query, Value, stored_id};
+use crate::codec::Unpacker;
 use crate::error::Error;
 use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder};
 use crate::store::{Listing, StatusCount, SyncState};
 
 /// A store that runs the shared statements: its dialect, and how it runs one.
-pub(crate) trait Runner {
+pub(crate) trait Runner: crate::store::Store {
     /// The store's dialect.
     const DIALECT: Dialect;
 
@@ -68,12 +69,13 @@ pub(crate) const SYNC_FINISH: &str = "INSERT INTO sync_state (account, watermark
      last_duration_seconds = excluded.last_duration_seconds, \
      last_full = COALESCE(excluded.last_full, sync_state.last_full)";
 
-/// The JSON columns, whole or not.
-fn json_columns(whole: bool) -> &'static str {
+/// The stored JSON columns (`report, info`: `codec.rs`), or NULLs in their place.
+fn json_columns(dialect: Dialect, whole: bool) -> String {
     if whole {
-        "report_json, info_json"
+        "report, info".to_owned()
     } else {
-        "CAST(NULL AS TEXT), CAST(NULL AS TEXT)"
+        let bytes = dialect.bytes_type();
+        format!("CAST(NULL AS {bytes}), CAST(NULL AS {bytes})")
     }
 }
 
@@ -97,7 +99,7 @@ pub(crate) fn expiring_query(
         dialect,
         format!(
             "SELECT {ORDER_COLUMNS}, {} FROM orders WHERE status = 'issued'",
-            json_columns(false)
+            json_columns(dialect, false)
         ),
     );
     if let Some(from) = from {
@@ -154,7 +156,7 @@ fn find_query(dialect: Dialect, accounts: &[String], find: &Find) -> Option<Quer
          SELECT {ORDER_COLUMNS}, {} FROM hit {} orders \
          ON account = hit_account AND order_id = hit_order_id WHERE TRUE",
         hits.join(" UNION "),
-        json_columns(false),
+        json_columns(dialect, false),
         dialect.join_in_order()
     );
     query.accounts("account", accounts);
@@ -168,7 +170,7 @@ fn list_query(dialect: Dialect, accounts: &[String], listing: Listing) -> Query 
         dialect,
         format!(
             "SELECT {ORDER_COLUMNS}, {} FROM orders WHERE TRUE",
-            json_columns(listing.whole)
+            json_columns(dialect, listing.whole)
         ),
     );
     if listing.issued_only {
@@ -274,7 +276,8 @@ pub(crate) fn expiring<R: Runner>(
 ) -> Result<Vec<StoredOrder>, Error> {
     let from = (!include_expired).then_some(today);
     let query = expiring_query(R::DIALECT, accounts, from, until);
-    store.rows(query, move |row| rows::stored_order(row, today))
+    let unpacker = Unpacker::without_dictionaries();
+    store.rows(query, move |row| rows::stored_order(row, today, &unpacker))
 }
 
 /// The orders a query matches, newest order first.
@@ -287,7 +290,8 @@ pub(crate) fn find<R: Runner>(
         return Ok(Vec::new());
     };
     let today = Utc::now().date_naive();
-    store.rows(query, move |row| rows::stored_order(row, today))
+    let unpacker = Unpacker::without_dictionaries();
+    store.rows(query, move |row| rows::stored_order(row, today, &unpacker))
 }
 
 /// The statuses seen for one order id, by account, oldest first.
@@ -310,8 +314,17 @@ pub(crate) fn list<R: Runner>(
     each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let today = Utc::now().date_naive();
+    let unpacker = if listing.whole {
+        super::unpacker(store)?
+    } else {
+        Unpacker::without_dictionaries()
+    };
     let query = list_query(R::DIALECT, accounts, listing);
-    store.each_row(query, move |row| rows::stored_order(row, today), each)
+    store.each_row(
+        query,
+        move |row| rows::stored_order(row, today, &unpacker),
+        each,
+    )
 }
 
 /// How many orders each account holds with each status.

@@ -133,17 +133,24 @@ impl Packer {
 
     /// `json` as stored: one zstd frame.
     pub(crate) fn pack(&mut self, json: &str) -> Result<Vec<u8>, CodecError> {
-        let mut frame = Vec::with_capacity(zstd_safe::compress_bound(json.len()));
+        let mut frame = Vec::new();
+        self.pack_into(json, &mut frame)?;
+        Ok(frame)
+    }
+
+    /// `json` as stored, written into `frame` (emptied first; a writer keeps one buffer).
+    pub(crate) fn pack_into(&mut self, json: &str, frame: &mut Vec<u8>) -> Result<(), CodecError> {
+        frame.clear();
+        frame.reserve(zstd_safe::compress_bound(json.len()));
         match &self.dictionary {
             Some((_, prepared)) => {
                 self.context
-                    .compress_using_cdict(&mut frame, json.as_bytes(), prepared)
+                    .compress_using_cdict(frame, json.as_bytes(), prepared)
             }
-            None => self.context.compress(&mut frame, json.as_bytes(), LEVEL),
+            None => self.context.compress(frame, json.as_bytes(), LEVEL),
         }
-        .map_err(zstd_error)?;
-        frame.shrink_to_fit();
-        Ok(frame)
+        .map(drop)
+        .map_err(zstd_error)
     }
 }
 

@@ -126,25 +126,16 @@ pub(super) fn apply(
             samples,
         )?;
     }
-    let packed = plan
-        .writes
-        .iter()
-        .map(|write| packer.pack(write.order.json.text()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| Error::Store {
-            location: path.display().to_string(),
-            source: Box::new(err),
-        })?;
-    write(connection, batch, &plan, &packed).map_err(db)?;
+    write(connection, batch, &plan, packer).map_err(db)?;
     Ok(plan.applied)
 }
 
-/// Writes a batch's plan, each written order with its JSON as `packed`.
+/// Writes a batch's plan, each written order's JSON packed by `packer`.
 fn write(
     connection: &Connection,
     batch: &Batch,
     plan: &Plan<'_>,
-    packed: &[Vec<u8>],
+    packer: &mut Packer,
 ) -> rusqlite::Result<()> {
     let account = batch.account.as_str();
     let seen_at = instant(batch.seen_at);
@@ -180,8 +171,12 @@ fn write(
          ON CONFLICT (account, order_id) DO UPDATE SET last_seen = excluded.last_seen, \
          digest = excluded.digest",
     )?;
-    for (write, json) in plan.writes.iter().zip(packed) {
+    let mut json = Vec::new();
+    for write in &plan.writes {
         let order = write.order;
+        packer
+            .pack_into(order.json.text(), &mut json)
+            .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
         let statement = match &order.json {
             OrderJson::Report(_) => &mut upsert_report,
             OrderJson::Info(_) => &mut upsert_info,

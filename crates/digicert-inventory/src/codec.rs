@@ -21,7 +21,7 @@ const LEVEL: i32 = 1;
 const DICTIONARY_SIZE: usize = 16 * 1024;
 
 /// At most this many orders of a batch train its account's dictionary.
-pub(crate) const TRAINING_ORDERS: usize = 1000;
+pub(crate) const TRAINING_ORDERS: usize = 300;
 
 /// A batch of fewer orders trains no dictionary (its JSON is compressed without one): too few
 /// samples make a poor one, and an incremental sync's few orders are no sample of an account.

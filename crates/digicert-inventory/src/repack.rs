@@ -26,9 +26,10 @@ pub(crate) struct PackedJson {
     pub(crate) info: Option<Vec<u8>>,
 }
 
-/// How a store writes packed JSON back in place of the text, in its own SQL.
+/// How a store keeps packed JSON in place of the text, in its own SQL.
 pub(crate) trait PackedWrites: sql::Transaction {
-    /// Sets `report` and `info` of these orders of `account`, and empties their text columns.
+    /// Keeps these orders of `account` with their JSON packed: `report` and `info`, of the
+    /// orders table the migration's statements after the step keep.
     fn write_packed(&mut self, account: &str, orders: &[PackedJson]) -> Result<(), Error>;
 }
 

@@ -158,7 +158,11 @@ pub(super) fn apply(
             .map(|write| packer.pack(write.order.json.text()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|err| store_error(location, err))?;
-        write(&mut transaction, batch, &plan, &packed, location)?;
+        if plan.all_new() {
+            super::copy::copy_new(&mut transaction, batch, &plan, &packed, location)?;
+        } else {
+            write(&mut transaction, batch, &plan, &packed, location)?;
+        }
     }
     if let Some(finish) = &batch.finish {
         transaction

@@ -11,6 +11,7 @@
 
 mod apply;
 mod connection;
+mod copy;
 mod error;
 mod schema;
 mod url;

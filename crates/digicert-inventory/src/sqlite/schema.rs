@@ -124,13 +124,18 @@ pub(crate) fn migrate(
 }
 
 impl PackedWrites for Writes<'_> {
-    /// A statement per order: SQLite runs in this process.
+    /// Copies each order into the new table (`orders_v6`, version 6's), its JSON packed: a
+    /// statement per order, SQLite runs in this process.
     fn write_packed(&mut self, account: &str, orders: &[PackedJson]) -> Result<(), Error> {
         let mut update = self
             .connection
             .prepare_cached(
-                "UPDATE orders SET report = ?1, info = ?2, report_json = NULL, \
-                 info_json = NULL WHERE account = ?3 AND order_id = ?4",
+                "INSERT INTO orders_v6 (account, order_id, status, common_name, dns_names, \
+                 valid_from, valid_till, product_name_id, thumbprint, serial_number, \
+                 organization, certificate_id, report, info) \
+                 SELECT account, order_id, status, common_name, dns_names, valid_from, \
+                 valid_till, product_name_id, thumbprint, serial_number, organization, \
+                 certificate_id, ?1, ?2 FROM orders WHERE account = ?3 AND order_id = ?4",
             )
             .map_err(|err| store_error(self.path, err))?;
         for order in orders {

@@ -30,6 +30,10 @@ pub(crate) const MIN_TRAINING_ORDERS: usize = 200;
 /// The first dictionary id: zstd leaves ids below 32,768 to registered dictionaries.
 pub(crate) const FIRST_DICTIONARY_ID: i64 = 32_768;
 
+/// A batch of at least this many orders is packed on a thread of its own while the store
+/// writes the batch's other rows ([`pack_aside`]).
+const PACK_ASIDE: usize = 256;
+
 /// The longest JSON a stored value may give back, so that a damaged frame cannot make a
 /// reader allocate without bound.
 const MAX_JSON: u64 = 64 << 20;
@@ -133,25 +137,53 @@ impl Packer {
 
     /// `json` as stored: one zstd frame.
     pub(crate) fn pack(&mut self, json: &str) -> Result<Vec<u8>, CodecError> {
-        let mut frame = Vec::new();
-        self.pack_into(json, &mut frame)?;
-        Ok(frame)
-    }
-
-    /// `json` as stored, written into `frame` (emptied first; a writer keeps one buffer).
-    pub(crate) fn pack_into(&mut self, json: &str, frame: &mut Vec<u8>) -> Result<(), CodecError> {
-        frame.clear();
-        frame.reserve(zstd_safe::compress_bound(json.len()));
+        let mut frame = Vec::with_capacity(zstd_safe::compress_bound(json.len()));
         match &self.dictionary {
             Some((_, prepared)) => {
                 self.context
-                    .compress_using_cdict(frame, json.as_bytes(), prepared)
+                    .compress_using_cdict(&mut frame, json.as_bytes(), prepared)
             }
-            None => self.context.compress(frame, json.as_bytes(), LEVEL),
+            None => self.context.compress(&mut frame, json.as_bytes(), LEVEL),
         }
-        .map(drop)
-        .map_err(zstd_error)
+        .map_err(zstd_error)?;
+        Ok(frame)
     }
+}
+
+/// Packs `texts` with `packer` while `meanwhile` runs: on a thread of its own for a batch of
+/// [`PACK_ASIDE`] orders or more (a first sync's writer is its critical path, and packing is a
+/// quarter of its work: BENCHMARKS.md), else here, after it.
+pub(crate) fn pack_aside<'a, T>(
+    packer: &mut Packer,
+    texts: impl ExactSizeIterator<Item = &'a str> + Send,
+    meanwhile: impl FnOnce() -> T,
+) -> (Result<Vec<Vec<u8>>, CodecError>, T) {
+    let pack = |packer: &mut Packer, texts: &mut dyn Iterator<Item = &'a str>| {
+        texts.map(|text| packer.pack(text)).collect()
+    };
+    let mut texts = texts;
+    if texts.len() < PACK_ASIDE {
+        let done = meanwhile();
+        return (pack(packer, &mut texts), done);
+    }
+    std::thread::scope(|scope| {
+        let packing = std::thread::Builder::new()
+            .name("inventory-pack".to_owned())
+            .spawn_scoped(scope, || pack(packer, &mut texts));
+        match packing {
+            Ok(packing) => {
+                let done = meanwhile();
+                let packed = packing.join().unwrap_or(Err(CodecError::Zstd(
+                    "the packing thread ended unexpectedly",
+                )));
+                (packed, done)
+            }
+            Err(_) => (
+                Err(CodecError::Zstd("no thread could be started to compress")),
+                meanwhile(),
+            ),
+        }
+    })
 }
 
 /// Reads stored JSON back, with every dictionary of the inventory; shared by the rows of a

@@ -1,10 +1,10 @@
 -- Version 6: a compact inventory. Each order's JSON is kept as one zstd frame (`report`,
 -- `info`; src/codec.rs), compressed with a dictionary trained on its account's own orders
 -- (`json_dictionaries`: a frame names its dictionary by id), in about a fifth of the text's
--- bytes; the text columns go. The orders are kept in their key's order (`WITHOUT ROWID`:
--- one B-tree, not a table and a key index). The step between the statements copies each
--- order an earlier version stored into the new table, its JSON compressed. The index
--- `inventory expiring` reads holds the issued orders only, the only ones it lists.
+-- bytes; the text columns go. The step between the statements copies each order an earlier
+-- version stored into a new table, its JSON compressed, so that the orders' pages are full
+-- again. The index `inventory expiring` reads holds the issued orders only, the only ones
+-- it lists.
 CREATE TABLE json_dictionaries (
     id         INTEGER PRIMARY KEY,
     account    TEXT NOT NULL,
@@ -26,7 +26,7 @@ CREATE TABLE orders_v6 (
     report          BLOB,
     info            BLOB,
     PRIMARY KEY (account, order_id)
-) WITHOUT ROWID;
+);
 -- digicert-inventory: the Rust step runs here.
 DROP TABLE orders;
 ALTER TABLE orders_v6 RENAME TO orders;

@@ -124,6 +124,18 @@ impl Inventory<AnyStore> {
     pub fn open_any(location: &str) -> Result<Self, Error> {
         Ok(Self::with_store(AnyStore::open(location)?))
     }
+
+    /// [`Inventory::open_any`], telling `progress` how a migration goes: an inventory of an
+    /// earlier schema is migrated in place, in one transaction (killed, the next open starts
+    /// it again).
+    pub fn open_any_with_progress(
+        location: &str,
+        progress: Option<&MigrationProgress>,
+    ) -> Result<Self, Error> {
+        Ok(Self::with_store(AnyStore::open_with_progress(
+            location, progress,
+        )?))
+    }
 }
 
 impl<S: Store> Inventory<S> {

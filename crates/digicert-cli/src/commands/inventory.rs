@@ -56,7 +56,7 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
             location.display()
         )));
     }
-    let mut inventory = store::open(location)?;
+    let mut inventory = store::open(location, settings.quiet)?;
     inventory.select_accounts(settings.accounts.iter().cloned());
     let format = settings.format;
     match args.query {

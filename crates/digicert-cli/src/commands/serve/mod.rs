@@ -68,8 +68,8 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
     let accounts = settings.accounts_to_sync()?;
     // Two handles: the sync writes through one while scrapes read through the other.
     let location = settings.inventory()?;
-    let mut inventory = store::open(location)?;
-    let mut reader = store::open(location)?;
+    let mut inventory = store::open(location, settings.quiet)?;
+    let mut reader = store::open(location, settings.quiet)?;
     reader.select_accounts(accounts.names().map(str::to_owned));
     // Each account keeps one client, and so its own rate limiter, across rounds.
     let connections = accounts

@@ -332,6 +332,87 @@ fn a_sync_killed_mid_way_leaves_whole_pages_and_the_next_sync_completes() {
     }
 }
 
+/// A fresh inventory of the kind named.
+fn fresh(kind: &str) -> TestDb {
+    TestDb::all()
+        .into_iter()
+        .find(|db| db.kind() == kind)
+        .unwrap()
+}
+
+/// Each exported order's report row, from `inventory export --format jsonl`.
+fn exported_reports(db: &Path) -> HashMap<u64, serde_json::Value> {
+    let output = offline(db, &["inventory", "export", "--format", "jsonl"]);
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+    text(&output.stdout)
+        .lines()
+        .map(|line| {
+            let mut order: serde_json::Value = serde_json::from_str(line).unwrap();
+            (order["order_id"].as_u64().unwrap(), order["report"].take())
+        })
+        .collect()
+}
+
+#[test]
+fn a_first_sync_killed_at_any_moment_keeps_whole_orders_and_the_next_sync_completes() {
+    let server = server(6_000, Duration::ZERO);
+    let kinds: Vec<&str> = TestDb::all().iter().map(TestDb::kind).collect();
+    for kind in kinds {
+        // How long a whole first sync takes here; the kills fall across it.
+        let whole = {
+            let store = fresh(kind);
+            let started = Instant::now();
+            let output = digicert(&server, "async", &store.path(), &["sync"]);
+            assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+            started.elapsed()
+        };
+        let mut cut = 0;
+        for tenths in [1, 4, 7, 10] {
+            let store = fresh(kind);
+            let db = store.path();
+            let mut child = against(&server, "async", &db)
+                .arg("sync")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(whole * tenths / 10);
+            child.kill().unwrap(); // SIGKILL, or nothing if it has ended
+            child.wait().unwrap();
+            // Whatever is stored is whole: each order exactly as the report sent it.
+            let partial = exported_reports(&db);
+            let dataset = server.dataset();
+            for (id, report) in &partial {
+                let row = serde_json::to_value(dataset.report_row(*id).unwrap()).unwrap();
+                assert_eq!(*report, row, "{kind} at {tenths}/10: order {id}");
+            }
+            cut += usize::from(!partial.is_empty() && partial.len() < 6_000);
+            // And queried as stored.
+            let args = [
+                "--format",
+                "jsonl",
+                "inventory",
+                "expiring",
+                "--days",
+                "400",
+            ];
+            let output = offline(&db, &args);
+            assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+            for id in support::ids(&output.stdout, "order_id") {
+                assert!(
+                    partial.contains_key(&id),
+                    "{kind}: {id} expiring, not stored"
+                );
+            }
+            // The next sync completes it.
+            let output = digicert(&server, "async", &db, &["sync"]);
+            assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+            assert_eq!(exported(&db), expected(&server), "{kind} at {tenths}/10");
+        }
+        assert!(cut > 0, "{kind}: no kill fell inside the first sync");
+    }
+}
+
 #[test]
 fn an_incremental_sync_killed_mid_way_changes_nothing_and_the_next_one_completes() {
     for (store, backend) in cases() {

@@ -18,6 +18,7 @@ mod url;
 mod values;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::codec::Packer;
 use crate::error::Error;
@@ -50,7 +51,7 @@ pub struct PostgresStore {
     /// The accounts whose sync lock this handle holds.
     locked: HashSet<String>,
     /// Compresses the JSON of the orders this handle writes, on the connection's thread.
-    packer: std::sync::Arc<std::sync::Mutex<Packer>>,
+    packer: Arc<Mutex<Packer>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -92,7 +93,7 @@ impl PostgresStore {
             url: url.to_owned(),
             connection,
             locked: HashSet::new(),
-            packer: std::sync::Arc::new(std::sync::Mutex::new(Packer::new())),
+            packer: Arc::new(Mutex::new(Packer::new())),
         })
     }
 
@@ -253,12 +254,10 @@ impl Store for PostgresStore {
     }
 
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
-        let packer = std::sync::Arc::clone(&self.packer);
+        let packer = Arc::clone(&self.packer);
         self.connection.call(move |client, location| {
             // Only this handle's calls lock it, one at a time.
-            let mut packer = packer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut packer = packer.lock().unwrap_or_else(PoisonError::into_inner);
             apply::apply(client, location, &mut packer, &batch)
         })
     }

@@ -1,95 +1,17 @@
 //! `digicert sync` and `digicert inventory ...` end to end through the binary, over real HTTP
-//! against `digicert-mock`, on both backends: the demo, a sync right after a sync, a sync
-//! killed mid-way, concurrent syncs, and files that are not inventories.
+//! against `digicert-mock`, on both backends: the demo, a sync right after a sync, concurrent
+//! syncs, and files that are not inventories (syncs killed mid-way: `killed.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
 mod support;
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Output, Stdio};
+use std::time::Duration;
 
-use digicert_mock::{FaultPlan, MockConfig, MockServer};
 use support::db::TestDb;
-use support::{KEY, command, exit_code, text};
-
-const BACKENDS: [&str; 2] = ["blocking", "async"];
-
-/// Every backend on every store (PostgreSQL when configured), each pair on a fresh one.
-fn cases() -> Vec<(TestDb, &'static str)> {
-    BACKENDS
-        .iter()
-        .flat_map(|&backend| TestDb::all().into_iter().map(move |db| (db, backend)))
-        .collect()
-}
-
-fn server(orders: usize, latency: Duration) -> MockServer {
-    MockServer::start_background(
-        MockConfig::default()
-            .with_api_key(KEY)
-            .with_orders(orders)
-            .with_faults(FaultPlan {
-                latency,
-                ..FaultPlan::default()
-            }),
-    )
-    .unwrap()
-}
-
-/// `digicert --db <db>` against `server` with `backend`, arguments to follow.
-fn against(server: &MockServer, backend: &str, db: &Path) -> Command {
-    let mut command = command();
-    command
-        .args([
-            "--base-url",
-            server.base_url(),
-            "--api-key",
-            KEY,
-            "--no-rate-limit",
-        ])
-        .args(["--backend", backend, "--db"])
-        .arg(db);
-    command
-}
-
-/// `digicert --db <db> <args>` against `server` with `backend`.
-fn digicert(server: &MockServer, backend: &str, db: &Path, args: &[&str]) -> Output {
-    against(server, backend, db).args(args).output().unwrap()
-}
-
-/// `digicert --db <db> <args>`, no server.
-fn offline(db: &Path, args: &[&str]) -> Output {
-    command().arg("--db").arg(db).args(args).output().unwrap()
-}
-
-/// Each exported order's id and status, from `inventory export --format jsonl`; asserts no
-/// order appears twice.
-fn exported(db: &Path) -> HashMap<u64, String> {
-    let output = offline(db, &["inventory", "export", "--format", "jsonl"]);
-    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
-    let mut orders = HashMap::new();
-    for line in text(&output.stdout).lines() {
-        let order: serde_json::Value = serde_json::from_str(line).unwrap();
-        let id = order["order_id"].as_u64().unwrap();
-        let status = order["status"].as_str().unwrap().to_owned();
-        assert!(orders.insert(id, status).is_none(), "order {id} twice");
-    }
-    orders
-}
-
-/// The mock's orders and their statuses.
-fn expected(server: &MockServer) -> HashMap<u64, String> {
-    let dataset = server.dataset();
-    dataset
-        .order_ids()
-        .map(|id| {
-            let status = dataset.report_row(id).unwrap().status;
-            (id, status.as_str().to_owned())
-        })
-        .collect()
-}
+use support::inventory::{BACKENDS, against, digicert, expected, exported, offline, server};
+use support::{command, exit_code, text};
 
 #[test]
 fn demo_sync_then_the_queries() {
@@ -268,112 +190,6 @@ fn a_sync_right_after_a_sync_makes_one_request_on_both_backends() {
         // --full pulls the report again, and changes nothing.
         let output = digicert(&server, backend, &db, &["sync", "--full"]);
         assert!(text(&output.stderr).contains("sync full: 0 added, 0 changed, 2501 unchanged"));
-    }
-}
-
-/// Starts `digicert sync` (2 requests in flight) and kills it (SIGKILL) once the server has
-/// answered `answers` requests.
-fn kill_sync_after_answers(server: &MockServer, backend: &str, db: &Path, answers: usize) {
-    let mut child = against(server, backend, db)
-        .args(["--concurrency", "2", "sync"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server
-        .requests()
-        .iter()
-        .filter(|r| r.status.is_some())
-        .count()
-        < answers
-    {
-        assert!(Instant::now() < deadline, "the sync did not get going");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the sync ended too soon"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-}
-
-#[test]
-fn a_sync_killed_mid_way_leaves_whole_pages_and_the_next_sync_completes() {
-    for (store, backend) in cases() {
-        let server = server(10_000, Duration::from_millis(150));
-        let db = store.path();
-        kill_sync_after_answers(&server, backend, &db, 4);
-
-        // Whole pages, no watermark: the next sync starts over.
-        let partial = exported(&db);
-        assert_eq!(
-            partial.len() % 1000,
-            0,
-            "{backend}: {} orders",
-            partial.len()
-        );
-        assert!(partial.len() < 10_000, "{backend}: the kill came too late");
-
-        // The account moves on meanwhile: the next sync must show the current status.
-        let revoked = server
-            .dataset()
-            .order_ids()
-            .find(|&id| server.revoke(id))
-            .unwrap();
-        server.faults().set_latency(Duration::ZERO);
-        let output = digicert(&server, backend, &db, &["sync"]);
-        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
-        assert!(text(&output.stderr).contains("sync full"));
-        let orders = exported(&db);
-        assert_eq!(orders[&revoked], "revoked");
-        assert_eq!(orders, expected(&server), "{backend} {}", store.kind());
-    }
-}
-
-#[test]
-fn an_incremental_sync_killed_mid_way_changes_nothing_and_the_next_one_completes() {
-    for (store, backend) in cases() {
-        let server = server(3_000, Duration::ZERO);
-        let db = store.path();
-        let output = digicert(&server, backend, &db, &["sync"]);
-        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
-        let before = exported(&db);
-        // Four revocations: fewer than the report's pages, so the sync fetches each.
-        let revoked: Vec<u64> = server
-            .dataset()
-            .order_ids()
-            .filter(|&id| server.revoke(id))
-            .take(4)
-            .collect();
-        server.faults().set_latency(Duration::from_millis(400));
-        server.clear_requests();
-        // Killed once the status changes and one order's details have been answered.
-        kill_sync_after_answers(&server, backend, &db, 2);
-        assert!(
-            server
-                .requests()
-                .iter()
-                .any(|r| r.path_and_query.contains("/status-changes")),
-            "{backend}: killed during the order details"
-        );
-        // The changes go in one transaction with the watermark: nothing of them is stored.
-        assert_eq!(exported(&db), before, "{backend} {}", store.kind());
-
-        server.faults().set_latency(Duration::ZERO);
-        let output = digicert(&server, backend, &db, &["sync"]);
-        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
-        let stderr = text(&output.stderr);
-        assert!(
-            stderr.starts_with("sync incremental: 0 added, 4 changed"),
-            "{backend}: {stderr}"
-        );
-        let orders = exported(&db);
-        for id in &revoked {
-            assert_eq!(orders[id], "revoked");
-        }
-        assert_eq!(orders, expected(&server), "{backend} {}", store.kind());
     }
 }
 

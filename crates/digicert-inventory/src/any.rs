@@ -15,6 +15,7 @@ use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder};
 #[cfg(feature = "postgres")]
 use crate::postgres::PostgresStore;
+use crate::repack::MigrationProgress;
 use crate::sqlite::SqliteStore;
 use crate::store::{
     Applied, Batch, Listing, StatusCount, Store, StoredFingerprint, StoredStatus, SyncState,
@@ -35,10 +36,21 @@ impl AnyStore {
     /// Opens the store `location` names: a PostgreSQL database for a `postgres://` or
     /// `postgresql://` URL, else the SQLite file at that path.
     pub fn open(location: &str) -> Result<Self, Error> {
+        Self::open_with_progress(location, None)
+    }
+
+    /// [`AnyStore::open`], telling `progress` how a migration goes, if one is needed.
+    pub fn open_with_progress(
+        location: &str,
+        progress: Option<&MigrationProgress>,
+    ) -> Result<Self, Error> {
         if is_url(location) {
-            return open_postgres(location);
+            return open_postgres(location, progress);
         }
-        Ok(Self::Sqlite(SqliteStore::open(Path::new(location))?))
+        Ok(Self::Sqlite(SqliteStore::open_with_progress(
+            Path::new(location),
+            progress,
+        )?))
     }
 
     /// Whether `location` names a database server rather than a file.
@@ -52,12 +64,14 @@ fn is_url(location: &str) -> bool {
 }
 
 #[cfg(feature = "postgres")]
-fn open_postgres(url: &str) -> Result<AnyStore, Error> {
-    Ok(AnyStore::Postgres(PostgresStore::open(url)?))
+fn open_postgres(url: &str, progress: Option<&MigrationProgress>) -> Result<AnyStore, Error> {
+    Ok(AnyStore::Postgres(PostgresStore::open_with_progress(
+        url, progress,
+    )?))
 }
 
 #[cfg(not(feature = "postgres"))]
-fn open_postgres(url: &str) -> Result<AnyStore, Error> {
+fn open_postgres(url: &str, _: Option<&MigrationProgress>) -> Result<AnyStore, Error> {
     Err(Error::Store {
         location: url.split('@').next_back().unwrap_or_default().to_owned(),
         source: "this build has no PostgreSQL support (the `postgres` feature)".into(),

@@ -37,6 +37,7 @@
 
 mod any;
 mod check;
+mod codec;
 mod deploy;
 mod deployments;
 mod error;
@@ -48,6 +49,7 @@ mod plan;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod record;
+mod repack;
 mod sql;
 mod sqlite;
 mod store;
@@ -72,6 +74,7 @@ pub use order::{HistoryEntry, StoredOrder};
 #[cfg(feature = "postgres")]
 pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use record::{Fingerprint, OrderJson, OrderRecord};
+pub use repack::MigrationProgress;
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{
     Applied, Batch, Listing, StatusCount, Store, StoredFingerprint, StoredStatus, SyncFinish,
@@ -125,6 +128,18 @@ impl Inventory<AnyStore> {
     /// [`Inventory::open`]).
     pub fn open_any(location: &str) -> Result<Self, Error> {
         Ok(Self::with_store(AnyStore::open(location)?))
+    }
+
+    /// [`Inventory::open_any`], telling `progress` how a migration goes: an inventory of an
+    /// earlier schema is migrated in place, in one transaction (killed, the next open starts
+    /// it again).
+    pub fn open_any_with_progress(
+        location: &str,
+        progress: Option<&MigrationProgress>,
+    ) -> Result<Self, Error> {
+        Ok(Self::with_store(AnyStore::open_with_progress(
+            location, progress,
+        )?))
     }
 }
 

@@ -111,6 +111,8 @@ impl OrderJson {
     /// every 2 KiB row back to compare it). It tells an order's versions apart (two differ
     /// with the same fingerprint once in 2^128); it is no defence against a forger.
     ///
+    /// It is of the JSON text, not of the form a store keeps it in (a compressed frame since
+    /// schema version 6), so that a migration or another compression changes no fingerprint.
     /// The stored columns are made from the JSON ([`OrderRecord`]); a release that makes them
     /// differently must change the prefix hashed here, so that every order is written again.
     /// (Version 1 was SHA-256; its fingerprints match none of these, so the first full sync

@@ -1,7 +1,7 @@
 //! The inventory's figures: a full sync against the whole-report pull in the same run, a
-//! sync right after a sync, `inventory expiring` and `inventory find` as whole processes,
-//! first syncs into empty inventories (figures only, no target), and a `/metrics` scrape of
-//! `digicert serve` with the server's peak RSS.
+//! sync right after a sync, `inventory expiring`, `inventory find` and `inventory export` as
+//! whole processes, first syncs into empty inventories with the file's size per order, and a
+//! `/metrics` scrape of `digicert serve` with the server's peak RSS.
 
 use std::error::Error;
 use std::io::{BufRead, BufReader};
@@ -11,9 +11,18 @@ use std::process::{Child, Stdio};
 use super::{API_KEY, Bins, CONCURRENCY, Check, Contender, Mock, Row, WorkDir, concurrent};
 
 /// Target: a full sync at most this many times `report --all --format jsonl`'s time.
-const SYNC_TARGET: f64 = 1.3;
+const SYNC_TARGET: f64 = 1.1;
 /// Target: a full sync into PostgreSQL at most this many times the same sync into SQLite.
 const POSTGRES_TARGET: f64 = 1.5;
+/// Target: a first sync into an empty SQLite file at most this many times the pull's time.
+const FIRST_SYNC_TARGET: f64 = 1.5;
+/// Target: a first sync into an empty PostgreSQL database at most this many times the first
+/// sync into an empty SQLite file.
+const FIRST_POSTGRES_TARGET: f64 = 1.5;
+/// Target: the SQLite file a first sync leaves (with its WAL), in KB (1,000 bytes) per order.
+const KB_PER_ORDER_TARGET: f64 = 1.5;
+/// Target: `inventory export --format jsonl` of every order, whole process, in seconds.
+const EXPORT_TARGET: f64 = 1.5;
 /// Target: `inventory expiring` and `inventory find`, whole process, in seconds.
 const QUERY_TARGET: f64 = 0.05;
 /// Target: one `/metrics` scrape, in seconds.
@@ -196,11 +205,20 @@ pub(super) fn inventory_rows(
         "K inventory find thumb",
         &["inventory", "find", &thumbprint],
     );
+    let export = digicert(
+        bins,
+        mock,
+        &db,
+        "M inventory export jsonl",
+        &["--format", "jsonl", "inventory", "export"],
+    );
     let contenders = [
-        pull, full, full_pg, again, expiring, find_name, find_print, first, first_pg,
+        pull, full, full_pg, again, expiring, find_name, find_print, export, first, first_pg,
     ];
     let mut rows = super::measure_rounds(&contenders, runs, work)?;
     drop(postgres);
+    // The file the last first sync left.
+    let kb_per_order = file_bytes(&first_db)? as f64 / 1000.0 / orders as f64;
     if let [
         pull,
         full,
@@ -209,8 +227,9 @@ pub(super) fn inventory_rows(
         expiring,
         find_name,
         find_print,
-        _,
-        _,
+        export,
+        first,
+        first_pg,
     ] = &mut rows[..]
     {
         let ratio = full.seconds() / pull.seconds();
@@ -219,16 +238,44 @@ pub(super) fn inventory_rows(
         full_pg
             .checks
             .push(Check::at_most("G2/G", ratio, POSTGRES_TARGET));
-        for query in [expiring, find_name, find_print] {
+        for (query, target) in [
+            (expiring, QUERY_TARGET),
+            (find_name, QUERY_TARGET),
+            (find_print, QUERY_TARGET),
+            (export, EXPORT_TARGET),
+        ] {
             let seconds = query.seconds();
             query.checks.push(Check {
                 unit: " s",
-                ..Check::at_most("wall", seconds, QUERY_TARGET)
+                ..Check::at_most("wall", seconds, target)
             });
         }
+        let ratio = first.seconds() / pull.seconds();
+        first
+            .checks
+            .push(Check::at_most("G0/F", ratio, FIRST_SYNC_TARGET));
+        first.checks.push(Check {
+            unit: " KB",
+            ..Check::at_most("file/order", kb_per_order, KB_PER_ORDER_TARGET)
+        });
+        let ratio = first_pg.seconds() / first.seconds();
+        first_pg
+            .checks
+            .push(Check::at_most("G02/G0", ratio, FIRST_POSTGRES_TARGET));
     }
     rows.extend(scrape_rows(bins, mock, work, &db, runs)?);
     Ok(rows)
+}
+
+/// The bytes of an SQLite inventory: its file and its WAL.
+fn file_bytes(path: &Path) -> Result<u64, Box<dyn Error>> {
+    let mut bytes = std::fs::metadata(path)?.len();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(metadata) = std::fs::metadata(&wal) {
+        bytes += metadata.len();
+    }
+    Ok(bytes)
 }
 
 /// `digicert serve` on the inventory, scraped with curl; its peak RSS afterwards.

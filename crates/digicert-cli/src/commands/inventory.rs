@@ -122,7 +122,7 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
             location.display()
         )));
     }
-    let inventory = store::open(location)?;
+    let inventory = store::open(location, settings.quiet)?;
     match args.query {
         // Before anything reads the inventory's rows, which a damaged file may not give.
         Query::Check => check(&inventory, out),

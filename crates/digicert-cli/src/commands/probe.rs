@@ -43,7 +43,7 @@ fn parse_state(text: &str) -> Result<DeploymentState, String> {
 /// Runs `digicert probe`: probes, classifies, looks up, records, writes one row per target
 /// and address, a summary on stderr, and fails (exit 3) on the `--fail-if` states.
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
-    let mut inventory = store::open(settings.inventory()?)?;
+    let mut inventory = store::open(settings.inventory()?, settings.quiet)?;
     inventory.select_accounts(settings.accounts.iter().cloned());
     let demo = match settings.demo() {
         true => Some(probing::Demo::start(settings, &mut inventory)?),

@@ -86,6 +86,13 @@ impl PgDatabase {
     }
 }
 
+impl PgDatabase {
+    /// A plain client on the database, to build or look at it directly.
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+}
+
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {

@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod db;
 pub mod hostile;
+pub mod inventory;
 pub mod mirror;
 pub mod serve;
 pub mod served;

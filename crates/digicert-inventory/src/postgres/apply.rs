@@ -7,14 +7,16 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use postgres::{GenericClient, Transaction};
 
+use super::Writes;
 use super::error::{id, store_error, unsigned};
 use super::lock;
+use crate::codec::Packer;
 use crate::error::Error;
 use crate::plan::{self, Plan, StoredState};
 use crate::record::{OrderJson, OrderRecord};
 use crate::sql::{
-    FINGERPRINTS_BETWEEN, RECORD_COLUMNS, RETIRE_CERTIFICATE, RETIRED_ON_CONFLICT, SYNC_FINISH,
-    record_updates,
+    self, Dialect, FINGERPRINTS_BETWEEN, RECORD_COLUMNS, RETIRE_CERTIFICATE, RETIRED_ON_CONFLICT,
+    SYNC_FINISH, record_updates,
 };
 use crate::store::{Applied, Batch, StoredFingerprint, StoredStatus};
 
@@ -122,11 +124,12 @@ pub(super) fn statuses_of(
 }
 
 /// Plans `batch` and writes the plan in one transaction, with the sync's end if the batch
-/// carries it; fenced ([`lock::fence`]) when server process `holder` took the account's sync
-/// lock for it.
+/// carries it; the orders' JSON packed by `packer` (`codec.rs`); fenced ([`lock::fence`])
+/// when server process `holder` took the account's sync lock for it.
 pub(super) fn apply(
     client: &mut postgres::Client,
     location: &str,
+    packer: &mut Packer,
     batch: &Batch,
     holder: Option<i32>,
 ) -> Result<Applied, Error> {
@@ -146,7 +149,26 @@ pub(super) fn apply(
     )?;
     mark_seen(&mut transaction, batch, &plan, location)?;
     if !plan.writes.is_empty() {
-        write(&mut transaction, batch, &plan, location)?;
+        let samples = plan
+            .writes
+            .iter()
+            .map(|write| write.order.json.text().as_bytes());
+        let mut writes = Writes {
+            transaction: &mut transaction,
+            location,
+        };
+        sql::ready_packer(&mut writes, Dialect::Postgres, packer, account, samples)?;
+        let packed = plan
+            .writes
+            .iter()
+            .map(|write| packer.pack(write.order.json.text()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| store_error(location, err))?;
+        if plan.all_new() {
+            super::copy::copy_new(&mut transaction, batch, &plan, &packed, location)?;
+        } else {
+            write(&mut transaction, batch, &plan, &packed, location)?;
+        }
     }
     if let Some(finish) = &batch.finish {
         transaction
@@ -193,13 +215,14 @@ fn mark_seen(
     Ok(())
 }
 
-/// Writes the plan's orders, their fingerprints, history and names: a statement for each.
-/// Orders none of which was stored before (every one, in a first sync) are inserted without
-/// the conflict check an upsert makes first.
+/// Writes the plan's orders (each with its JSON as `packed`), their fingerprints, history
+/// and names: a statement for each. Orders none of which was stored before (every one, in a
+/// first sync) are inserted without the conflict check an upsert makes first.
 fn write(
     transaction: &mut Transaction<'_>,
     batch: &Batch,
     plan: &Plan<'_>,
+    packed: &[Vec<u8>],
     location: &str,
 ) -> Result<(), Error> {
     let db = |err| store_error(location, err);
@@ -234,8 +257,8 @@ fn write(
     }
     let mut orders = Columns::default();
     let mut fingerprints: Vec<&[u8]> = Vec::with_capacity(plan.writes.len());
-    for write in &plan.writes {
-        orders.push(write.order, location)?;
+    for (write, json) in plan.writes.iter().zip(packed) {
+        orders.push(write.order, json, location)?;
         fingerprints.push(&write.fingerprint);
     }
     transaction
@@ -254,14 +277,14 @@ fn write(
         .map_err(db)?;
     // The arrays follow `RECORD_COLUMNS`, between the order id and the JSON.
     let insert = format!(
-        "INSERT INTO orders (order_id, {RECORD_COLUMNS}, report_json, info_json, account) \
+        "INSERT INTO orders (order_id, {RECORD_COLUMNS}, report, info, account) \
          SELECT t.*, $14::text FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], \
          $5::date[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], \
-         $11::bigint[], $12::text[], $13::text[]) AS t {}",
+         $11::bigint[], $12::bytea[], $13::bytea[]) AS t {}",
         on_conflict(&format!(
             "ON CONFLICT (account, order_id) DO UPDATE SET {}, \
-             report_json = COALESCE(EXCLUDED.report_json, orders.report_json), \
-             info_json = COALESCE(EXCLUDED.info_json, orders.info_json)",
+             report = COALESCE(EXCLUDED.report, orders.report), \
+             info = COALESCE(EXCLUDED.info, orders.info)",
             record_updates()
         ))
     );
@@ -358,12 +381,18 @@ struct Columns<'a> {
     serial_numbers: Vec<Option<&'a str>>,
     organizations: Vec<Option<&'a str>>,
     certificate_ids: Vec<Option<i64>>,
-    reports: Vec<Option<&'a str>>,
-    infos: Vec<Option<&'a str>>,
+    reports: Vec<Option<&'a [u8]>>,
+    infos: Vec<Option<&'a [u8]>>,
 }
 
 impl<'a> Columns<'a> {
-    fn push(&mut self, order: &'a OrderRecord, location: &str) -> Result<(), Error> {
+    /// An order, with its JSON as stored.
+    fn push(
+        &mut self,
+        order: &'a OrderRecord,
+        json: &'a [u8],
+        location: &str,
+    ) -> Result<(), Error> {
         self.order_ids.push(id(order.order_id, location)?);
         self.statuses.push(&order.status);
         self.common_names.push(order.common_name.as_deref());
@@ -381,8 +410,8 @@ impl<'a> Columns<'a> {
                 .transpose()?,
         );
         let (report, info) = match &order.json {
-            OrderJson::Report(json) => (Some(json.as_str()), None),
-            OrderJson::Info(json) => (None, Some(json.as_str())),
+            OrderJson::Report(_) => (Some(json), None),
+            OrderJson::Info(_) => (None, Some(json)),
         };
         self.reports.push(report);
         self.infos.push(info);

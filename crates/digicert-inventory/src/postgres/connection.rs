@@ -27,6 +27,7 @@ use super::error::{connection_gone, store_error};
 use super::values::{PgRow, as_sql};
 use super::{schema, url};
 use crate::error::Error;
+use crate::repack::MigrationProgress;
 use crate::sql::Query;
 
 /// How long connecting waits for the server, unless the URL's `connect_timeout` says.
@@ -53,8 +54,13 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    /// Connects to the database at `url` and checks, or brings up to date, its schema.
-    pub(super) fn open(url: &str, location: &str) -> Result<Self, Error> {
+    /// Connects to the database at `url` and checks, or brings up to date, its schema
+    /// (telling `progress` how a migration goes).
+    pub(super) fn open(
+        url: &str,
+        location: &str,
+        progress: Option<MigrationProgress>,
+    ) -> Result<Self, Error> {
         let mut target = url::target(url, location)?;
         if target.config.get_connect_timeout().is_none() {
             target.config.connect_timeout(CONNECT_TIMEOUT);
@@ -76,12 +82,13 @@ impl Connection {
                         return;
                     }
                 };
-                let prepared = schema::prepare(&mut client, &thread_location).and_then(|()| {
-                    client
-                        .query_one("SELECT pg_backend_pid()", &[])
-                        .and_then(|row| row.try_get::<_, i32>(0))
-                        .map_err(|err| store_error(&thread_location, err))
-                });
+                let prepared = schema::prepare(&mut client, &thread_location, progress.as_ref())
+                    .and_then(|()| {
+                        client
+                            .query_one("SELECT pg_backend_pid()", &[])
+                            .and_then(|row| row.try_get::<_, i32>(0))
+                            .map_err(|err| store_error(&thread_location, err))
+                    });
                 let failed = prepared.is_err();
                 let _ = ready.send(prepared);
                 if failed {

@@ -13,6 +13,7 @@
 mod apply;
 mod check;
 mod connection;
+mod copy;
 mod error;
 mod lock;
 mod schema;
@@ -20,9 +21,12 @@ mod url;
 mod values;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::check::Soundness;
+use crate::codec::Packer;
 use crate::error::Error;
+use crate::repack::MigrationProgress;
 use crate::sql::{self, Dialect};
 use crate::store::{Applied, Batch, Store, StoredFingerprint, StoredStatus, WriteTuning};
 use connection::Connection;
@@ -48,6 +52,8 @@ pub struct PostgresStore {
     /// The accounts this handle writes for a sync, with the server process that holds their
     /// sync lock (this handle's own, or, for a sync's writer, the handle that locked).
     fenced: HashMap<String, i32>,
+    /// Compresses the JSON of the orders this handle writes, on the connection's thread.
+    packer: Arc<Mutex<Packer>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -71,16 +77,26 @@ impl PostgresStore {
     ///
     /// A schema holding other tables and no inventory marker, or an inventory of a newer
     /// schema, is refused ([`Error::NotAnInventory`], [`Error::NewerSchema`]) and left
-    /// unchanged. Messages name the database without its password.
+    /// unchanged. Messages name the database without its password. A schema of an earlier
+    /// version is migrated in one transaction (killed, the next open starts again).
     pub fn open(url: &str) -> Result<Self, Error> {
+        Self::open_with_progress(url, None)
+    }
+
+    /// [`PostgresStore::open`], telling `progress` how a migration goes, if one is needed.
+    pub fn open_with_progress(
+        url: &str,
+        progress: Option<&MigrationProgress>,
+    ) -> Result<Self, Error> {
         let location = url::redact(url);
-        let connection = Connection::open(url, &location)?;
+        let connection = Connection::open(url, &location, progress.cloned())?;
         Ok(Self {
             location,
             url: url.to_owned(),
             connection,
             locked: HashSet::new(),
             fenced: HashMap::new(),
+            packer: Arc::new(Mutex::new(Packer::new())),
         })
     }
 
@@ -151,6 +167,10 @@ impl sql::Transaction for Writes<'_, '_> {
                 })
             })
             .collect()
+    }
+
+    fn error(&self, source: Box<dyn std::error::Error + Send + Sync>) -> Error {
+        store_error(self.location, source)
     }
 }
 
@@ -250,7 +270,11 @@ impl Store for PostgresStore {
 
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
         let holder = self.fenced.get(&batch.account).copied();
-        self.connection
-            .call(move |client, location| apply::apply(client, location, &batch, holder))
+        let packer = Arc::clone(&self.packer);
+        self.connection.call(move |client, location| {
+            // Only this handle's calls lock it, one at a time.
+            let mut packer = packer.lock().unwrap_or_else(PoisonError::into_inner);
+            apply::apply(client, location, &mut packer, &batch, holder)
+        })
     }
 }

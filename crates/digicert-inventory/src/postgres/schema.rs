@@ -11,9 +11,12 @@ use std::path::PathBuf;
 
 use postgres::Client;
 
-use super::error::store_error;
+use super::Writes;
+use super::error::{id, store_error};
 use crate::error::Error;
-use crate::migrations;
+use crate::migrations::{self, Step};
+use crate::repack::{self, MigrationProgress, PackedJson, PackedWrites};
+use crate::sql::Dialect;
 
 /// The marker table's `application`.
 const APPLICATION: &str = "digicert-inventory";
@@ -39,12 +42,16 @@ enum Found {
 }
 
 /// Refuses a schema that is not an inventory or is of a newer version (reading only), and
-/// brings an older or empty one up to date.
-pub(crate) fn prepare(client: &mut Client, location: &str) -> Result<(), Error> {
+/// brings an older or empty one up to date, telling `progress` how a migration goes.
+pub(crate) fn prepare(
+    client: &mut Client,
+    location: &str,
+    progress: Option<&MigrationProgress>,
+) -> Result<(), Error> {
     if let Found::Inventory(LATEST) = check(client, location)? {
         return Ok(());
     }
-    migrate(client, location)
+    migrate(client, location, progress)
 }
 
 /// Reads what the schema holds, refusing what must be left alone.
@@ -106,7 +113,11 @@ fn check(client: &mut impl postgres::GenericClient, location: &str) -> Result<Fo
 
 /// Runs the migrations from the schema's version to [`LATEST`] in one transaction, under
 /// an advisory lock that other hosts migrating the same schema wait for.
-fn migrate(client: &mut Client, location: &str) -> Result<(), Error> {
+fn migrate(
+    client: &mut Client,
+    location: &str,
+    progress: Option<&MigrationProgress>,
+) -> Result<(), Error> {
     let db = |err| store_error(location, err);
     let mut transaction = client.transaction().map_err(db)?;
     transaction
@@ -138,7 +149,19 @@ fn migrate(client: &mut Client, location: &str) -> Result<(), Error> {
             migration = migration.file,
             "migrating the inventory"
         );
-        transaction.batch_execute(migration.sql).map_err(db)?;
+        let (before, after) = migration.parts();
+        transaction.batch_execute(before).map_err(db)?;
+        let mut writes = Writes {
+            transaction: &mut transaction,
+            location,
+        };
+        match migration.step {
+            Some(Step::PackJson) => {
+                repack::pack_json(&mut writes, Dialect::Postgres, progress)?;
+            }
+            None => {}
+        }
+        transaction.batch_execute(after).map_err(db)?;
     }
     transaction
         .execute(
@@ -147,6 +170,30 @@ fn migrate(client: &mut Client, location: &str) -> Result<(), Error> {
         )
         .map_err(db)?;
     transaction.commit().map_err(db)
+}
+
+impl PackedWrites for Writes<'_, '_> {
+    /// One statement for the whole chunk, over arrays.
+    fn write_packed(&mut self, account: &str, orders: &[PackedJson]) -> Result<(), Error> {
+        let mut order_ids = Vec::with_capacity(orders.len());
+        let mut reports = Vec::with_capacity(orders.len());
+        let mut infos = Vec::with_capacity(orders.len());
+        for order in orders {
+            order_ids.push(id(order.order_id, self.location)?);
+            reports.push(order.report.as_deref());
+            infos.push(order.info.as_deref());
+        }
+        self.transaction
+            .execute(
+                "UPDATE orders SET report = t.report, info = t.info, report_json = NULL, \
+                 info_json = NULL FROM UNNEST($2::bigint[], $3::bytea[], $4::bytea[]) \
+                 AS t(order_id, report, info) \
+                 WHERE orders.account = $1 AND orders.order_id = t.order_id",
+                &[&account, &order_ids, &reports, &infos],
+            )
+            .map(drop)
+            .map_err(|err| store_error(self.location, err))
+    }
 }
 
 #[cfg(test)]
@@ -236,11 +283,15 @@ mod tests {
             .unwrap();
         drop(PostgresStore::open(&url).unwrap());
         let order = client
-            .query_one("SELECT account, order_id, report_json FROM orders", &[])
+            .query_one("SELECT account, order_id, report FROM orders", &[])
             .unwrap();
         assert_eq!(order.get::<_, String>(0), "default");
         assert_eq!(order.get::<_, i64>(1), 7);
-        assert_eq!(order.get::<_, String>(2), "{\"order_id\":7,\"x\":1}");
+        // One order trains no dictionary: its frame needs none.
+        let report = crate::codec::Unpacker::without_dictionaries()
+            .unpack(order.get::<_, &[u8]>(2))
+            .unwrap();
+        assert_eq!(report, "{\"order_id\":7,\"x\":1}");
         let name = client
             .query_one("SELECT account, name_key FROM order_names", &[])
             .unwrap();
@@ -298,16 +349,16 @@ mod tests {
             .unwrap()
             .get(0);
         assert_eq!(columns, 0);
-        // lz4 where the server was built with it (the distributions' packages are).
-        let lz4: bool = client
+        // Stored as it is: the frames are compressed already.
+        let external: bool = client
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_attribute \
-                 WHERE attrelid = 'orders'::regclass AND attname = 'report_json' \
-                 AND attcompression = 'l')",
+                 WHERE attrelid = 'orders'::regclass AND attname = 'report' \
+                 AND attstorage = 'e')",
                 &[],
             )
             .unwrap()
             .get(0);
-        assert!(lz4);
+        assert!(external);
     }
 }

@@ -20,6 +20,7 @@ pub(super) fn as_sql(value: &Value) -> &(dyn ToSql + Sync) {
         Value::MaybeFlag(flag) => flag,
         Value::MaybeFloat(number) => number,
         Value::MaybeInstant(at) => at,
+        Value::Bytes(bytes) => bytes,
     }
 }
 
@@ -67,6 +68,10 @@ impl sql::Row for PgRow<'_> {
     }
 
     fn flag(&self, index: usize) -> Result<Option<bool>, Error> {
+        self.get(index)
+    }
+
+    fn bytes(&self, index: usize) -> Result<Option<Vec<u8>>, Error> {
         self.get(index)
     }
 

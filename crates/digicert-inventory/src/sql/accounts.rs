@@ -15,8 +15,8 @@ const ACCOUNTS: &str = "WITH RECURSIVE held (account) AS (\
      SELECT account FROM held WHERE account IS NOT NULL \
      UNION SELECT account FROM sync_state ORDER BY account";
 
-/// The tables that keep rows of an account, each by its `account` column; the orders last.
-const TABLES: [&str; 9] = [
+/// The tables that keep rows of an account, each by its `account` column.
+const TABLES: [&str; 10] = [
     "order_names",
     "status_history",
     "order_seen",
@@ -26,6 +26,7 @@ const TABLES: [&str; 9] = [
     "deployment_history",
     "sync_state",
     "orders",
+    "json_dictionaries",
 ];
 
 /// Every account that holds an order or has finished a sync, in name order.
@@ -35,8 +36,9 @@ pub(crate) fn accounts<R: Runner>(store: &R) -> Result<Vec<String>, Error> {
 }
 
 /// Deletes every row of `account`: its orders, their names, history and when they were seen,
-/// its earlier and looked-up certificates, its deployments and their history, and its sync
-/// state. Returns how many orders it held.
+/// its earlier and looked-up certificates, its deployments and their history, its sync
+/// state, and the dictionaries its orders' JSON was compressed with. Returns how many orders
+/// it held.
 pub(crate) fn forget_account(
     transaction: &mut impl Transaction,
     account: &str,

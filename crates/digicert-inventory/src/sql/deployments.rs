@@ -24,6 +24,9 @@ pub(crate) trait Transaction {
         values: &[Value],
         map: &dyn Fn(&dyn Row) -> Result<T, Error>,
     ) -> Result<Vec<T>, Error>;
+
+    /// A failure of this store, from what went wrong.
+    fn error(&self, source: Box<dyn std::error::Error + Send + Sync>) -> Error;
 }
 
 /// A deployment's columns, in [`deployment_values`]'s and [`rows::deployment`]'s order.
@@ -191,12 +194,13 @@ pub(crate) fn orders_covering<R: Runner>(
     let keys = query.one_of("n.name_key", name_keys);
     query.sql = format!(
         "SELECT n.name_key, o.account, o.order_id, o.status, o.thumbprint, o.serial_number, \
-         o.valid_till, COALESCE(o.info_json, o.report_json) \
+         o.valid_till, COALESCE(o.info, o.report) \
          FROM order_names AS n JOIN orders AS o \
          ON o.account = n.account AND o.order_id = n.order_id WHERE {keys}"
     );
     query.accounts("n.account", accounts);
-    store.rows(query, rows::covering_order)
+    let unpacker = super::unpacker(store)?;
+    store.rows(query, move |row| rows::covering_order(row, &unpacker))
 }
 
 /// Of these thumbprints, those already looked up in CertCentral and not found, by account.

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod deployments;
+mod dictionaries;
 mod queries;
 mod rows;
 
@@ -16,6 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub(crate) use accounts::*;
 pub(crate) use deployments::*;
+pub(crate) use dictionaries::*;
 pub(crate) use queries::*;
 pub(crate) use rows::Row;
 
@@ -54,6 +56,23 @@ impl Dialect {
         }
     }
 
+    /// The type of a stored JSON column (a zstd frame: `codec.rs`).
+    fn bytes_type(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BLOB",
+            Self::Postgres => "BYTEA",
+        }
+    }
+
+    /// The statement that keeps other writers from choosing a dictionary id until the
+    /// transaction ends: none for SQLite, whose write transactions run one at a time.
+    fn lock_dictionaries(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some("LOCK TABLE json_dictionaries IN SHARE ROW EXCLUSIVE MODE"),
+        }
+    }
+
     /// A join that keeps its left side as the outer loop (SQLite's `CROSS JOIN`).
     fn join_in_order(self) -> &'static str {
         match self {
@@ -84,6 +103,8 @@ pub(crate) enum Value {
     MaybeFloat(Option<f64>),
     /// An instant, or NULL (SQLite: RFC 3339 text in UTC with microseconds).
     MaybeInstant(Option<DateTime<Utc>>),
+    /// Bytes.
+    Bytes(Vec<u8>),
 }
 
 /// A statement with its values, built a clause at a time.

@@ -7,13 +7,14 @@ use chrono::{NaiveDate, Utc};
 
 use super::rows::{self, Row};
 use super::{Dialect, Query, Value, stored_id};
+use crate::codec::Unpacker;
 use crate::error::Error;
 use crate::find::Find;
 use crate::order::{HistoryEntry, StoredOrder};
 use crate::store::{Listing, StatusCount, SyncState};
 
 /// A store that runs the shared statements: its dialect, and how it runs one.
-pub(crate) trait Runner {
+pub(crate) trait Runner: crate::store::Store {
     /// The store's dialect.
     const DIALECT: Dialect;
 
@@ -68,12 +69,13 @@ pub(crate) const SYNC_FINISH: &str = "INSERT INTO sync_state (account, watermark
      last_duration_seconds = excluded.last_duration_seconds, \
      last_full = COALESCE(excluded.last_full, sync_state.last_full)";
 
-/// The JSON columns, whole or not.
-fn json_columns(whole: bool) -> &'static str {
+/// The stored JSON columns (`report, info`: `codec.rs`), or NULLs in their place.
+fn json_columns(dialect: Dialect, whole: bool) -> String {
     if whole {
-        "report_json, info_json"
+        "report, info".to_owned()
     } else {
-        "CAST(NULL AS TEXT), CAST(NULL AS TEXT)"
+        let bytes = dialect.bytes_type();
+        format!("CAST(NULL AS {bytes}), CAST(NULL AS {bytes})")
     }
 }
 
@@ -98,7 +100,7 @@ pub(crate) fn expiring_query(
         dialect,
         format!(
             "SELECT {ORDER_COLUMNS}, {} FROM orders WHERE status = 'issued'",
-            json_columns(whole)
+            json_columns(dialect, whole)
         ),
     );
     if let Some(from) = from {
@@ -155,7 +157,7 @@ fn find_query(dialect: Dialect, accounts: &[String], find: &Find, whole: bool) -
          SELECT {ORDER_COLUMNS}, {} FROM hit {} orders \
          ON account = hit_account AND order_id = hit_order_id WHERE TRUE",
         hits.join(" UNION "),
-        json_columns(whole),
+        json_columns(dialect, whole),
         dialect.join_in_order()
     );
     query.accounts("account", accounts);
@@ -169,7 +171,7 @@ fn list_query(dialect: Dialect, accounts: &[String], listing: Listing) -> Query 
         dialect,
         format!(
             "SELECT {ORDER_COLUMNS}, {} FROM orders WHERE TRUE",
-            json_columns(listing.whole)
+            json_columns(dialect, listing.whole)
         ),
     );
     if listing.issued_only {
@@ -276,7 +278,8 @@ pub(crate) fn expiring<R: Runner>(
 ) -> Result<Vec<StoredOrder>, Error> {
     let from = (!include_expired).then_some(today);
     let query = expiring_query(R::DIALECT, accounts, from, until, whole);
-    store.rows(query, move |row| rows::stored_order(row, today))
+    let unpacker = unpacker_for(store, whole)?;
+    store.rows(query, move |row| rows::stored_order(row, today, &unpacker))
 }
 
 /// The orders a query matches, newest order first; whole if `whole`.
@@ -290,7 +293,18 @@ pub(crate) fn find<R: Runner>(
         return Ok(Vec::new());
     };
     let today = Utc::now().date_naive();
-    store.rows(query, move |row| rows::stored_order(row, today))
+    let unpacker = unpacker_for(store, whole)?;
+    store.rows(query, move |row| rows::stored_order(row, today, &unpacker))
+}
+
+/// What unpacks the JSON a query reads: the store's dictionaries when it reads the whole
+/// orders, none when it reads their indexed columns only.
+fn unpacker_for<R: Runner>(store: &R, whole: bool) -> Result<Unpacker, Error> {
+    if whole {
+        super::unpacker(store)
+    } else {
+        Ok(Unpacker::without_dictionaries())
+    }
 }
 
 /// The statuses seen for one order id, by account, oldest first.
@@ -313,8 +327,13 @@ pub(crate) fn list<R: Runner>(
     each: &mut dyn FnMut(StoredOrder) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let today = Utc::now().date_naive();
+    let unpacker = unpacker_for(store, listing.whole)?;
     let query = list_query(R::DIALECT, accounts, listing);
-    store.each_row(query, move |row| rows::stored_order(row, today), each)
+    store.each_row(
+        query,
+        move |row| rows::stored_order(row, today, &unpacker),
+        each,
+    )
 }
 
 /// How many orders each account holds with each status.

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::codec::Unpacker;
 use crate::deploy::{CoveringOrder, Deployment, DeploymentState, KnownCertificate, days_until};
 use crate::error::Error;
 use crate::order::{HistoryEntry, StoredOrder, days_left};
@@ -29,6 +30,8 @@ pub(crate) trait Row {
     fn float(&self, index: usize) -> Result<Option<f64>, Error>;
     /// A flag column.
     fn flag(&self, index: usize) -> Result<Option<bool>, Error>;
+    /// A column of bytes.
+    fn bytes(&self, index: usize) -> Result<Option<Vec<u8>>, Error>;
     /// The error for a column that does not hold `what` it should.
     fn invalid(&self, index: usize, what: &str) -> Error;
 }
@@ -38,15 +41,31 @@ fn required<T>(row: &dyn Row, index: usize, value: Option<T>) -> Result<T, Error
     value.ok_or_else(|| row.invalid(index, "a value"))
 }
 
-/// A JSON column, kept as it was stored.
-fn json(row: &dyn Row, index: usize) -> Result<Option<Box<RawValue>>, Error> {
-    row.text(index)?
+/// A stored JSON column's text, unpacked ([`Unpacker`]).
+fn json_text(row: &dyn Row, index: usize, unpacker: &Unpacker) -> Result<Option<String>, Error> {
+    row.bytes(index)?
+        .map(|frame| {
+            unpacker
+                .unpack(&frame)
+                .map_err(|err| row.invalid(index, &format!("stored JSON ({err})")))
+        })
+        .transpose()
+}
+
+/// A JSON column, as it was sent.
+fn json(row: &dyn Row, index: usize, unpacker: &Unpacker) -> Result<Option<Box<RawValue>>, Error> {
+    json_text(row, index, unpacker)?
         .map(|text| RawValue::from_string(text).map_err(|_| row.invalid(index, "JSON")))
         .transpose()
 }
 
-/// An order, from the shared query's columns and the two JSON columns after them.
-pub(crate) fn stored_order(row: &dyn Row, today: NaiveDate) -> Result<StoredOrder, Error> {
+/// An order, from the shared query's columns and the two JSON columns after them (NULL in
+/// a query that does not read them; `unpacker` reads them back).
+pub(crate) fn stored_order(
+    row: &dyn Row,
+    today: NaiveDate,
+    unpacker: &Unpacker,
+) -> Result<StoredOrder, Error> {
     let dns_names = required(row, 4, row.text(4)?)?;
     let valid_till = row.date(6)?;
     Ok(StoredOrder {
@@ -64,8 +83,8 @@ pub(crate) fn stored_order(row: &dyn Row, today: NaiveDate) -> Result<StoredOrde
         organization: row.text(10)?,
         certificate_id: row.id(11)?,
         last_seen: required(row, 12, row.instant(12)?)?,
-        report: json(row, 13)?,
-        info: json(row, 14)?,
+        report: json(row, 13, unpacker)?,
+        info: json(row, 14, unpacker)?,
     })
 }
 
@@ -122,10 +141,14 @@ struct Renewal {
 }
 
 /// A name key and an order covering it, from `name_key, account, order_id, status,
-/// thumbprint, serial_number, valid_till, the order's JSON`.
-pub(crate) fn covering_order(row: &dyn Row) -> Result<(String, CoveringOrder), Error> {
+/// thumbprint, serial_number, valid_till, the order's stored JSON` (its details if stored,
+/// else its report row).
+pub(crate) fn covering_order(
+    row: &dyn Row,
+    unpacker: &Unpacker,
+) -> Result<(String, CoveringOrder), Error> {
     // The order this one renews is read from its JSON (no column holds it); 0 is none.
-    let renews = match row.text(7)? {
+    let renews = match json_text(row, 7, unpacker)? {
         Some(json) => serde_json::from_str::<Renewal>(&json)
             .map_err(|_| row.invalid(7, "JSON"))?
             .renewed_order_id

@@ -3,14 +3,19 @@
 //! process: a statement costs a call, not a round trip).
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::Writes;
+use super::error::store_error;
 use super::values::instant;
-use crate::plan::{self, StoredState};
+use crate::codec::{self, Packer};
+use crate::error::Error;
+use crate::plan::{self, Plan, StoredState};
 use crate::record::OrderJson;
 use crate::sql::{
-    Dialect, FINGERPRINTS_BETWEEN, RECORD_COLUMNS, RETIRE_CERTIFICATE, RETIRED_ON_CONFLICT,
+    self, Dialect, FINGERPRINTS_BETWEEN, RECORD_COLUMNS, RETIRE_CERTIFICATE, RETIRED_ON_CONFLICT,
     SYNC_FINISH, record_updates,
 };
 use crate::store::{Applied, Batch, StoredFingerprint, StoredStatus};
@@ -90,8 +95,15 @@ pub(super) fn statuses_of(
     Ok(found)
 }
 
-/// Plans `batch` and writes the plan, the sync's end with it if the batch carries it.
-pub(super) fn apply(connection: &Connection, batch: &Batch) -> rusqlite::Result<Applied> {
+/// Plans `batch` and writes the plan, the sync's end with it if the batch carries it; the
+/// orders' JSON packed by `packer` (`codec.rs`).
+pub(super) fn apply(
+    connection: &Connection,
+    path: &Path,
+    packer: &mut Packer,
+    batch: &Batch,
+) -> Result<Applied, Error> {
+    let db = |err| store_error(path, err);
     let account = batch.account.as_str();
     let plan = plan::plan(
         batch,
@@ -99,7 +111,37 @@ pub(super) fn apply(connection: &Connection, batch: &Batch) -> rusqlite::Result<
             connection,
             account,
         },
-    )?;
+    )
+    .map_err(db)?;
+    if !plan.writes.is_empty() {
+        let samples = plan
+            .writes
+            .iter()
+            .map(|write| write.order.json.text().as_bytes());
+        sql::ready_packer(
+            &mut Writes { connection, path },
+            Dialect::Sqlite,
+            packer,
+            account,
+            samples,
+        )?;
+    }
+    let texts = plan.writes.iter().map(|write| write.order.json.text());
+    let (packed, others) =
+        codec::pack_aside(packer, texts, || write_others(connection, batch, &plan));
+    others.map_err(db)?;
+    let packed = packed.map_err(|err| Error::Store {
+        location: path.display().to_string(),
+        source: Box::new(err),
+    })?;
+    write_orders(connection, batch, &plan, &packed).map_err(db)?;
+    Ok(plan.applied)
+}
+
+/// Writes what a batch's plan changes besides the orders: when the orders sent as stored were
+/// seen, the certificates the written orders lose, the history and the names.
+fn write_others(connection: &Connection, batch: &Batch, plan: &Plan<'_>) -> rusqlite::Result<()> {
+    let account = batch.account.as_str();
     let seen_at = instant(batch.seen_at);
     // Sent again exactly as stored: only when each was seen moves, one statement per run;
     // neither its row, its indexes nor its names are read or rewritten.
@@ -116,50 +158,6 @@ pub(super) fn apply(connection: &Connection, batch: &Batch) -> rusqlite::Result<
     ))?;
     for replaced in &plan.replaced {
         retire.execute(params![account, replaced.order_id, replaced.thumbprint])?;
-    }
-    let upsert = |json_column: &str| {
-        format!(
-            "INSERT INTO orders (account, order_id, {RECORD_COLUMNS}, {json_column}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-             ON CONFLICT (account, order_id) DO UPDATE SET {}, \
-             {json_column} = excluded.{json_column}",
-            record_updates()
-        )
-    };
-    let mut upsert_report = connection.prepare_cached(&upsert("report_json"))?;
-    let mut upsert_info = connection.prepare_cached(&upsert("info_json"))?;
-    let mut seen = connection.prepare_cached(
-        "INSERT INTO order_seen (account, order_id, last_seen, digest) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (account, order_id) DO UPDATE SET last_seen = excluded.last_seen, \
-         digest = excluded.digest",
-    )?;
-    for write in &plan.writes {
-        let order = write.order;
-        let (statement, json) = match &order.json {
-            OrderJson::Report(json) => (&mut upsert_report, json),
-            OrderJson::Info(json) => (&mut upsert_info, json),
-        };
-        statement.execute(params![
-            account,
-            order.order_id,
-            order.status,
-            order.common_name,
-            order.dns_names_json(),
-            order.valid_from.map(|d| d.to_string()),
-            order.valid_till.map(|d| d.to_string()),
-            order.product_name_id,
-            order.thumbprint,
-            order.serial_number,
-            order.organization,
-            order.certificate_id,
-            json,
-        ])?;
-        seen.execute(params![
-            account,
-            order.order_id,
-            seen_at,
-            &write.fingerprint[..]
-        ])?;
     }
     let mut history = connection.prepare_cached(
         "INSERT INTO status_history (account, order_id, status, certificate_id, seen_at) \
@@ -186,6 +184,63 @@ pub(super) fn apply(connection: &Connection, batch: &Batch) -> rusqlite::Result<
     for (key, order_id) in &plan.names {
         add_name.execute(params![key, account, order_id])?;
     }
+    Ok(())
+}
+
+/// Writes a batch's orders (each with its JSON as `packed`) and when they were seen, and the
+/// sync's end if the batch carries it.
+fn write_orders(
+    connection: &Connection,
+    batch: &Batch,
+    plan: &Plan<'_>,
+    packed: &[Vec<u8>],
+) -> rusqlite::Result<()> {
+    let account = batch.account.as_str();
+    let seen_at = instant(batch.seen_at);
+    let upsert = |json_column: &str| {
+        format!(
+            "INSERT INTO orders (account, order_id, {RECORD_COLUMNS}, {json_column}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             ON CONFLICT (account, order_id) DO UPDATE SET {}, \
+             {json_column} = excluded.{json_column}",
+            record_updates()
+        )
+    };
+    let mut upsert_report = connection.prepare_cached(&upsert("report"))?;
+    let mut upsert_info = connection.prepare_cached(&upsert("info"))?;
+    let mut seen = connection.prepare_cached(
+        "INSERT INTO order_seen (account, order_id, last_seen, digest) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (account, order_id) DO UPDATE SET last_seen = excluded.last_seen, \
+         digest = excluded.digest",
+    )?;
+    for (write, json) in plan.writes.iter().zip(packed) {
+        let order = write.order;
+        let statement = match &order.json {
+            OrderJson::Report(_) => &mut upsert_report,
+            OrderJson::Info(_) => &mut upsert_info,
+        };
+        statement.execute(params![
+            account,
+            order.order_id,
+            order.status,
+            order.common_name,
+            order.dns_names_json(),
+            order.valid_from.map(|d| d.to_string()),
+            order.valid_till.map(|d| d.to_string()),
+            order.product_name_id,
+            order.thumbprint,
+            order.serial_number,
+            order.organization,
+            order.certificate_id,
+            json,
+        ])?;
+        seen.execute(params![
+            account,
+            order.order_id,
+            seen_at,
+            &write.fingerprint[..]
+        ])?;
+    }
     if let Some(finish) = &batch.finish {
         connection.execute(
             &Dialect::Sqlite.text(SYNC_FINISH),
@@ -198,5 +253,5 @@ pub(super) fn apply(connection: &Connection, batch: &Batch) -> rusqlite::Result<
             ],
         )?;
     }
-    Ok(plan.applied)
+    Ok(())
 }

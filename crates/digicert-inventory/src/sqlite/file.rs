@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use super::error::store_error;
 use super::schema;
 use crate::error::Error;
+use crate::repack::MigrationProgress;
 
 /// The page size of a new inventory: an order's row (its whole JSON, about 2.2 KiB from the
 /// report) does not fit twice in SQLite's default 4 KiB page, so each took a page of its own,
@@ -23,8 +24,14 @@ const PAGE_SIZE: u32 = 16_384;
 pub(super) const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384; \
      PRAGMA wal_autocheckpoint = 8192; PRAGMA temp_store = MEMORY;";
 
-/// Checks the file is an inventory, switches it to WAL and brings its schema up to date.
-pub(super) fn prepare(connection: &mut Connection, path: &Path, fresh: bool) -> Result<(), Error> {
+/// Checks the file is an inventory, switches it to WAL and brings its schema up to date,
+/// telling `progress` how a migration goes.
+pub(super) fn prepare(
+    connection: &mut Connection,
+    path: &Path,
+    fresh: bool,
+    progress: Option<&MigrationProgress>,
+) -> Result<(), Error> {
     let version = schema::check(connection, path, fresh)?;
     if version == 0 {
         // Only a database without pages takes it (and only before WAL); on any other it
@@ -43,7 +50,29 @@ pub(super) fn prepare(connection: &mut Connection, path: &Path, fresh: bool) -> 
         .pragma_update(None, "synchronous", "NORMAL")
         .map_err(|err| store_error(path, err))?;
     if version < schema::LATEST {
-        schema::migrate(connection, path)?;
+        schema::migrate(connection, path, progress)?;
+        if version > 0 {
+            give_back_free_pages(connection, path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives the file's free pages back to the file system when they are more than a quarter of
+/// it, as after a migration that rewrote every order: `VACUUM` copies what is used into a
+/// new file, in one transaction of its own (killed, it leaves the file as it was, free
+/// pages and all, to be reused by later writes).
+fn give_back_free_pages(connection: &Connection, path: &Path) -> Result<(), Error> {
+    let pages = |pragma: &str| {
+        connection
+            .pragma_query_value(None, pragma, |row| row.get::<_, i64>(0))
+            .map_err(|err| store_error(path, err))
+    };
+    if pages("freelist_count")? * 4 > pages("page_count")? {
+        tracing::info!(path = %path.display(), "giving the inventory's free pages back");
+        connection
+            .execute_batch("VACUUM")
+            .map_err(|err| store_error(path, err))?;
     }
     Ok(())
 }

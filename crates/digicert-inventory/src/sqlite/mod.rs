@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags, params_from_iter};
 
 use crate::check::Soundness;
+use crate::codec::Packer;
 use crate::error::Error;
+use crate::repack::MigrationProgress;
 use crate::sql::{self, Dialect, Query};
 use crate::store::{Applied, Batch, Store, StoredFingerprint, StoredStatus, WriteTuning};
 use error::store_error;
@@ -39,6 +41,8 @@ pub struct SqliteStore {
     connection: Connection,
     /// The sync locks this handle holds, by account.
     sync_locks: HashMap<String, Connection>,
+    /// Compresses the JSON of the orders this handle writes.
+    packer: Packer,
 }
 
 impl SqliteStore {
@@ -46,8 +50,17 @@ impl SqliteStore {
     /// its owner only, and bringing its schema up to date.
     ///
     /// A file that is not an inventory, or one of a newer schema, is refused
-    /// ([`Error::NotAnInventory`], [`Error::NewerSchema`]) and left unchanged.
+    /// ([`Error::NotAnInventory`], [`Error::NewerSchema`]) and left unchanged. An inventory of
+    /// an earlier schema is migrated in one transaction (killed, the next open starts again).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open_with_progress(path, None)
+    }
+
+    /// [`SqliteStore::open`], telling `progress` how a migration goes, if one is needed.
+    pub fn open_with_progress(
+        path: impl AsRef<Path>,
+        progress: Option<&MigrationProgress>,
+    ) -> Result<Self, Error> {
         let path = path.as_ref().to_owned();
         let fresh = file::create_if_missing(&path)?;
         let mut connection = Connection::open_with_flags(
@@ -63,7 +76,7 @@ impl SqliteStore {
         // "busy" at once, without waiting, when another process is doing the same.
         let deadline = Instant::now() + BUSY_TIMEOUT;
         loop {
-            match file::prepare(&mut connection, &path, fresh) {
+            match file::prepare(&mut connection, &path, fresh, progress) {
                 Err(err) if error::is_busy(&err) && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
@@ -74,6 +87,7 @@ impl SqliteStore {
             path,
             connection,
             sync_locks: HashMap::new(),
+            packer: Packer::new(),
         })
     }
 
@@ -157,6 +171,13 @@ impl sql::Transaction for Writes<'_> {
             })?);
         }
         Ok(found)
+    }
+
+    fn error(&self, source: Box<dyn std::error::Error + Send + Sync>) -> Error {
+        Error::Store {
+            location: self.path.display().to_string(),
+            source,
+        }
     }
 }
 
@@ -289,7 +310,7 @@ impl Store for SqliteStore {
             .connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(error)?;
-        let applied = apply::apply(&transaction, &batch).map_err(error)?;
+        let applied = apply::apply(&transaction, &path, &mut self.packer, &batch)?;
         transaction.commit().map_err(error)?;
         Ok(applied)
     }

@@ -6,11 +6,14 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 
+use super::Writes;
 use super::error::store_error;
 use crate::error::Error;
-use crate::migrations;
+use crate::migrations::{self, Step};
+use crate::repack::{self, MigrationProgress, PackedJson, PackedWrites};
+use crate::sql::Dialect;
 
 /// `PRAGMA application_id` of an inventory: "DCIv".
 pub(crate) const APPLICATION_ID: i32 = 0x4443_4976;
@@ -80,8 +83,13 @@ fn holds_nothing(connection: &Connection, path: &Path) -> Result<bool, Error> {
         .map_err(|err| store_error(path, err))
 }
 
-/// Runs the migrations from the file's version to [`LATEST`] in one transaction.
-pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Error> {
+/// Runs the migrations from the file's version to [`LATEST`] in one transaction, telling
+/// `progress` how their steps go.
+pub(crate) fn migrate(
+    connection: &mut Connection,
+    path: &Path,
+    progress: Option<&MigrationProgress>,
+) -> Result<(), Error> {
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|err| store_error(path, err))?;
@@ -92,8 +100,20 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Er
     let done = usize::try_from(version).unwrap_or(usize::MAX);
     for migration in migrations::SQLITE.iter().skip(done) {
         tracing::info!(path = %path.display(), migration = migration.file, "migrating the inventory");
+        let (before, after) = migration.parts();
         transaction
-            .execute_batch(migration.sql)
+            .execute_batch(before)
+            .map_err(|err| store_error(path, err))?;
+        let mut writes = Writes {
+            connection: &transaction,
+            path,
+        };
+        match migration.step {
+            Some(Step::PackJson) => repack::pack_json(&mut writes, Dialect::Sqlite, progress)?,
+            None => {}
+        }
+        transaction
+            .execute_batch(after)
             .map_err(|err| store_error(path, err))?;
     }
     transaction
@@ -101,6 +121,30 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Er
         .and_then(|()| transaction.pragma_update(None, "user_version", LATEST))
         .and_then(|()| transaction.commit())
         .map_err(|err| store_error(path, err))
+}
+
+impl PackedWrites for Writes<'_> {
+    /// Copies each order into the new table (`orders_v6`, version 6's), its JSON packed: a
+    /// statement per order, SQLite runs in this process.
+    fn write_packed(&mut self, account: &str, orders: &[PackedJson]) -> Result<(), Error> {
+        let mut update = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO orders_v6 (account, order_id, status, common_name, dns_names, \
+                 valid_from, valid_till, product_name_id, thumbprint, serial_number, \
+                 organization, certificate_id, report, info) \
+                 SELECT account, order_id, status, common_name, dns_names, valid_from, \
+                 valid_till, product_name_id, thumbprint, serial_number, organization, \
+                 certificate_id, ?1, ?2 FROM orders WHERE account = ?3 AND order_id = ?4",
+            )
+            .map_err(|err| store_error(self.path, err))?;
+        for order in orders {
+            update
+                .execute(params![order.report, order.info, account, order.order_id])
+                .map_err(|err| store_error(self.path, err))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -134,10 +178,10 @@ mod tests {
                 check(&connection, &path, version == 0).unwrap(),
                 version as i64
             );
-            migrate(&mut connection, &path).unwrap();
+            migrate(&mut connection, &path, None).unwrap();
             assert_eq!(check(&connection, &path, false).unwrap(), LATEST);
             // Migrating again is a no-op.
-            migrate(&mut connection, &path).unwrap();
+            migrate(&mut connection, &path, None).unwrap();
         }
     }
 
@@ -157,23 +201,23 @@ mod tests {
                  last_success = '2026-11-01T00:01:00.000000Z', last_duration_seconds = 2.5;",
             )
             .unwrap();
-        migrate(&mut connection, &path).unwrap();
-        let order: (String, u64, String, String) = connection
+        migrate(&mut connection, &path, None).unwrap();
+        let (account, order_id, name, report): (String, u64, String, Vec<u8>) = connection
             .query_row(
-                "SELECT account, order_id, common_name, report_json FROM orders",
+                "SELECT account, order_id, common_name, report FROM orders",
                 [],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
             .unwrap();
         assert_eq!(
-            order,
-            (
-                "default".to_owned(),
-                7,
-                "a.example.com".to_owned(),
-                "{\"order_id\":7,\"x\":1}".to_owned()
-            )
+            (account.as_str(), order_id, name.as_str()),
+            ("default", 7, "a.example.com")
         );
+        // One order trains no dictionary: its frame needs none.
+        let report = crate::codec::Unpacker::without_dictionaries()
+            .unpack(&report)
+            .unwrap();
+        assert_eq!(report, "{\"order_id\":7,\"x\":1}");
         let name: (String, String, u64) = connection
             .query_row(
                 "SELECT name_key, account, order_id FROM order_names",
@@ -219,7 +263,7 @@ mod tests {
                  ('us', 7, 'revoked', '2026-11-02T00:00:00.000000Z', '{\"order_id\":7}');",
             )
             .unwrap();
-        migrate(&mut connection, &path).unwrap();
+        migrate(&mut connection, &path, None).unwrap();
         let seen: Vec<(String, u64, String)> = connection
             .prepare("SELECT account, order_id, last_seen FROM order_seen ORDER BY account")
             .unwrap()
@@ -257,7 +301,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.sqlite");
         let mut connection = at_version(&path, 1);
-        migrate(&mut connection, &path).unwrap();
+        migrate(&mut connection, &path, None).unwrap();
         let states: i64 = connection
             .query_row("SELECT COUNT(*) FROM sync_state", [], |row| row.get(0))
             .unwrap();

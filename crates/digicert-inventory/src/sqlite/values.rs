@@ -33,6 +33,7 @@ impl ToSql for Value {
             Self::MaybeFlag(flag) => flag.to_sql(),
             Self::MaybeFloat(number) => number.to_sql(),
             Self::MaybeInstant(at) => Ok(text_or_null(at.map(instant))),
+            Self::Bytes(bytes) => bytes.to_sql(),
             // The shared builder binds each account on its own for SQLite.
             Self::Texts(_) => Err(rusqlite::Error::ToSqlConversionFailure(
                 "a list is not an SQLite value".into(),
@@ -103,6 +104,10 @@ impl sql::Row for SqliteRow<'_, '_> {
     }
 
     fn flag(&self, index: usize) -> Result<Option<bool>, Error> {
+        self.get(index)
+    }
+
+    fn bytes(&self, index: usize) -> Result<Option<Vec<u8>>, Error> {
         self.get(index)
     }
 

@@ -159,7 +159,8 @@ impl Database {
 
     /// A new inventory, reading `accounts`.
     fn open_inventory(&self, accounts: &[String]) -> Result<Inventory, Error> {
-        let mut inventory = store::open(&self.location)?;
+        // Unattended: a migration says how it goes in the log, not with a bar.
+        let mut inventory = store::open(&self.location, true)?;
         inventory.select_accounts(accounts.iter().cloned());
         Ok(inventory)
     }

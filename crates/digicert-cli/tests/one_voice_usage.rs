@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 
 use chrono::{TimeZone, Utc};
 use digicert_mock::{MockConfig, MockServer};
-use support::{KEY, command, exit_code, mock, run_db as run, text};
+use support::{KEY, command, command_at, exit_code, mock, run_db as run, text};
 
 /// The repository's root.
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -282,15 +282,8 @@ fn serve_listens_on_a_host_name_and_an_interval_needs_its_unit() {
 
     let server = mock(20);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command()
-        .args([
-            "--base-url",
-            server.base_url(),
-            "--api-key",
-            KEY,
-            "--no-rate-limit",
-            "--db",
-        ])
+    let mut child = command_at(server.base_url())
+        .arg("--db")
         .arg(dir.path().join("inventory.sqlite"))
         .args(["serve", "--listen", "localhost:0", "--interval", "1h"])
         .stdout(Stdio::null())

@@ -10,6 +10,7 @@ use digicert_api::model::{OrderStatus, ReportRow};
 
 use super::input::read_report;
 use crate::error::CliError;
+use crate::flags::ExpiringFlags;
 use crate::output::{ExpiringOrder, counted, nothing_found, progress, write_items};
 use crate::settings::Settings;
 
@@ -20,15 +21,9 @@ use crate::settings::Settings;
   digicert expiring --days 14 --include-expired --format csv
   digicert -q expiring --days 7 --fail-if-any || mail -s 'certificates expiring' pki@example.com")]
 pub struct Args {
-    /// Days from today (UTC).
-    #[arg(long)]
-    days: u32,
-    /// Also list certificates that have already expired (days_left below 0).
-    #[arg(long)]
-    include_expired: bool,
-    /// Exit 3 when any order is listed: for cron or a monitoring check.
-    #[arg(long)]
-    fail_if_any: bool,
+    /// Which certificates to list.
+    #[command(flatten)]
+    select: ExpiringFlags,
     /// Read an exported order report CSV ("-" for stdin) instead of calling the API.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
@@ -36,12 +31,12 @@ pub struct Args {
 
 /// Runs `digicert expiring`.
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
-    let Args {
+    let Args { select, input } = args;
+    let ExpiringFlags {
         days,
         include_expired,
-        fail_if_any,
-        input,
-    } = args;
+        ..
+    } = select;
     let found = match input {
         Some(path) => expiring(read_report(&path)?, days, include_expired, today())?,
         None => {
@@ -62,20 +57,8 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
             found?
         }
     };
-    write_expiring(found, days, include_expired, fail_if_any, settings, out)
-}
-
-/// Writes the orders `expiring` found; with `fail_if_any`, finding any is exit 3.
-fn write_expiring(
-    found: Vec<ExpiringOrder>,
-    days: u32,
-    include_expired: bool,
-    fail_if_any: bool,
-    settings: &Settings,
-    out: impl Write,
-) -> Result<(), CliError> {
     let count = write_items(settings.format, found, out)?;
-    found_expiring(count, days, include_expired, fail_if_any, settings.quiet)
+    found_expiring(count, select, settings.quiet)
 }
 
 /// What `expiring` (online or from the inventory) says after its list: a note when nothing
@@ -83,11 +66,14 @@ fn write_expiring(
 /// the point of such a run, so it is printed even with `-q`.
 pub(super) fn found_expiring(
     count: u64,
-    days: u32,
-    include_expired: bool,
-    fail_if_any: bool,
+    select: ExpiringFlags,
     quiet: bool,
 ) -> Result<(), CliError> {
+    let ExpiringFlags {
+        days,
+        include_expired,
+        fail_if_any,
+    } = select;
     let within = format!(
         "within {days} days{}",
         if include_expired { " or expired" } else { "" }

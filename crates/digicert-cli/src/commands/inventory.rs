@@ -9,7 +9,7 @@ use digicert_inventory::{DeploymentFilter, DeploymentState, Store, StoredOrder};
 
 use super::expiring::found_expiring;
 use crate::error::CliError;
-use crate::flags::Format;
+use crate::flags::{ExpiringFlags, Format};
 use crate::output::{HistoryEvent, ListWriter, counted, nothing_found, warn, write_items};
 use crate::settings::Settings;
 use crate::store::{self, Inventory};
@@ -39,15 +39,9 @@ enum Query {
   digicert inventory expiring --days 14 --include-expired --format csv
   digicert -q inventory expiring --days 7 --fail-if-any || mail -s 'certificates expiring' pki@example.com")]
     Expiring {
-        /// Days from today (UTC).
-        #[arg(long)]
-        days: u32,
-        /// Also the certificates that have already expired.
-        #[arg(long)]
-        include_expired: bool,
-        /// Exit 3 when any order is listed: for cron or a monitoring check.
-        #[arg(long)]
-        fail_if_any: bool,
+        /// Which certificates to list.
+        #[command(flatten)]
+        select: ExpiringFlags,
     },
     /// Orders by domain (exact, covered by a wildcard, or a `*.` pattern), order id,
     /// thumbprint or serial number (any case, with colons or spaces, or as openssl prints it).
@@ -149,14 +143,10 @@ fn answer(
             nothing_found(quiet, count, || "the inventory holds no order".to_owned());
             Ok(())
         }
-        Query::Expiring {
-            days,
-            include_expired,
-            fail_if_any,
-        } => {
-            let found = inventory.expiring(days, include_expired)?;
+        Query::Expiring { select } => {
+            let found = inventory.expiring(select.days, select.include_expired)?;
             let count = write_items(format, found, out)?;
-            found_expiring(count, days, include_expired, fail_if_any, quiet)
+            found_expiring(count, select, quiet)
         }
         Query::Find { query } => {
             let count = write_items(format, inventory.find(&query)?, out)?;

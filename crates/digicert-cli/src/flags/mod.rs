@@ -2,6 +2,7 @@
 //! parsers of values clap does not know. It imports nothing from the rest of the crate;
 //! `settings` turns what it parsed into plain settings.
 
+mod expiring;
 mod parse;
 mod probe;
 mod values;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+pub use expiring::ExpiringFlags;
 pub use parse::{date_or_range, date_or_rfc3339, listen_address, parse_interval};
 pub use probe::ProbeFlags;
 pub use values::{Backend, Format, Region};

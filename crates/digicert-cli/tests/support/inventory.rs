@@ -9,7 +9,7 @@ use std::time::Duration;
 use digicert_mock::{FaultPlan, MockConfig, MockServer};
 
 use super::db::TestDb;
-use super::{KEY, command, exit_code, text};
+use super::{KEY, command, command_at, exit_code, text};
 
 /// The backends, by name.
 pub const BACKENDS: [&str; 2] = ["blocking", "async"];
@@ -38,17 +38,8 @@ pub fn server(orders: usize, latency: Duration) -> MockServer {
 
 /// `digicert --db <db>` against `server` with `backend`, arguments to follow.
 pub fn against(server: &MockServer, backend: &str, db: &Path) -> Command {
-    let mut command = command();
-    command
-        .args([
-            "--base-url",
-            server.base_url(),
-            "--api-key",
-            KEY,
-            "--no-rate-limit",
-        ])
-        .args(["--backend", backend, "--db"])
-        .arg(db);
+    let mut command = command_at(server.base_url());
+    command.args(["--backend", backend, "--db"]).arg(db);
     command
 }
 

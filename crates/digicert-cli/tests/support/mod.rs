@@ -54,16 +54,17 @@ pub fn mock(orders: usize) -> digicert_mock::MockServer {
     .unwrap()
 }
 
+/// The binary pointed at the fake CertCentral at `base_url`, with the test key and no
+/// rate limit.
+pub fn command_at(base_url: &str) -> Command {
+    let mut command = command();
+    command.args(["--base-url", base_url, "--api-key", KEY, "--no-rate-limit"]);
+    command
+}
+
 /// Runs `digicert --db <db> <args>` against `server` with the test key, no rate limit.
 pub fn run_db(server: &digicert_mock::MockServer, db: &std::path::Path, args: &[&str]) -> Output {
-    command()
-        .args([
-            "--base-url",
-            server.base_url(),
-            "--api-key",
-            KEY,
-            "--no-rate-limit",
-        ])
+    command_at(server.base_url())
         .arg("--db")
         .arg(db)
         .args(args)

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use digicert_mock::MockServer;
 
-use super::{KEY, command};
+use super::command_at;
 
 /// How long a test waits for `serve` to reach a state before it fails.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -66,17 +66,8 @@ impl Serve {
     /// Starts `digicert serve` on a free loopback port against `server`, on the inventory
     /// `db` (a file, or a database URL).
     pub fn start(server: &MockServer, db: &str, interval: &str) -> Self {
-        let mut child = command()
-            .args([
-                "--base-url",
-                server.base_url(),
-                "--api-key",
-                KEY,
-                "--no-rate-limit",
-                "--db",
-                db,
-                "-v",
-            ])
+        let mut child = command_at(server.base_url())
+            .args(["--db", db, "-v"])
             .args(["serve", "--listen", "127.0.0.1:0", "--interval", interval])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

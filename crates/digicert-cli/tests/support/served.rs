@@ -8,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{KEY, command};
+use super::command_at;
 
 /// An answer: status, headers (names lower case) and body.
 #[derive(Debug)]
@@ -94,16 +94,8 @@ impl Served {
     /// `digicert serve` against the mock at `base_url`, on the inventory `db`, syncing every
     /// `interval`, with `extra` options of `serve`.
     pub fn start(base_url: &str, db: &str, interval: &str, extra: &[&str]) -> Self {
-        let mut child = command()
-            .args([
-                "--base-url",
-                base_url,
-                "--api-key",
-                KEY,
-                "--no-rate-limit",
-                "--db",
-                db,
-            ])
+        let mut child = command_at(base_url)
+            .args(["--db", db])
             .args(["serve", "--listen", "127.0.0.1:0", "--interval", interval])
             .args(extra)
             .stdout(Stdio::null())

@@ -460,3 +460,36 @@ fn the_demo_shows_every_state_on_loopback() {
     }
     assert!(text(&output.stderr).contains("probe: "));
 }
+
+#[test]
+fn an_account_the_inventory_and_config_do_not_know_is_refused() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inventory.sqlite");
+    assert_eq!(exit_code(&digicert(server, &db, &["-q", "sync"])), 0);
+    let probe = |account: &str| {
+        digicert(
+            server,
+            &db,
+            &["probe", "127.0.0.1:1", "--account", account, "-q"],
+        )
+    };
+    let output = probe("nope");
+    assert_eq!(exit_code(&output), 2, "{}", text(&output.stderr));
+    let refused = text(&output.stderr);
+    let listing = digicert(
+        server,
+        &db,
+        &["inventory", "deployments", "--account", "nope"],
+    );
+    assert_eq!(exit_code(&listing), 2);
+    assert_eq!(
+        refused,
+        text(&listing.stderr),
+        "the same message as inventory's"
+    );
+    assert!(refused.contains("no account `nope`"), "{refused}");
+    let output = probe("default");
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+}

@@ -493,3 +493,82 @@ fn an_account_the_inventory_and_config_do_not_know_is_refused() {
     let output = probe("default");
     assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
 }
+
+#[test]
+fn sni_names_on_one_node_are_classified_looked_up_and_kept_under_the_sni_name() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let (reissued, other) = (name(server, fixture.reissued), name(server, fixture.other));
+    let earlier = server.certificates(fixture.reissued).remove(1);
+    let current = server.certificate(fixture.other).unwrap();
+    let node = Ipv4Addr::new(127, 0, 0, 8);
+    let endpoints = TlsEndpoints::start_background(vec![
+        TlsEntry::for_certificate(node, &earlier)
+            .unwrap()
+            .with_server_name(&reissued),
+        TlsEntry::for_certificate(node, &current)
+            .unwrap()
+            .with_server_name(&other),
+    ])
+    .unwrap();
+    let port = endpoints.port();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_cert = ca_file(dir.path());
+    // The README's load balancer node, dialled by its own name, asked for two site names.
+    let targets = dir.path().join("targets.txt");
+    std::fs::write(
+        &targets,
+        format!("lb-node.test:{port} sni={reissued}\nlb-node.test:{port} sni={other}\n"),
+    )
+    .unwrap();
+    let resolve = endpoints.resolve("lb-node.test", &[node]);
+    let expected = BTreeMap::from([
+        (reissued.clone(), "stale".to_owned()),
+        (other.clone(), "current".to_owned()),
+    ]);
+    let by_target = |rows: &[Value]| -> BTreeMap<String, String> {
+        rows.iter()
+            .map(|row| {
+                assert_eq!(row["address"], "127.0.0.8", "{row}");
+                assert_eq!(row["port"], port, "{row}");
+                (
+                    row["target"].as_str().unwrap().to_owned(),
+                    row["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    for db in TestDb::all() {
+        assert_eq!(exit_code(&digicert(server, &db.path(), &["-q", "sync"])), 0);
+        let probe = [
+            "probe",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--resolve",
+            &resolve,
+            "--ca-cert",
+            &ca_cert,
+            "--format",
+            "jsonl",
+        ];
+        let output = digicert(server, &db.path(), &probe);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        let rows = objects(&output);
+        assert_eq!(by_target(&rows), expected, "{}: {rows:#?}", db.kind());
+        // The earlier certificate was found among the reissues of the order covering the
+        // SNI name, not of orders covering the node's name (none).
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("1 unknown certificate looked up, 1 found"),
+            "{stderr}"
+        );
+        let stale = rows.iter().find(|row| row["target"] == reissued).unwrap();
+        assert_eq!(stale["order_id"], fixture.reissued);
+        assert_eq!(stale["served_thumbprint"], earlier.thumbprint.as_str());
+
+        let listed = ["inventory", "deployments", "--format", "jsonl"];
+        let kept = objects(&digicert(server, &db.path(), &listed));
+        assert_eq!(by_target(&kept), expected, "{}: both kept", db.kind());
+        assert_eq!(kept.len(), 2, "{}: {kept:#?}", db.kind());
+    }
+}

@@ -135,16 +135,18 @@ pub fn observe(
     Ok(observations)
 }
 
-/// What a probe observed, in the inventory's terms.
+/// What a probe observed, in the inventory's terms: under the name the certificate must
+/// cover (the `sni=` name, else the host), at the address dialled.
 pub fn probed(observation: &Observation) -> Probed {
     let target = &observation.target;
+    let name = target.server_name().unwrap_or(target.host());
     let outcome = match &observation.outcome {
         digicert_probe::Outcome::Served(served) => match served.leaf() {
             Some(leaf) => Outcome::Served(ServedCertificate {
                 thumbprint: normalize_hex(&leaf.thumbprint_hex()).unwrap_or_default(),
                 serial_number: normalize_hex(&leaf.serial_hex()).unwrap_or_default(),
                 not_after: leaf.not_after,
-                covers_name: leaf.covers(target.server_name().unwrap_or(target.host())),
+                covers_name: leaf.covers(name),
                 verified: served.verification == Verification::Verified,
                 verify_error: match &served.verification {
                     Verification::Verified => None,
@@ -157,7 +159,7 @@ pub fn probed(observation: &Observation) -> Probed {
         other => Outcome::HandshakeFailed(other.reason().unwrap_or_default().to_owned()),
     };
     Probed {
-        target: target.host().to_ascii_lowercase(),
+        target: name.to_ascii_lowercase(),
         port: target.port(),
         address: observation
             .address

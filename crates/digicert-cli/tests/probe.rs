@@ -455,9 +455,18 @@ fn the_demo_shows_every_state_on_loopback() {
         .iter()
         .map(|row| row["state"].as_str().unwrap().to_owned())
         .collect();
-    for state in ["current", "stale", "unknown", "expired", "name_mismatch"] {
-        assert!(seen.contains(state), "{state} missing from {seen:?}");
-    }
+    let every: std::collections::BTreeSet<String> = [
+        "current",
+        "stale",
+        "unknown",
+        "expired",
+        "name_mismatch",
+        "unreachable",
+        "handshake_failed",
+    ]
+    .map(str::to_owned)
+    .into();
+    assert_eq!(seen, every);
     assert!(text(&output.stderr).contains("probe: "));
 }
 

@@ -581,3 +581,49 @@ fn sni_names_on_one_node_are_classified_looked_up_and_kept_under_the_sni_name() 
         assert_eq!(kept.len(), 2, "{}: {kept:#?}", db.kind());
     }
 }
+
+#[test]
+fn an_endpoint_answering_a_tls_alert_is_handshake_failed_with_its_reason_and_kept() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let name = name(server, fixture.other);
+    let node = Ipv4Addr::new(127, 0, 0, 9);
+    let endpoints = TlsEndpoints::start_background(vec![TlsEntry::alert(node)]).unwrap();
+    let target = format!("{name}:{}", endpoints.port());
+    let resolve = endpoints.resolve(&name, &[node]);
+    let reason = "the server sent the TLS alert access_denied";
+    for db in TestDb::all() {
+        assert_eq!(exit_code(&digicert(server, &db.path(), &["-q", "sync"])), 0);
+        let probe = ["probe", &target, "--resolve", &resolve, "--format", "jsonl"];
+        let output = digicert(server, &db.path(), &probe);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        let listed = [
+            "inventory",
+            "deployments",
+            "--state",
+            "handshake_failed",
+            "--format",
+            "jsonl",
+        ];
+        let kept = objects(&digicert(server, &db.path(), &listed));
+        for rows in [objects(&output), kept] {
+            assert_eq!(rows.len(), 1, "{}: {rows:#?}", db.kind());
+            let row = &rows[0];
+            assert_eq!(row["state"], "handshake_failed", "{}: {row}", db.kind());
+            assert_eq!(row["reason"], reason);
+            assert_eq!(
+                (&row["target"], &row["address"]),
+                (&Value::from(name.as_str()), &Value::from("127.0.0.9"))
+            );
+            for key in [
+                "verified",
+                "served_thumbprint",
+                "served_serial_number",
+                "order_id",
+            ] {
+                assert_eq!(row[key], Value::Null, "{key}: {row}");
+            }
+        }
+        assert!(text(&output.stderr).contains("1 handshake_failed"));
+    }
+}

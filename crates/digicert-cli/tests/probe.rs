@@ -212,6 +212,7 @@ fn each_address_behind_a_name_is_told_current_stale_or_unknown_and_kept() {
             BTreeMap::from([("127.0.0.3".to_owned(), "stale".to_owned())])
         );
         let id = fixture.reissued.to_string();
+        // --order: the nodes serving its certificates, and the one that should (unknown).
         // --name: the name, or host:port as the metrics' target label writes it.
         let listed = |filter: &[&str]| {
             let mut args = vec!["inventory", "deployments", "--format", "jsonl"];
@@ -221,9 +222,12 @@ fn each_address_behind_a_name_is_told_current_stale_or_unknown_and_kept() {
         let all = states(&rows);
         let label = format!("{name}:{port}");
         let other_port = format!("{name}:1");
+        assert_eq!(listed(&["--order", &id]), all, "{}", db.kind());
         assert_eq!(listed(&["--name", &name]), all, "{}", db.kind());
-        assert_eq!(listed(&["--name", &label]), all, "{}", db.kind());
+        assert_eq!(listed(&["--name", &label, "--order", &id]), all);
         assert_eq!(listed(&["--name", &other_port]), BTreeMap::new());
+        let other = fixture.other.to_string();
+        assert_eq!(listed(&["--order", &other]), BTreeMap::new());
         let history = ["inventory", "history", &id, "--format", "jsonl"];
         let events = objects(&digicert(server, &db.path(), &history));
         let deployments: Vec<&Value> = events

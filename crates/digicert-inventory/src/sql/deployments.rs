@@ -259,8 +259,12 @@ pub(crate) fn deployments<R: Runner>(
         let Some(order_id) = stored_id(order_id) else {
             return Ok(Vec::new());
         };
-        let order_id = query.bind(Value::Id(order_id));
-        query.push(&format!(" AND order_id = {order_id}"));
+        let served = query.bind(Value::Id(order_id));
+        let should = query.bind(Value::Id(order_id));
+        query.push(&format!(
+            " AND (order_id = {served} OR current_thumbprint IN \
+             (SELECT thumbprint FROM orders WHERE order_id = {should}))"
+        ));
     }
     // An endpoint whose certificate no order has belongs to no account: every reader sees it.
     if !accounts.is_empty() {

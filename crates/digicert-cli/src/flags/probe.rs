@@ -21,7 +21,8 @@ pub struct ProbeFlags {
     #[arg(long, default_value_t = 443)]
     pub port: u16,
     /// Dial HOST at PORT on these addresses instead of its DNS answer, as curl's --resolve
-    /// (the SNI stays HOST); repeatable.
+    /// (the SNI stays HOST; HOST `*`: any host at PORT without an entry of its own; a
+    /// leading `+` is ignored); repeatable.
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]", value_parser = parse_resolve)]
     pub resolve: Vec<Resolve>,
     /// How long one probe (one address of one target) may take: 10s, 1m.

@@ -394,6 +394,14 @@ fn fail_if_exits_3_and_the_summary_counts_the_states() {
     let output = probe("fine");
     assert_eq!(exit_code(&output), 2);
     assert!(text(&output.stderr).contains("not a deployment state"));
+    // Port 0 is no port: refused before anything is dialled.
+    let output = digicert(server, &db, &["probe", "127.0.0.1", "--port", "0"]);
+    assert_eq!(exit_code(&output), 2, "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("--port"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]

@@ -84,21 +84,22 @@ pub(crate) fn record_deployments(
     let mut changed = 0;
     for deployment in deployments {
         let before = transaction.query(
-            "SELECT state, served_thumbprint FROM deployments \
-             WHERE target = $1 AND port = $2 AND address = $3",
+            &format!(
+                "SELECT {COLUMNS} FROM deployments \
+                 WHERE target = $1 AND port = $2 AND address = $3"
+            ),
             &[
                 Value::Text(deployment.target.clone()),
                 Value::MaybeInt(Some(i64::from(deployment.port))),
                 Value::Text(deployment.address.clone()),
             ],
-            &|row| Ok((row.text(0)?, row.text(1)?)),
+            &rows::deployment,
         )?;
-        let same = before.first().is_some_and(|(state, served)| {
-            state.as_deref() == Some(deployment.state.as_str())
-                && *served == deployment.served_thumbprint
-        });
         let values = deployment_values(deployment);
-        if !same {
+        if before
+            .first()
+            .is_none_or(|before| before.differs_from(deployment))
+        {
             transaction.execute(&history, &values)?;
             changed += 1;
         }

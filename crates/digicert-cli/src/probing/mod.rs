@@ -23,12 +23,6 @@ use crate::output::progress;
 use crate::settings::Settings;
 use crate::store::Inventory;
 
-/// Endpoints probed at once unless `--concurrency` says otherwise.
-const DEFAULT_CONCURRENCY: usize = 32;
-
-/// The longest a connection may take to open, whatever `--probe-timeout` allows.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// The targets of a run.
 #[derive(Debug)]
 pub struct Targets {
@@ -81,7 +75,8 @@ fn targets_file(path: &Path, port: u16) -> Result<Vec<Target>, CliError> {
     parse_targets_file(&text, port).map_err(|err| refused(err.to_string()))
 }
 
-/// The prober the options ask for: `--concurrency` probes at once, `--probe-timeout` for each,
+/// The prober the options ask for: `--concurrency` probes at once, `--probe-timeout` for each
+/// (connecting within the probe's default connect timeout at most),
 /// the system's and bundled roots plus `--ca-cert`, the `--resolve` entries; with `--demo`,
 /// pointed at the demo's endpoints.
 pub fn prober(
@@ -91,10 +86,10 @@ pub fn prober(
 ) -> Result<Prober, CliError> {
     let concurrency = settings
         .probe_concurrency()
-        .map_or(DEFAULT_CONCURRENCY, usize::from);
+        .map_or(Options::DEFAULT_CONCURRENCY, usize::from);
     let mut options = Options::default()
         .with_concurrency(concurrency)
-        .with_connect_timeout(CONNECT_TIMEOUT.min(flags.probe_timeout))
+        .with_connect_timeout(Options::DEFAULT_CONNECT_TIMEOUT.min(flags.probe_timeout))
         .with_handshake_timeout(flags.probe_timeout)
         .with_deadline(flags.probe_timeout);
     for entry in &flags.resolve {

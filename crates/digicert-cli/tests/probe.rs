@@ -212,6 +212,22 @@ fn each_address_behind_a_name_is_told_current_stale_or_unknown_and_kept() {
             BTreeMap::from([("127.0.0.3".to_owned(), "stale".to_owned())])
         );
         let id = fixture.reissued.to_string();
+        // --order: the nodes serving its certificates, and the one that should (unknown).
+        // --name: the name, or host:port as the metrics' target label writes it.
+        let listed = |filter: &[&str]| {
+            let mut args = vec!["inventory", "deployments", "--format", "jsonl"];
+            args.extend(filter);
+            states(&objects(&digicert(server, &db.path(), &args)))
+        };
+        let all = states(&rows);
+        let label = format!("{name}:{port}");
+        let other_port = format!("{name}:1");
+        assert_eq!(listed(&["--order", &id]), all, "{}", db.kind());
+        assert_eq!(listed(&["--name", &name]), all, "{}", db.kind());
+        assert_eq!(listed(&["--name", &label, "--order", &id]), all);
+        assert_eq!(listed(&["--name", &other_port]), BTreeMap::new());
+        let other = fixture.other.to_string();
+        assert_eq!(listed(&["--order", &other]), BTreeMap::new());
         let history = ["inventory", "history", &id, "--format", "jsonl"];
         let events = objects(&digicert(server, &db.path(), &history));
         let deployments: Vec<&Value> = events
@@ -378,12 +394,22 @@ fn fail_if_exits_3_and_the_summary_counts_the_states() {
     let output = probe("fine");
     assert_eq!(exit_code(&output), 2);
     assert!(text(&output.stderr).contains("not a deployment state"));
+    // Port 0 is no port: refused before anything is dialled.
+    let output = digicert(server, &db, &["probe", "127.0.0.1", "--port", "0"]);
+    assert_eq!(exit_code(&output), 2, "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("--port"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]
 fn without_targets_every_name_of_the_inventory_is_probed_and_wildcards_counted() {
     let fixture = fixture();
     let server = &fixture.server;
+    // At least one wildcard name, whatever the dataset made.
+    assert!(server.rename(fixture.other, "*.wild.example.com"));
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("inventory.sqlite");
     assert_eq!(exit_code(&digicert(server, &db, &["-q", "sync"])), 0);
@@ -431,12 +457,11 @@ fn without_targets_every_name_of_the_inventory_is_probed_and_wildcards_counted()
         .collect();
     assert_eq!(probed, names);
     let stderr = text(&output.stderr);
-    if !wildcards.is_empty() {
-        assert!(
-            stderr.contains(&format!("{} wildcard name", wildcards.len())),
-            "{stderr}"
-        );
-    }
+    assert!(wildcards.contains("*.wild.example.com"), "{wildcards:?}");
+    assert!(
+        stderr.contains(&format!("{} wildcard name", wildcards.len())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -455,8 +480,175 @@ fn the_demo_shows_every_state_on_loopback() {
         .iter()
         .map(|row| row["state"].as_str().unwrap().to_owned())
         .collect();
-    for state in ["current", "stale", "unknown", "expired", "name_mismatch"] {
-        assert!(seen.contains(state), "{state} missing from {seen:?}");
-    }
+    let every: std::collections::BTreeSet<String> = [
+        "current",
+        "stale",
+        "unknown",
+        "expired",
+        "name_mismatch",
+        "unreachable",
+        "handshake_failed",
+    ]
+    .map(str::to_owned)
+    .into();
+    assert_eq!(seen, every);
     assert!(text(&output.stderr).contains("probe: "));
+}
+
+#[test]
+fn an_account_the_inventory_and_config_do_not_know_is_refused() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inventory.sqlite");
+    assert_eq!(exit_code(&digicert(server, &db, &["-q", "sync"])), 0);
+    let probe = |account: &str| {
+        digicert(
+            server,
+            &db,
+            &["probe", "127.0.0.1:1", "--account", account, "-q"],
+        )
+    };
+    let output = probe("nope");
+    assert_eq!(exit_code(&output), 2, "{}", text(&output.stderr));
+    let refused = text(&output.stderr);
+    let listing = digicert(
+        server,
+        &db,
+        &["inventory", "deployments", "--account", "nope"],
+    );
+    assert_eq!(exit_code(&listing), 2);
+    assert_eq!(
+        refused,
+        text(&listing.stderr),
+        "the same message as inventory's"
+    );
+    assert!(refused.contains("no account `nope`"), "{refused}");
+    let output = probe("default");
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+}
+
+#[test]
+fn sni_names_on_one_node_are_classified_looked_up_and_kept_under_the_sni_name() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let (reissued, other) = (name(server, fixture.reissued), name(server, fixture.other));
+    let earlier = server.certificates(fixture.reissued).remove(1);
+    let current = server.certificate(fixture.other).unwrap();
+    let node = Ipv4Addr::new(127, 0, 0, 8);
+    let endpoints = TlsEndpoints::start_background(vec![
+        TlsEntry::for_certificate(node, &earlier)
+            .unwrap()
+            .with_server_name(&reissued),
+        TlsEntry::for_certificate(node, &current)
+            .unwrap()
+            .with_server_name(&other),
+    ])
+    .unwrap();
+    let port = endpoints.port();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_cert = ca_file(dir.path());
+    // The README's load balancer node, dialled by its own name, asked for two site names.
+    let targets = dir.path().join("targets.txt");
+    std::fs::write(
+        &targets,
+        format!("lb-node.test:{port} sni={reissued}\nlb-node.test:{port} sni={other}\n"),
+    )
+    .unwrap();
+    let resolve = endpoints.resolve("lb-node.test", &[node]);
+    let expected = BTreeMap::from([
+        (reissued.clone(), "stale".to_owned()),
+        (other.clone(), "current".to_owned()),
+    ]);
+    let by_target = |rows: &[Value]| -> BTreeMap<String, String> {
+        rows.iter()
+            .map(|row| {
+                assert_eq!(row["address"], "127.0.0.8", "{row}");
+                assert_eq!(row["port"], port, "{row}");
+                (
+                    row["target"].as_str().unwrap().to_owned(),
+                    row["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    for db in TestDb::all() {
+        assert_eq!(exit_code(&digicert(server, &db.path(), &["-q", "sync"])), 0);
+        let probe = [
+            "probe",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--resolve",
+            &resolve,
+            "--ca-cert",
+            &ca_cert,
+            "--format",
+            "jsonl",
+        ];
+        let output = digicert(server, &db.path(), &probe);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        let rows = objects(&output);
+        assert_eq!(by_target(&rows), expected, "{}: {rows:#?}", db.kind());
+        // The earlier certificate was found among the reissues of the order covering the
+        // SNI name, not of orders covering the node's name (none).
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("1 unknown certificate looked up, 1 found"),
+            "{stderr}"
+        );
+        let stale = rows.iter().find(|row| row["target"] == reissued).unwrap();
+        assert_eq!(stale["order_id"], fixture.reissued);
+        assert_eq!(stale["served_thumbprint"], earlier.thumbprint.as_str());
+
+        let listed = ["inventory", "deployments", "--format", "jsonl"];
+        let kept = objects(&digicert(server, &db.path(), &listed));
+        assert_eq!(by_target(&kept), expected, "{}: both kept", db.kind());
+        assert_eq!(kept.len(), 2, "{}: {kept:#?}", db.kind());
+    }
+}
+
+#[test]
+fn an_endpoint_answering_a_tls_alert_is_handshake_failed_with_its_reason_and_kept() {
+    let fixture = fixture();
+    let server = &fixture.server;
+    let name = name(server, fixture.other);
+    let node = Ipv4Addr::new(127, 0, 0, 9);
+    let endpoints = TlsEndpoints::start_background(vec![TlsEntry::alert(node)]).unwrap();
+    let target = format!("{name}:{}", endpoints.port());
+    let resolve = endpoints.resolve(&name, &[node]);
+    let reason = "the server sent the TLS alert access_denied";
+    for db in TestDb::all() {
+        assert_eq!(exit_code(&digicert(server, &db.path(), &["-q", "sync"])), 0);
+        let probe = ["probe", &target, "--resolve", &resolve, "--format", "jsonl"];
+        let output = digicert(server, &db.path(), &probe);
+        assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+        let listed = [
+            "inventory",
+            "deployments",
+            "--state",
+            "handshake_failed",
+            "--format",
+            "jsonl",
+        ];
+        let kept = objects(&digicert(server, &db.path(), &listed));
+        for rows in [objects(&output), kept] {
+            assert_eq!(rows.len(), 1, "{}: {rows:#?}", db.kind());
+            let row = &rows[0];
+            assert_eq!(row["state"], "handshake_failed", "{}: {row}", db.kind());
+            assert_eq!(row["reason"], reason);
+            assert_eq!(
+                (&row["target"], &row["address"]),
+                (&Value::from(name.as_str()), &Value::from("127.0.0.9"))
+            );
+            for key in [
+                "verified",
+                "served_thumbprint",
+                "served_serial_number",
+                "order_id",
+            ] {
+                assert_eq!(row[key], Value::Null, "{key}: {row}");
+            }
+        }
+        assert!(text(&output.stderr).contains("1 handshake_failed"));
+    }
 }

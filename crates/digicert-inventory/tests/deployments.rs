@@ -99,10 +99,103 @@ fn filled(db: &TestDb) -> Inventory<AnyStore> {
     Inventory::with_store(store)
 }
 
+/// A certificate kept in `certificates`, read with the store's own client: order,
+/// certificate ID, serial number, validity (`YYYY-MM-DD`), first and last seen (Unix
+/// seconds) and where it came from.
+type Kept = (
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    String,
+);
+
+fn kept(db: &TestDb, thumbprint: &str) -> Vec<Kept> {
+    match db {
+        TestDb::Sqlite(_, path) => {
+            let connection = rusqlite::Connection::open(path).unwrap();
+            let mut statement = connection
+                .prepare(
+                    "SELECT order_id, certificate_id, serial_number, valid_from, valid_till, \
+                     unixepoch(first_seen), unixepoch(last_seen), source \
+                     FROM certificates WHERE thumbprint = ?1",
+                )
+                .unwrap();
+            statement
+                .query_map([thumbprint], |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                        row.get(7)?,
+                    ))
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        }
+        #[cfg(feature = "postgres")]
+        TestDb::Postgres(database) => database
+            .client()
+            .query(
+                "SELECT order_id, certificate_id, serial_number, \
+                 to_char(valid_from, 'YYYY-MM-DD'), to_char(valid_till, 'YYYY-MM-DD'), \
+                 EXTRACT(EPOCH FROM first_seen)::BIGINT, EXTRACT(EPOCH FROM last_seen)::BIGINT, \
+                 source FROM certificates WHERE thumbprint = $1",
+                &[&thumbprint],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row.get(0),
+                    row.get(1),
+                    row.get(2),
+                    row.get(3),
+                    row.get(4),
+                    row.get(5),
+                    row.get(6),
+                    row.get(7),
+                )
+            })
+            .collect(),
+    }
+}
+
 #[test]
 fn a_replaced_certificate_is_kept_and_served_it_is_stale_naming_the_current_one() {
     for db in TestDb::all() {
         let inventory = filled(&db);
+        // Certificate 70, current on day 1 and replaced by 71 on day 2, kept whole: seen
+        // first and last on day 1.
+        let day_1 = Some(at(1).timestamp());
+        assert_eq!(
+            kept(&db, &thumbprint(70)),
+            [(
+                7,
+                Some(70),
+                Some("5e000046".to_owned()),
+                Some("2026-06-01".to_owned()),
+                Some("2027-06-01".to_owned()),
+                day_1,
+                day_1,
+                "sync".to_owned()
+            )],
+            "{}",
+            db.kind()
+        );
+        assert_eq!(
+            kept(&db, &thumbprint(71)),
+            [],
+            "the current one is the order's own"
+        );
         let earlier = inventory
             .store()
             .known_certificates(&[], &[thumbprint(70)])

@@ -1,15 +1,16 @@
 //! The demo's TLS endpoints: a few host names of the dataset's orders, each pointed at
 //! loopback nodes that serve a current, stale, unknown, expired or wrong-name certificate,
-//! so that a deployment probe run against the demo (`digicert --demo probe`) shows every
-//! state on a fresh clone.
+//! answer with a TLS alert, or refuse connections, so that a deployment probe run against the
+//! demo (`digicert --demo probe`) shows every state on a fresh clone.
 
 use std::collections::HashSet;
 use std::fmt;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 
 use chrono::NaiveDate;
 use digicert_model::{OrderStatus, ReportRow};
+use tokio::net::TcpSocket;
 
 use crate::certs::{MockCa, thumbprint, to_hex};
 use crate::dataset::Dataset;
@@ -30,10 +31,15 @@ pub enum DemoState {
     Expired,
     /// Another order's current certificate, which does not name the host.
     WrongName,
+    /// Nothing: the node refuses connections.
+    Unreachable,
+    /// Nothing: the node answers the `ClientHello` with a fatal TLS alert.
+    HandshakeFailed,
 }
 
 impl DemoState {
-    /// The state as one lower-case word: `current`, `stale`, `unknown`, `expired`, `wrong_name`.
+    /// The state as one lower-case word: `current`, `stale`, `unknown`, `expired`,
+    /// `wrong_name`, `unreachable`, `handshake_failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Current => "current",
@@ -41,6 +47,8 @@ impl DemoState {
             Self::Unknown => "unknown",
             Self::Expired => "expired",
             Self::WrongName => "wrong_name",
+            Self::Unreachable => "unreachable",
+            Self::HandshakeFailed => "handshake_failed",
         }
     }
 }
@@ -59,11 +67,12 @@ pub struct DemoNode {
     pub addr: Ipv4Addr,
     /// What a probe should find it serving.
     pub expected: DemoState,
-    /// The order whose certificate it serves; `None` for an unknown certificate.
+    /// The order whose certificate it serves; `None` for an unknown certificate or none.
     pub order_id: Option<u64>,
-    /// The ID of the certificate it serves; `None` for an unknown certificate.
+    /// The ID of the certificate it serves; `None` for an unknown certificate or none.
     pub certificate_id: Option<u64>,
-    /// The thumbprint of the certificate it serves (SHA-1, upper-case hex).
+    /// The thumbprint of the certificate it serves (SHA-1, upper-case hex); empty for a node
+    /// that serves none.
     pub thumbprint: String,
 }
 
@@ -75,7 +84,7 @@ pub struct DemoSite {
     pub name: String,
     /// The order the name belongs to.
     pub order_id: u64,
-    /// The port every node listens on.
+    /// The port every node listens on (for the unreachable site, the port it refuses).
     pub port: u16,
     /// The nodes the name points at.
     pub nodes: Vec<DemoNode>,
@@ -96,8 +105,9 @@ impl DemoSite {
 /// The demo's TLS endpoints, running on a thread of their own; dropping them stops them.
 ///
 /// Started by [`MockServer::start_demo_endpoints`](crate::MockServer::start_demo_endpoints)
-/// (or [`DemoEndpoints::start`] for a dataset without a server). Six sites, each the common
-/// name of an issued order of the dataset, on one port and addresses from 127.0.0.2 on:
+/// (or [`DemoEndpoints::start`] for a dataset without a server). Eight sites, each the common
+/// name of an order of the dataset, on one port (but the unreachable one) and addresses from
+/// 127.0.0.2 on:
 ///
 /// | site | nodes serve |
 /// |---|---|
@@ -107,6 +117,8 @@ impl DemoSite {
 /// | mixed | two nodes: the current certificate, and one a reissue replaced |
 /// | expired | the current certificate of an expired order |
 /// | wrong name | another order's current certificate |
+/// | unreachable | nothing: connections are refused (on a port of its own, bound and never listening) |
+/// | handshake failed | nothing: a fatal TLS alert answers the `ClientHello` |
 ///
 /// States hold at the dataset's reference time (the start time by default): probe at
 /// another time and a current certificate may have expired.
@@ -130,6 +142,8 @@ impl DemoSite {
 pub struct DemoEndpoints {
     endpoints: TlsEndpoints,
     sites: Vec<DemoSite>,
+    /// Bound and never listening: the unreachable node's port, refused and kept from others.
+    _refusing: TcpSocket,
 }
 
 impl DemoEndpoints {
@@ -141,29 +155,51 @@ impl DemoEndpoints {
     pub fn start(dataset: &Dataset) -> io::Result<Self> {
         let plan = Plan::make(dataset)?;
         let mut entries = Vec::new();
+        let mut refusing = None;
         for node in &plan.nodes {
-            entries.push(TlsEntry::new(
-                node.addr,
-                node.chain.clone(),
-                plan.key.clone(),
-            ));
+            match node.expected {
+                DemoState::Unreachable => {
+                    let socket = TcpSocket::new_v4()?;
+                    socket.bind(SocketAddr::from((node.addr, 0)))?;
+                    refusing = Some(socket);
+                }
+                DemoState::HandshakeFailed => entries.push(TlsEntry::alert(node.addr)),
+                _ => entries.push(TlsEntry::new(
+                    node.addr,
+                    node.chain.clone(),
+                    plan.key.clone(),
+                )),
+            }
         }
+        let refusing = refusing.ok_or_else(|| too_few("an unreachable node"))?;
+        let refused_port = refusing.local_addr()?.port();
         let endpoints = TlsEndpoints::start_background(entries)?;
-        let port = endpoints.port();
         let sites = plan
             .sites
             .into_iter()
-            .map(|(name, order_id, nodes)| DemoSite {
-                name,
-                order_id,
-                port,
-                nodes: nodes
+            .map(|(name, order_id, nodes)| {
+                let nodes: Vec<DemoNode> = nodes
                     .into_iter()
                     .filter_map(|index| plan.nodes.get(index).map(PlannedNode::node))
-                    .collect(),
+                    .collect();
+                let refused = nodes.iter().all(|n| n.expected == DemoState::Unreachable);
+                DemoSite {
+                    name,
+                    order_id,
+                    port: if refused {
+                        refused_port
+                    } else {
+                        endpoints.port()
+                    },
+                    nodes,
+                }
             })
             .collect();
-        Ok(Self { endpoints, sites })
+        Ok(Self {
+            endpoints,
+            sites,
+            _refusing: refusing,
+        })
     }
 
     /// The sites: host names and the nodes they point at.
@@ -176,7 +212,7 @@ impl DemoEndpoints {
         self.sites.iter().map(DemoSite::resolve).collect()
     }
 
-    /// The port every node listens on.
+    /// The port every node listens on (but the unreachable site's).
     pub fn port(&self) -> u16 {
         self.endpoints.port()
     }
@@ -276,6 +312,12 @@ impl Plan {
             &named,
             &[(other.order_id, 0, DemoState::WrongName)],
         )?;
+        for state in [DemoState::Unreachable, DemoState::HandshakeFailed] {
+            let row = picker.fresh()?;
+            plan.sites
+                .push((picker.name(&row)?, row.order_id, vec![plan.nodes.len()]));
+            plan.push(state, None, Vec::new());
+        }
         Ok(plan)
     }
 

@@ -26,7 +26,8 @@
 //! For deployment probes, [`TlsEndpoints`] serves chosen certificate chains on loopback, per
 //! address (127.0.0.x, all on one port) and per server name, and counts the handshakes each
 //! address saw; [`MockServer::start_demo_endpoints`] points a few of the orders' host names
-//! at nodes serving current, stale, unknown, expired and wrong-name certificates.
+//! at nodes serving current, stale, unknown, expired and wrong-name certificates, a node
+//! answering with a TLS alert and one refusing connections.
 //!
 //! The status-changes window counts `minutes` and `seconds` back from the request's arrival
 //! and reads `filters[status_last_updated]` in US Mountain Time (America/Denver), both ends

@@ -3,8 +3,8 @@
 //!
 //! [`TlsEndpoints`] binds every address its entries name on the same port, so that one host
 //! name can point at several nodes (curl's `--resolve host:PORT:127.0.0.2,127.0.0.3`) that
-//! serve different certificates. It answers the TLS handshake only, then closes the
-//! connection, and counts the handshakes each address saw (a `ClientHello` read, whether
+//! serve different certificates. It answers the TLS handshake only (or, for
+//! [`TlsEntry::alert`], a fatal alert), then closes the connection, and counts the handshakes each address saw (a `ClientHello` read, whether
 //! or not the client went on), so a test can tell that each node was dialled once. On
 //! Linux every address of 127.0.0.0/8 is local; elsewhere the addresses other than
 //! 127.0.0.1 may need to be added to the loopback interface first.
@@ -23,7 +23,8 @@ use tokio_rustls::LazyConfigAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::ring::default_provider;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio_rustls::rustls::server::Acceptor;
+use tokio_rustls::rustls::server::{Acceptor, ClientHello, ResolvesServerCert};
+use tokio_rustls::rustls::sign::CertifiedKey;
 
 use crate::certs::{CertificateError, IssuedCertificate, MockCa};
 use crate::runner::{Runner, Running, spawn_thread, stop_signal};
@@ -53,6 +54,8 @@ pub struct TlsEntry {
     server_name: Option<String>,
     chain: Vec<Vec<u8>>,
     key: Vec<u8>,
+    /// Answers with a fatal alert instead of a chain.
+    alert: bool,
 }
 
 impl fmt::Debug for TlsEntry {
@@ -61,6 +64,7 @@ impl fmt::Debug for TlsEntry {
             .field("addr", &self.addr)
             .field("server_name", &self.server_name)
             .field("chain", &self.chain.len())
+            .field("alert", &self.alert)
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +78,16 @@ impl TlsEntry {
             server_name: None,
             chain,
             key,
+            alert: false,
+        }
+    }
+
+    /// Answers every `ClientHello` on `addr` with a fatal TLS alert (`access_denied`, as
+    /// rustls sends when it has no certificate for the client) instead of a chain.
+    pub fn alert(addr: Ipv4Addr) -> Self {
+        Self {
+            alert: true,
+            ..Self::new(addr, Vec::new(), Vec::new())
         }
     }
 
@@ -115,19 +129,35 @@ impl TlsEntry {
                 ),
             )
         };
+        let builder = ServerConfig::builder_with_provider(Arc::new(default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|err| invalid(&err))?
+            .with_no_client_auth();
+        if self.alert {
+            return Ok(Arc::new(
+                builder.with_cert_resolver(Arc::new(NoCertificate)),
+            ));
+        }
         let chain = self
             .chain
             .iter()
             .map(|der| CertificateDer::from(der.clone()))
             .collect();
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()));
-        let config = ServerConfig::builder_with_provider(Arc::new(default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|err| invalid(&err))?
-            .with_no_client_auth()
+        let config = builder
             .with_single_cert(chain, key)
             .map_err(|err| invalid(&err))?;
         Ok(Arc::new(config))
+    }
+}
+
+/// A certificate resolver that has none: rustls answers the `ClientHello` with a fatal alert.
+#[derive(Debug)]
+struct NoCertificate;
+
+impl ResolvesServerCert for NoCertificate {
+    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        None
     }
 }
 

@@ -286,12 +286,12 @@ fn the_demo_serves_every_state() {
     let server = MockServer::start_background(MockConfig::default().with_orders(500)).unwrap();
     let demo: DemoEndpoints = server.start_demo_endpoints().unwrap();
     let sites = demo.sites();
-    assert_eq!(sites.len(), 6);
+    assert_eq!(sites.len(), 8);
     let states: Vec<Vec<DemoState>> = sites
         .iter()
         .map(|site| site.nodes.iter().map(|node| node.expected).collect())
         .collect();
-    use DemoState::{Current, Expired, Stale, Unknown, WrongName};
+    use DemoState::{Current, Expired, HandshakeFailed, Stale, Unknown, Unreachable, WrongName};
     assert_eq!(
         states,
         [
@@ -300,7 +300,9 @@ fn the_demo_serves_every_state() {
             vec![Unknown],
             vec![Current, Stale],
             vec![Expired],
-            vec![WrongName]
+            vec![WrongName],
+            vec![Unreachable],
+            vec![HandshakeFailed],
         ]
     );
     let dataset = server.dataset();
@@ -310,13 +312,34 @@ fn the_demo_serves_every_state() {
         .unwrap();
     let mut addresses = Vec::new();
     for site in sites {
+        let row = dataset.report_row(site.order_id).unwrap();
+        assert_eq!(row.common_name.as_deref(), Some(site.name.as_str()));
+        let nothing_served = site
+            .nodes
+            .iter()
+            .find(|node| matches!(node.expected, Unreachable | HandshakeFailed));
+        if let Some(node) = nothing_served {
+            assert_eq!(site.nodes.len(), 1);
+            addresses.push(node.addr);
+            let addr = SocketAddr::from((node.addr, site.port));
+            let served = runtime.block_on(served_chain(addr, Some(&site.name), any_certificate()));
+            let err = served.expect_err("no chain");
+            assert!(node.thumbprint.is_empty() && node.order_id.is_none());
+            if node.expected == Unreachable {
+                assert_ne!(site.port, demo.port(), "a port of its own");
+                assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+            } else {
+                assert_eq!(site.port, demo.port());
+                assert!(err.to_string().contains("AccessDenied"), "an alert: {err}");
+                assert_eq!(demo.endpoints().handshakes(node.addr), 1);
+            }
+            continue;
+        }
         assert_eq!(site.port, demo.port());
         assert_eq!(
             site.resolve(),
             demo.endpoints().resolve(&site.name, &site.addresses())
         );
-        let row = dataset.report_row(site.order_id).unwrap();
-        assert_eq!(row.common_name.as_deref(), Some(site.name.as_str()));
         for node in &site.nodes {
             addresses.push(node.addr);
             let served = runtime
@@ -394,8 +417,8 @@ fn the_demo_serves_every_state() {
         }
     }
     addresses.dedup();
-    assert_eq!(addresses.len(), 7);
-    assert_eq!(demo.resolves().len(), 6);
+    assert_eq!(addresses.len(), 9);
+    assert_eq!(demo.resolves().len(), 8);
     // A second demo on the same server reuses the reissued orders: nothing reissued again.
     let reissues = server.change_log().len();
     let again = server.start_demo_endpoints().unwrap();

@@ -14,7 +14,9 @@ use crate::target::{Target, normalize_host, parse_port};
 
 /// A fixed answer for one host and port, as curl's `--resolve HOST:PORT:ADDR[,ADDR...]`:
 /// that host and port are dialled at these addresses instead of DNS's. Nothing else
-/// changes: the SNI stays the host name.
+/// changes: the SNI stays the host name. As in curl, the host `*` stands for any host at
+/// that port (after the entries naming the host), and a leading `+` (curl's "time out
+/// this entry") is accepted and ignored.
 ///
 /// ```
 /// use digicert_probe::Resolve;
@@ -24,6 +26,9 @@ use crate::target::{Target, normalize_host, parse_port};
 /// assert_eq!(entry.port(), 443);
 /// assert_eq!(entry.addresses().len(), 2);
 /// assert_eq!(entry.to_string(), "www.example.com:443:192.0.2.10,[2001:db8::10]");
+///
+/// let any = Resolve::parse("+*:8443:192.0.2.20")?;
+/// assert_eq!((any.host(), any.to_string().as_str()), ("*", "*:8443:192.0.2.20"));
 /// # Ok::<(), digicert_probe::ParseError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -34,19 +39,26 @@ pub struct Resolve {
 }
 
 impl Resolve {
-    /// Reads `HOST:PORT:ADDR[,ADDR...]`; an IPv6 address may be written in brackets.
+    /// Reads `[+]HOST:PORT:ADDR[,ADDR...]`, `HOST` a name, an IP address or `*` (any host);
+    /// an IPv6 address may be written in brackets.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let problem = |problem: String| ParseError::Resolve {
             text: text.into(),
             problem,
         };
-        let (host, rest) = text
+        let entry = text.strip_prefix('+').unwrap_or(text);
+        let (host, rest) = entry
             .split_once(':')
             .ok_or_else(|| problem("no port".into()))?;
         let (port, list) = rest
             .split_once(':')
             .ok_or_else(|| problem("no address".into()))?;
-        let host = normalize_host(host).ok_or_else(|| problem(format!("invalid host {host:?}")))?;
+        let host = match host {
+            ANY_HOST => ANY_HOST.to_owned(),
+            host => {
+                normalize_host(host).ok_or_else(|| problem(format!("invalid host {host:?}")))?
+            }
+        };
         let port = parse_port(port).ok_or_else(|| problem(format!("invalid port {port:?}")))?;
         let mut addresses = Vec::new();
         for address in list.split(',') {
@@ -66,7 +78,7 @@ impl Resolve {
         })
     }
 
-    /// The host name (lower case).
+    /// The host name (lower case), or `*` for any host.
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -105,6 +117,9 @@ impl std::fmt::Display for Resolve {
     }
 }
 
+/// The host of a resolve entry that stands for any host at its port.
+const ANY_HOST: &str = "*";
+
 /// Resolve entries by host and port; a later entry for the same pair replaces an earlier
 /// one, as in curl.
 #[derive(Debug, Default)]
@@ -119,9 +134,13 @@ impl Overrides {
         Self(map)
     }
 
+    /// The entry for the target's host and port, else the `*` entry for its port.
     fn get(&self, target: &Target) -> Option<&[IpAddr]> {
-        let key = (target.host().to_owned(), target.port());
-        self.0.get(&key).map(Vec::as_slice)
+        let key = |host: &str| (host.to_owned(), target.port());
+        self.0
+            .get(&key(target.host()))
+            .or_else(|| self.0.get(&key(ANY_HOST)))
+            .map(Vec::as_slice)
     }
 }
 
@@ -212,6 +231,42 @@ mod tests {
         let shown: Vec<String> = entry.addresses().iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["127.0.0.2", "::1", "::2"]);
         assert_eq!(entry.to_string().parse::<Resolve>(), Ok(entry));
+    }
+
+    #[test]
+    fn any_host_and_curls_timeout_prefix() {
+        let entry = Resolve::parse("+Example.com:443:127.0.0.2").unwrap();
+        assert_eq!((entry.host(), entry.port()), ("example.com", 443));
+        assert_eq!(entry.to_string(), "example.com:443:127.0.0.2");
+        let any = Resolve::parse("*:443:127.0.0.3").unwrap();
+        assert_eq!(any.host(), "*");
+        assert_eq!(any.to_string().parse::<Resolve>(), Ok(any.clone()));
+        assert_eq!(Resolve::parse("+*:443:127.0.0.3"), Ok(any));
+        let err = Resolve::parse("*.example.com:443:127.0.0.3").unwrap_err();
+        assert!(err.to_string().contains("invalid host"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_any_host_entry_comes_after_the_hosts_own() {
+        let entries = [
+            Resolve::parse("*:443:127.0.0.3").unwrap(),
+            Resolve::parse("a.test:443:127.0.0.2").unwrap(),
+        ];
+        let overrides = Overrides::new(&entries);
+        let own = Target::parse("a.test", 443).unwrap();
+        let found = addresses(&own, &overrides, 16, SECOND, no_lookup).await;
+        assert_eq!(found, Addresses::Given(vec![at("127.0.0.2:443")]));
+        let other = Target::parse("b.test", 443).unwrap();
+        let found = addresses(&other, &overrides, 16, SECOND, no_lookup).await;
+        assert_eq!(found, Addresses::Given(vec![at("127.0.0.3:443")]));
+        let ip = Target::parse("192.0.2.9:443", 443).unwrap();
+        let found = addresses(&ip, &overrides, 16, SECOND, no_lookup).await;
+        assert_eq!(found, Addresses::Given(vec![at("127.0.0.3:443")]));
+        let other_port = Target::parse("b.test:8443", 443).unwrap();
+        let lookup =
+            |_: String, port| async move { Ok(vec![SocketAddr::new([127, 0, 0, 9].into(), port)]) };
+        let found = addresses(&other_port, &overrides, 16, SECOND, lookup).await;
+        assert_eq!(found, Addresses::Looked(vec![at("127.0.0.9:8443")]));
     }
 
     #[test]

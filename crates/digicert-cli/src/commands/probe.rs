@@ -44,7 +44,8 @@ fn parse_state(text: &str) -> Result<DeploymentState, String> {
 /// and address, a summary on stderr, and fails (exit 3) on the `--fail-if` states.
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
     let mut inventory = store::open(settings.inventory()?, settings.quiet)?;
-    inventory.select_accounts(settings.accounts.iter().cloned());
+    let held = inventory.accounts()?;
+    inventory.select_accounts(settings.accounts_to_query(&held)?);
     let demo = match settings.demo() {
         true => Some(probing::Demo::start(settings, &mut inventory)?),
         false => None,

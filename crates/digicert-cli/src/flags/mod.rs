@@ -32,7 +32,8 @@ pub struct GlobalFlags {
     /// HTTP backend.
     #[arg(long, value_enum, default_value_t = Backend::Blocking, global = true)]
     pub backend: Backend,
-    /// Pages in flight at once when pulling every page (async backend).
+    /// Pages in flight at once when pulling every page (async backend); for `probe` and
+    /// `serve --probe-interval`, also the endpoints probed at once [probe default: 32].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
     pub concurrency: Option<u16>,
     /// Whole-request timeout in seconds.

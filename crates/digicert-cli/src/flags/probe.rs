@@ -17,11 +17,12 @@ pub struct ProbeFlags {
     /// comments, each with optional `sni=NAME` and `starttls=smtp|imap|pop3|ftp|postgres`.
     #[arg(long = "targets", value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
-    /// The port of targets that name none.
-    #[arg(long, default_value_t = 443)]
+    /// The port of targets that name none (1 to 65535).
+    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
     /// Dial HOST at PORT on these addresses instead of its DNS answer, as curl's --resolve
-    /// (the SNI stays HOST); repeatable.
+    /// (the SNI stays HOST; HOST `*`: any host at PORT without an entry of its own; a
+    /// leading `+` is ignored); repeatable.
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]", value_parser = parse_resolve)]
     pub resolve: Vec<Resolve>,
     /// How long one probe (one address of one target) may take: 10s, 1m.

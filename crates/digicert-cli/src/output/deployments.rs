@@ -33,6 +33,49 @@ impl Listed for Deployment {
             self.reason.clone(),
         ]
     }
+
+    /// Every key of the JSON, in its order: CSV carries the whole result.
+    fn csv_columns() -> Vec<&'static str> {
+        vec![
+            "account",
+            "target",
+            "port",
+            "address",
+            "state",
+            "reason",
+            "verified",
+            "order_id",
+            "served_serial_number",
+            "served_thumbprint",
+            "served_not_after",
+            "days_left",
+            "current_serial_number",
+            "current_thumbprint",
+            "probed_at",
+            "duration_seconds",
+        ]
+    }
+
+    fn csv_cells(&self) -> Vec<String> {
+        vec![
+            text(self.account.as_deref()),
+            self.target.clone(),
+            self.port.to_string(),
+            self.address.clone(),
+            self.state.to_string(),
+            self.reason.clone(),
+            text(self.verified),
+            text(self.order_id),
+            text(self.served_serial_number.as_deref().map(hex)),
+            text(self.served_thumbprint.as_deref().map(hex)),
+            text(self.served_not_after.map(time)),
+            text(self.days_left),
+            text(self.current_serial_number.as_deref().map(hex)),
+            text(self.current_thumbprint.as_deref().map(hex)),
+            time(self.probed_at),
+            text(self.duration_seconds),
+        ]
+    }
 }
 
 /// One event of an order's history: a status the inventory saw, or an endpoint seen serving
@@ -104,6 +147,73 @@ impl Listed for HistoryEvent {
                     deployment.target, deployment.port, deployment.address
                 ),
             ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use digicert_inventory::DeploymentState;
+
+    use super::*;
+    use crate::flags::Format;
+    use crate::output::write_items;
+
+    /// A stale endpoint, every field set, its times to the second as CSV writes them.
+    fn stale() -> Deployment {
+        let at = |day| Utc.with_ymd_and_hms(2026, 5, day, 8, 30, 0).unwrap();
+        Deployment {
+            account: Some("default".into()),
+            target: "www.example.com".into(),
+            port: 443,
+            address: "192.0.2.10".into(),
+            state: DeploymentState::Stale,
+            reason: "order 7 was reissued, \"quoted\"".into(),
+            verified: Some(true),
+            order_id: Some(7),
+            served_serial_number: Some("0a1b".into()),
+            served_thumbprint: Some("ab12".into()),
+            served_not_after: Some(at(30)),
+            days_left: Some(29),
+            current_serial_number: Some("0c2d".into()),
+            current_thumbprint: Some("cd34".into()),
+            probed_at: at(1),
+            duration_seconds: Some(0.25),
+        }
+    }
+
+    #[test]
+    fn csv_has_every_json_key_in_the_json_order_with_the_same_values() {
+        let mut csv = Vec::new();
+        write_items(Format::Csv, vec![stale()], &mut csv).unwrap();
+        let mut jsonl = Vec::new();
+        write_items(Format::Jsonl, vec![stale()], &mut jsonl).unwrap();
+        let json = String::from_utf8(jsonl).unwrap();
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&json).unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_slice());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let mut keys: Vec<(usize, &String)> = object
+            .keys()
+            .map(|key| (json.find(&format!("\"{key}\":")).unwrap(), key))
+            .collect();
+        keys.sort();
+        let keys: Vec<&String> = keys.into_iter().map(|(_, key)| key).collect();
+        assert_eq!(header.iter().collect::<Vec<_>>(), keys);
+        let row = reader.records().next().unwrap().unwrap();
+        for (key, cell) in header.iter().zip(row.iter()) {
+            let value = match &object[key] {
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            assert_eq!(cell, value, "{key}");
         }
     }
 }

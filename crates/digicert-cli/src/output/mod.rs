@@ -54,17 +54,27 @@ pub trait Listed: Serialize + Sized {
     /// This item's cells, one per column.
     fn cells(&self) -> Vec<String>;
 
-    /// Starts CSV output and writes its header; by default the table's columns.
+    /// The CSV header; by default the table's columns.
+    fn csv_columns() -> Vec<&'static str> {
+        Self::COLUMNS.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// This item's CSV cells, one per [`Listed::csv_columns`]; by default the table's.
+    fn csv_cells(&self) -> Vec<String> {
+        self.cells()
+    }
+
+    /// Starts CSV output and writes its header.
     fn csv_out<W: Write>(out: W) -> io::Result<CsvOut<W>> {
         let mut csv = csv::Writer::from_writer(out);
-        csv.write_record(Self::COLUMNS.iter().map(|(name, _)| *name))?;
+        csv.write_record(Self::csv_columns())?;
         Ok(CsvOut::Plain(Box::new(csv)))
     }
 
     /// Writes this item as one CSV row.
     fn csv_row<W: Write>(&self, out: &mut CsvOut<W>) -> io::Result<()> {
         match out {
-            CsvOut::Plain(csv) => Ok(csv.write_record(self.cells())?),
+            CsvOut::Plain(csv) => Ok(csv.write_record(self.csv_cells())?),
             CsvOut::Report(_) => Err(io::Error::other("only report rows go to a report CSV")),
         }
     }

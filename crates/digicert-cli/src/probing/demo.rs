@@ -1,7 +1,8 @@
 //! `--demo` for the probe: the demo server's TLS endpoints (a few names of its orders, served
-//! current, stale, unknown, expired and wrong-name certificates on loopback), the inventory
-//! synced from that same server, and the probe pointed at the endpoints and trusting the
-//! demo's CA. Nothing is dialled but loopback.
+//! current, stale, unknown, expired and wrong-name certificates on loopback, one answering
+//! with a TLS alert, one refusing connections), the inventory synced from that same server,
+//! and the probe pointed at the endpoints and trusting the demo's CA. Nothing is dialled but
+//! loopback.
 
 use digicert_probe::{Options, Resolve, Target};
 

@@ -23,12 +23,6 @@ use crate::output::progress;
 use crate::settings::Settings;
 use crate::store::Inventory;
 
-/// Endpoints probed at once unless `--concurrency` says otherwise.
-const DEFAULT_CONCURRENCY: usize = 32;
-
-/// The longest a connection may take to open, whatever `--probe-timeout` allows.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// The targets of a run.
 #[derive(Debug)]
 pub struct Targets {
@@ -81,7 +75,8 @@ fn targets_file(path: &Path, port: u16) -> Result<Vec<Target>, CliError> {
     parse_targets_file(&text, port).map_err(|err| refused(err.to_string()))
 }
 
-/// The prober the options ask for: `--concurrency` probes at once, `--probe-timeout` for each,
+/// The prober the options ask for: `--concurrency` probes at once, `--probe-timeout` for each
+/// (connecting within the probe's default connect timeout at most),
 /// the system's and bundled roots plus `--ca-cert`, the `--resolve` entries; with `--demo`,
 /// pointed at the demo's endpoints.
 pub fn prober(
@@ -91,10 +86,10 @@ pub fn prober(
 ) -> Result<Prober, CliError> {
     let concurrency = settings
         .probe_concurrency()
-        .map_or(DEFAULT_CONCURRENCY, usize::from);
+        .map_or(Options::DEFAULT_CONCURRENCY, usize::from);
     let mut options = Options::default()
         .with_concurrency(concurrency)
-        .with_connect_timeout(CONNECT_TIMEOUT.min(flags.probe_timeout))
+        .with_connect_timeout(Options::DEFAULT_CONNECT_TIMEOUT.min(flags.probe_timeout))
         .with_handshake_timeout(flags.probe_timeout)
         .with_deadline(flags.probe_timeout);
     for entry in &flags.resolve {
@@ -135,16 +130,18 @@ pub fn observe(
     Ok(observations)
 }
 
-/// What a probe observed, in the inventory's terms.
+/// What a probe observed, in the inventory's terms: under the name the certificate must
+/// cover (the `sni=` name, else the host), at the address dialled.
 pub fn probed(observation: &Observation) -> Probed {
     let target = &observation.target;
+    let name = target.server_name().unwrap_or(target.host());
     let outcome = match &observation.outcome {
         digicert_probe::Outcome::Served(served) => match served.leaf() {
             Some(leaf) => Outcome::Served(ServedCertificate {
                 thumbprint: normalize_hex(&leaf.thumbprint_hex()).unwrap_or_default(),
                 serial_number: normalize_hex(&leaf.serial_hex()).unwrap_or_default(),
                 not_after: leaf.not_after,
-                covers_name: leaf.covers(target.server_name().unwrap_or(target.host())),
+                covers_name: leaf.covers(name),
                 verified: served.verification == Verification::Verified,
                 verify_error: match &served.verification {
                     Verification::Verified => None,
@@ -157,7 +154,7 @@ pub fn probed(observation: &Observation) -> Probed {
         other => Outcome::HandshakeFailed(other.reason().unwrap_or_default().to_owned()),
     };
     Probed {
-        target: target.host().to_ascii_lowercase(),
+        target: name.to_ascii_lowercase(),
         port: target.port(),
         address: observation
             .address

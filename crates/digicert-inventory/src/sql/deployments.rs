@@ -84,21 +84,22 @@ pub(crate) fn record_deployments(
     let mut changed = 0;
     for deployment in deployments {
         let before = transaction.query(
-            "SELECT state, served_thumbprint FROM deployments \
-             WHERE target = $1 AND port = $2 AND address = $3",
+            &format!(
+                "SELECT {COLUMNS} FROM deployments \
+                 WHERE target = $1 AND port = $2 AND address = $3"
+            ),
             &[
                 Value::Text(deployment.target.clone()),
                 Value::MaybeInt(Some(i64::from(deployment.port))),
                 Value::Text(deployment.address.clone()),
             ],
-            &|row| Ok((row.text(0)?, row.text(1)?)),
+            &rows::deployment,
         )?;
-        let same = before.first().is_some_and(|(state, served)| {
-            state.as_deref() == Some(deployment.state.as_str())
-                && *served == deployment.served_thumbprint
-        });
         let values = deployment_values(deployment);
-        if !same {
+        if before
+            .first()
+            .is_none_or(|before| before.differs_from(deployment))
+        {
             transaction.execute(&history, &values)?;
             changed += 1;
         }
@@ -241,18 +242,30 @@ pub(crate) fn deployments<R: Runner>(
         let list = query.one_of("state", &states);
         query.push(&format!(" AND {list}"));
     }
-    if let Some(name) = &filter.name {
-        let name = query.bind(Value::Text(
-            name.trim().trim_end_matches('.').to_lowercase(),
-        ));
-        query.push(&format!(" AND LOWER(target) = {name}"));
+    if let Some(text) = &filter.name {
+        let (name, host_port) = name_and_port(text);
+        let name = query.bind(Value::Text(name));
+        match host_port {
+            Some((host, port)) => {
+                let host = query.bind(Value::Text(host));
+                let port = query.bind(Value::MaybeInt(Some(i64::from(port))));
+                query.push(&format!(
+                    " AND (LOWER(target) = {name} OR (LOWER(target) = {host} AND port = {port}))"
+                ));
+            }
+            None => query.push(&format!(" AND LOWER(target) = {name}")),
+        }
     }
     if let Some(order_id) = filter.order_id {
         let Some(order_id) = stored_id(order_id) else {
             return Ok(Vec::new());
         };
-        let order_id = query.bind(Value::Id(order_id));
-        query.push(&format!(" AND order_id = {order_id}"));
+        let served = query.bind(Value::Id(order_id));
+        let should = query.bind(Value::Id(order_id));
+        query.push(&format!(
+            " AND (order_id = {served} OR current_thumbprint IN \
+             (SELECT thumbprint FROM orders WHERE order_id = {should}))"
+        ));
     }
     // An endpoint whose certificate no order has belongs to no account: every reader sees it.
     if !accounts.is_empty() {
@@ -261,6 +274,24 @@ pub(crate) fn deployments<R: Runner>(
     }
     query.push(" ORDER BY target, port, address");
     store.rows(query, rows::deployment)
+}
+
+/// `--name`'s text, in lower case without a final dot, and the host and port it names when
+/// it reads as `host:port`: `[v6addr]:port`, or a metric's `target` label (`host:port`,
+/// `v6addr:port`). A bare IPv6 address also reads as `host:port`, to no harm: no target's
+/// host ends in `:`.
+fn name_and_port(text: &str) -> (String, Option<(String, u16)>) {
+    let name = text.trim().trim_end_matches('.').to_lowercase();
+    let host_port = name.rsplit_once(':').and_then(|(host, port)| {
+        let port = port.parse::<u16>().ok().filter(|&port| port > 0)?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let host = host.trim_end_matches('.');
+        (!host.is_empty()).then(|| (host.to_owned(), port))
+    });
+    (name, host_port)
 }
 
 /// Where an order's certificates were seen served, and when, oldest first.
@@ -291,4 +322,44 @@ pub(crate) fn last_probed_at<R: Runner>(store: &R) -> Result<Option<DateTime<Utc
     let query = Query::new(R::DIALECT, "SELECT MAX(probed_at) FROM deployments");
     let latest = store.rows(query, |row| row.instant(0))?;
     Ok(latest.into_iter().next().flatten())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_may_carry_a_port_as_metric_labels_write_it() {
+        let table = [
+            ("WWW.Example.com.", "www.example.com", None),
+            (
+                "www.example.com:443",
+                "www.example.com:443",
+                Some(("www.example.com", 443)),
+            ),
+            (
+                "www.example.com.:8443",
+                "www.example.com.:8443",
+                Some(("www.example.com", 8443)),
+            ),
+            (
+                "[2001:db8::1]:443",
+                "[2001:db8::1]:443",
+                Some(("2001:db8::1", 443)),
+            ),
+            (
+                "2001:db8::1:443",
+                "2001:db8::1:443",
+                Some(("2001:db8::1", 443)),
+            ),
+            ("192.0.2.7:25", "192.0.2.7:25", Some(("192.0.2.7", 25))),
+            ("www.example.com:0", "www.example.com:0", None),
+            ("www.example.com:x", "www.example.com:x", None),
+            (":443", ":443", None),
+        ];
+        for (text, name, host_port) in table {
+            let expected = (name.to_owned(), host_port.map(|(h, p)| (h.to_owned(), p)));
+            assert_eq!(name_and_port(text), expected, "{text}");
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! `digicert serve` through the binary when what it depends on fails: PostgreSQL slow, cut
+//! `digicert serve` through the binary when what it depends on fails: PostgreSQL slow, stalled, cut
 //! and refused (through a relay the test controls), absent at start, restarted for real (a
 //! cluster of the test's own); an SQLite folder absent at start; a full disk; CertCentral
 //! down. After each, the inventory is checked against the mock: nothing lost, nothing
@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use digicert_mock::{MockConfig, MockServer, Relay};
 use digicert_model::OrderStatus;
@@ -80,6 +80,62 @@ fn serve_rides_out_its_postgres_going_slow_away_and_back() {
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(get(&serve.addr, "/healthz").0, 503);
 
+    back(serve, &relay, &server, &database.url);
+}
+
+/// A generous bound on a scrape's answer while the database does not answer: well under the
+/// web layer's 30 s request limit, so a scrape that waited for the database fails the test.
+const AT_ONCE: Duration = Duration::from_secs(15);
+
+/// Scrapes `/metrics` and `/healthz`, `each` of both at the same time; each answered 503
+/// within [`AT_ONCE`].
+fn scrape_unavailable(serve: &Serve, each: usize) {
+    let answers: Vec<(&str, u16, Duration)> = std::thread::scope(|scope| {
+        let scrapes: Vec<_> = ["/metrics", "/healthz"]
+            .into_iter()
+            .cycle()
+            .take(2 * each)
+            .map(|path| {
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    let (status, _) = get(&serve.addr, path);
+                    (path, status, started.elapsed())
+                })
+            })
+            .collect();
+        scrapes
+            .into_iter()
+            .map(|scrape| scrape.join().unwrap())
+            .collect()
+    });
+    for (path, status, took) in answers {
+        assert_eq!(status, 503, "{path}");
+        assert!(took < AT_ONCE, "{path} answered after {took:?}");
+    }
+}
+
+#[test]
+fn serve_answers_at_once_while_its_postgres_stalls() {
+    let Some(database) = PgDatabase::create() else {
+        return;
+    };
+    let server = mock(300);
+    let (relay, through) = Relay::in_front_of(&database.url).unwrap();
+    let serve = Serve::start(&server, &through, "2s");
+    serve.wait_healthy();
+
+    // The database stops answering; every connection stays open.
+    relay.stall(true);
+    server.add_orders(4);
+    // Scrapes at once and one after another: none waits for the database, or for another.
+    scrape_unavailable(&serve, 8);
+    serve.wait_for_log(OUTAGE[0]);
+    for _ in 0..3 {
+        scrape_unavailable(&serve, 2);
+    }
+    assert_eq!(outages(&serve.log()), [1, 0], "{}", serve.log());
+
+    relay.stall(false);
     back(serve, &relay, &server, &database.url);
 }
 

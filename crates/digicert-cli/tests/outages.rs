@@ -170,15 +170,18 @@ fn serve_starts_without_its_postgres_and_connects_when_it_appears() {
 fn serve_starts_without_its_sqlite_folder_and_opens_it_when_it_appears() {
     let server = mock(300);
     let dir = tempfile::tempdir().unwrap();
-    // The folder cannot be made: a file stands where it should be.
+    // The folder is not there (a network mount not mounted yet, or a typo).
     let folder = dir.path().join("mounted");
-    File::create(&folder).unwrap();
     let db = folder.join("inventory.sqlite");
     let serve = Serve::start(&server, db.to_str().unwrap(), "1s");
     let body = serve.wait_for("/healthz", 503);
-    assert!(body.contains("the inventory is unavailable"), "{body}");
+    assert!(body.contains(" is unavailable: "), "{body}");
     assert!(body.contains(&folder.display().to_string()), "{body}");
-    std::fs::remove_file(&folder).unwrap();
+    // Rounds go by (one a second, and the reader's attempts): serve waits for the folder
+    // rather than making it.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!folder.exists(), "serve created the folder --db named");
+    std::fs::create_dir(&folder).unwrap();
     serve.wait_healthy();
     let log = serve.stop();
     assert_eq!(outages(&log), [1, 1], "{log}");

@@ -210,19 +210,24 @@ fn serve_survives_a_real_postgres_restart() {
 struct Tmpfs(tempfile::TempDir);
 
 impl Tmpfs {
-    /// A tmpfs of `size` (`8m`), or `None` with a notice where the test may not mount one.
+    /// A tmpfs of `size` (`8m`), or `None` with a notice where the test may not mount one;
+    /// under `CI=true` that fails the test instead, so CI never skips it unnoticed.
     fn mount(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let mounted = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(dir.path())
-            .output()
-            .is_ok_and(|output| output.status.success());
-        if !mounted {
-            eprintln!("skipping: this test may not mount a tmpfs (it needs root)");
-            return None;
+            .output();
+        let refused = match mounted {
+            Ok(output) if output.status.success() => return Some(Self(dir)),
+            Ok(output) => String::from_utf8_lossy(&output.stderr).into_owned(),
+            Err(err) => err.to_string(),
+        };
+        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+            panic!("CI=true, and this test may not mount a tmpfs: {refused}");
         }
-        Some(Self(dir))
+        eprintln!("skipping: this test may not mount a tmpfs (it needs root): {refused}");
+        None
     }
 
     fn path(&self) -> &Path {

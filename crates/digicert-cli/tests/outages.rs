@@ -301,10 +301,25 @@ fn backoff_waits(log: &str) -> Vec<f64> {
 
 #[test]
 fn certcentral_down_keeps_the_inventory_served_backs_off_and_resumes_incrementally() {
-    let server = mock(500);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("inventory.sqlite");
-    let serve = Serve::start(&server, db.to_str().unwrap(), "1s");
+    certcentral_down(db.to_str().unwrap());
+}
+
+#[test]
+fn certcentral_down_keeps_a_postgres_inventory_served_backs_off_and_resumes_incrementally() {
+    let Some(database) = PgDatabase::create() else {
+        return;
+    };
+    certcentral_down(&database.url);
+}
+
+/// CertCentral answers 503 for a while behind `serve` on the inventory `db`: the inventory
+/// is still served, `/healthz` turns 503, rounds back off, and the first round after it
+/// returns syncs incrementally.
+fn certcentral_down(db: &str) {
+    let server = mock(500);
+    let serve = Serve::start(&server, db, "1s");
     serve.wait_healthy();
     let before = get(&serve.addr, "/metrics").1;
     let last_success = "digicert_sync_last_success_timestamp_seconds{account=\"default\"}";
@@ -361,5 +376,5 @@ fn certcentral_down_keeps_the_inventory_served_backs_off_and_resumes_incremental
             .any(|request| request.path_and_query.contains("/report/order")),
         "a full pull after the outage: {requests:?}\n{after}"
     );
-    assert_mirrors(db.to_str().unwrap(), &server);
+    assert_mirrors(db, &server);
 }

@@ -199,7 +199,7 @@ impl Database {
     fn unavailable(&self) -> Option<String> {
         lock(&self.outage)
             .as_ref()
-            .map(|outage| format!("the inventory is unavailable: {}", outage.reason))
+            .map(|outage| outage.reason.clone())
     }
 
     /// How many outages have started.
@@ -208,8 +208,18 @@ impl Database {
     }
 
     /// Records that a handle failed as when the database cannot be reached: an outage starts
-    /// now (logged, and the reader opened again) unless one is going on.
+    /// now (logged, and the reader opened again) unless one is going on. A sync lock lost
+    /// with its connection is no outage (the database may be answering): it is logged as what
+    /// it is, and only the handle that held it is opened again.
     fn lost(&self, err: &Error) {
+        if let Error::LockLost { .. } = err {
+            tracing::warn!(
+                error = %err,
+                "the sync lock was lost with its connection; the sync's connections are \
+                 opened again"
+            );
+            return;
+        }
         let mut outage = lock(&self.outage);
         if outage.is_some() {
             return;
@@ -221,7 +231,13 @@ impl Database {
         );
         *outage = Some(Outage {
             since: Instant::now(),
-            reason: err.to_string(),
+            reason: match err {
+                // Its own words say it is unavailable, and where.
+                Error::Unavailable { location, source } => {
+                    format!("the inventory {location} is unavailable: {source}")
+                }
+                other => format!("the inventory is unavailable: {other}"),
+            },
         });
         self.outages.fetch_add(1, Ordering::SeqCst);
         self.reader_wanted.notify_one();
@@ -308,4 +324,32 @@ pub fn closes(err: &Error) -> bool {
 /// Locks a mutex, whatever a panicking holder left.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_sync_lock_is_no_outage() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("inventory.sqlite");
+        let database = Database::open(&db, Vec::new(), Duration::from_secs(60)).unwrap();
+        database.lost(&Error::LockLost {
+            location: db.display().to_string(),
+            account: "default".to_owned(),
+        });
+        assert_eq!(database.outages(), 0);
+        assert_eq!(database.unavailable(), None);
+    }
+
+    #[test]
+    fn an_outage_says_once_that_the_inventory_is_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("absent").join("inventory.sqlite");
+        let database = Database::open(&db, Vec::new(), Duration::from_secs(60)).unwrap();
+        let why = database.unavailable().unwrap();
+        assert_eq!(why.matches("unavailable").count(), 1, "{why}");
+        assert!(why.contains("does not exist"), "{why}");
+    }
 }

@@ -321,12 +321,16 @@ fn certcentral_down(db: &str) {
     let server = mock(500);
     let serve = Serve::start(&server, db, "1s");
     serve.wait_healthy();
-    let before = get(&serve.addr, "/metrics").1;
     let last_success = "digicert_sync_last_success_timestamp_seconds{account=\"default\"}";
 
     // CertCentral answers 503 to everything.
     server.clear_requests();
     server.faults().service_unavailable_next(u32::MAX);
+    // A round under way may still have succeeded; none after the first failed one.
+    serve.wait_until("a failed round", || {
+        (!backoff_waits(&serve.log()).is_empty()).then_some(())
+    });
+    let before = get(&serve.addr, "/metrics").1;
     let body = serve.wait_for("/healthz", 503);
     assert!(
         body.contains("no successful sync within two intervals: default"),

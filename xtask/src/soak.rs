@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use digicert_inventory::{Inventory, normalize_hex};
+use digicert_inventory::{AnyStore, Inventory, normalize_hex};
 use digicert_mock::{MockConfig, MockServer, Relay};
 use digicert_model::OrderStatus;
 
@@ -93,7 +93,8 @@ pub(crate) fn run(options: &Options) -> Result<bool, Box<dyn Error>> {
     wait(interval * 3, || {
         Ok(serve.healthy()?.is_some_and(|at| at > last_change))
     })?;
-    let mismatches = compare(&database.url, &mock)?;
+    // A state the mock held for three intervals was seen by a sync, cuts and all.
+    let mismatches = compare(&database.url, &mock, interval * 3)?;
     let outages = serve.outages();
     Ok(soak.report(interval, outages, &mismatches))
 }
@@ -270,7 +271,8 @@ impl<'s> Soak<'s> {
             ),
             (
                 format!(
-                    "inventory against the mock after {} changes: {} orders, {} mismatches",
+                    "inventory against the mock after {} changes (each one that lasted in the \
+                     orders' history): {} orders, {} mismatches",
                     self.changes,
                     self.mock.dataset().len(),
                     mismatches.len()
@@ -436,8 +438,9 @@ fn unix_now() -> f64 {
 }
 
 /// What differs between the inventory at `db` and the mock: orders missing, stored twice, or
-/// with another status or certificate.
-fn compare(db: &str, mock: &MockServer) -> Result<Vec<String>, Box<dyn Error>> {
+/// with another status or certificate; and the changes the mock made, each held at least
+/// `lasting`, that are not in the order's history.
+fn compare(db: &str, mock: &MockServer, lasting: Duration) -> Result<Vec<String>, Box<dyn Error>> {
     let inventory = Inventory::open_any(db)?;
     let mut stored = HashMap::new();
     let mut mismatches = Vec::new();
@@ -468,5 +471,51 @@ fn compare(db: &str, mock: &MockServer) -> Result<Vec<String>, Box<dyn Error>> {
             .keys()
             .map(|id| format!("order {id} not in the mock")),
     );
+    mismatches.extend(changes_missed(&inventory, mock, lasting)?);
     Ok(mismatches)
+}
+
+/// The changes the mock made that lasted at least `lasting` (the order's next change came
+/// later, or none did) and that the inventory's history of the order does not hold: a state
+/// that short-lived may fall between two syncs, one that lasted is seen by one.
+fn changes_missed(
+    inventory: &Inventory<AnyStore>,
+    mock: &MockServer,
+    lasting: Duration,
+) -> Result<Vec<String>, Box<dyn Error>> {
+    let log = mock.change_log();
+    let mut histories = HashMap::new();
+    let mut missed = Vec::new();
+    for (at, change) in log.iter().enumerate() {
+        let next = log[at + 1..]
+            .iter()
+            .find(|later| later.order_id == change.order_id);
+        if next.is_some_and(|next| {
+            (next.at - change.at)
+                .to_std()
+                .is_ok_and(|held| held < lasting)
+        }) {
+            continue;
+        }
+        let history = match histories.entry(change.order_id) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(unknown) => {
+                unknown.insert(inventory.history(change.order_id)?)
+            }
+        };
+        let seen = history.iter().any(|entry| {
+            entry.status == change.status.as_str()
+                && entry.certificate_id == Some(change.certificate_id)
+        });
+        if !seen {
+            missed.push(format!(
+                "order {}: {} with certificate {} at {} is not in its history",
+                change.order_id,
+                change.status.as_str(),
+                change.certificate_id,
+                change.at
+            ));
+        }
+    }
+    Ok(missed)
 }

@@ -1,5 +1,6 @@
 //! Opening the inventory where the settings put it: a PostgreSQL database for a
-//! `postgres://` or `postgresql://` URL, else an SQLite file (its folder created if missing).
+//! `postgres://` or `postgresql://` URL, else an SQLite file (in a folder that exists: only
+//! the default place's folder is created, by the settings).
 //! An inventory of an earlier schema is migrated as it opens, with a bar on stderr.
 
 use std::path::Path;

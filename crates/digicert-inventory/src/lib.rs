@@ -103,13 +103,14 @@ pub struct Inventory<S = SqliteStore> {
 pub struct ReadmeDoctests;
 
 impl Inventory<SqliteStore> {
-    /// Opens the SQLite inventory at `path`, creating it (mode 0600) and its directory if
-    /// missing. A file that is not an inventory, or of a newer schema, is refused and left
-    /// unchanged.
+    /// Opens the SQLite inventory at `path`, creating it (mode 0600) if missing, in a folder
+    /// that must exist ([`Error::Unavailable`] if not). A file that is not an inventory, or of
+    /// a newer schema, is refused and left unchanged.
     ///
     /// ```
     /// # fn run() -> Result<(), digicert_inventory::Error> {
     /// let dir = std::env::temp_dir().join(format!("inventory-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
     /// let inventory = digicert_inventory::Inventory::open(dir.join("inventory.sqlite"))?;
     /// assert_eq!(inventory.len()?, 0);
     /// assert!(inventory.sync_state()?.watermark.is_none());
@@ -158,6 +159,7 @@ impl<S: Store> Inventory<S> {
     /// ```
     /// # fn run() -> Result<(), digicert_inventory::Error> {
     /// # let dir = std::env::temp_dir().join(format!("inventory-accounts-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
     /// let mut inventory = digicert_inventory::Inventory::open(dir.join("inventory.sqlite"))?;
     /// inventory.select_accounts(["eu"]);
     /// assert_eq!(inventory.selected_accounts(), ["eu"]);

@@ -58,6 +58,12 @@ fn snapshot(path: &Path) -> (Vec<u8>, std::time::SystemTime) {
 fn a_new_inventory_is_created_private_in_wal_mode_at_the_latest_schema() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deeper/still/inventory.sqlite");
+    // A folder that is not there is not made (a typo, or a mount not there yet).
+    let missing = Inventory::open(&path).unwrap_err();
+    assert!(missing.is_unavailable(), "{missing}");
+    assert!(missing.to_string().contains("does not exist"), "{missing}");
+    assert!(!dir.path().join("deeper").exists());
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
     let inventory = Inventory::open(&path).unwrap();
     assert_eq!(inventory.len().unwrap(), 0);
     #[cfg(unix)]

@@ -1,11 +1,12 @@
 //! A loopback TCP relay that a test puts between a client and a server (a database) and
-//! controls: cut every connection, refuse new ones, cut one, delay the bytes.
+//! controls: cut every connection, refuse new ones, cut one, delay the bytes, stall.
 //!
 //! The network faults a database client must survive, made on demand and deterministic:
 //! [`Relay::cut_all`] is a server restart or a failover as the client sees it, and with
 //! [`Relay::refuse_new`] a server that stays down; [`Relay::cut`] loses one connection
 //! (the one holding a lock, say) while the others live on; [`Relay::set_delay`] makes the
-//! network slow. A connection cut is closed on both sides, so the server ends its session
+//! network slow; [`Relay::stall`] makes it silent (a database that hangs, or a network cut
+//! that sends no reset: every socket stays open and nothing answers). A connection cut is closed on both sides, so the server ends its session
 //! too (and with it the session's locks).
 //!
 //! ```no_run
@@ -46,9 +47,20 @@ pub struct Relay {
 }
 
 /// What the test switches, shared with the relay's tasks.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Control {
     state: Mutex<State>,
+    /// Whether bytes are held (and new connections wait) rather than passed on.
+    stalled: watch::Sender<bool>,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            stalled: watch::Sender::new(false),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -62,6 +74,12 @@ struct State {
 impl Control {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits while the relay is stalled.
+    async fn unstalled(&self) {
+        let mut stalled = self.stalled.subscribe();
+        let _ = stalled.wait_for(|stalled| !*stalled).await;
     }
 }
 
@@ -147,6 +165,13 @@ impl Relay {
         self.control.lock().delay = delay;
     }
 
+    /// Stalls the relay, or lets it go again: while stalled, every byte read from either side
+    /// is held (not passed on, not refused) and a new connection is accepted but not yet
+    /// connected to the target; every socket stays open. Let go, what was held passes on.
+    pub fn stall(&self, stall: bool) {
+        self.control.stalled.send_replace(stall);
+    }
+
     /// How many connections have been relayed so far (refused ones not counted).
     pub fn relayed(&self) -> usize {
         self.control.lock().connections.len()
@@ -195,7 +220,15 @@ async fn relay(
     control: Arc<Control>,
     mut cut: watch::Receiver<bool>,
 ) {
-    let Ok(server) = TcpStream::connect(target).await else {
+    let server = async {
+        control.unstalled().await;
+        TcpStream::connect(target).await
+    };
+    let server = tokio::select! {
+        server = server => server,
+        _ = cut.wait_for(|cut| *cut) => return,
+    };
+    let Ok(server) = server else {
         return;
     };
     let _ = client.set_nodelay(true);
@@ -214,7 +247,8 @@ async fn relay(
     }
 }
 
-/// Copies one direction, each chunk after the delay in force, until the reading side ends.
+/// Copies one direction, each chunk after the delay in force and once the relay is not
+/// stalled, until the reading side ends.
 async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, control: &Control) {
     let mut buffer = vec![0; CHUNK];
     loop {
@@ -226,6 +260,7 @@ async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, control: &Control
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
+        control.unstalled().await;
         if to.write_all(&buffer[..read]).await.is_err() {
             break;
         }

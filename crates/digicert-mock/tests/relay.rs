@@ -126,11 +126,59 @@ fn a_delay_holds_every_chunk_each_way() {
     let (server, _) = echo();
     let relay = Relay::start(server).unwrap();
     let mut stream = connect(&relay);
-    relay.set_delay(Duration::from_millis(150));
-    let started = Instant::now();
-    assert_eq!(round_trip(&mut stream, "slow"), "slow");
-    // Held once on the way there and once on the way back.
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    relay.set_delay(Duration::from_secs(2));
+    stream.write_all(b"slow").unwrap();
+    // Held (far longer than the look takes), then passed on whole, each way.
+    assert!(silent(&mut stream), "the bytes came back at once");
+    let mut back = [0; 4];
+    stream.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"slow");
     relay.set_delay(Duration::ZERO);
     assert_eq!(round_trip(&mut stream, "fast"), "fast");
+}
+
+/// Whether nothing arrives on `stream` within a short wait, the connection staying open.
+fn silent(stream: &mut TcpStream) -> bool {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0; 1];
+    let silent = matches!(
+        stream.read(&mut byte),
+        Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+    );
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    silent
+}
+
+#[test]
+fn a_stall_holds_the_bytes_keeps_the_sockets_open_and_lets_them_go_after() {
+    let (server, ended) = echo();
+    let relay = Relay::start(server).unwrap();
+    let mut open = connect(&relay);
+    assert_eq!(round_trip(&mut open, "before"), "before");
+
+    relay.stall(true);
+    open.write_all(b"held").unwrap();
+    assert!(silent(&mut open), "bytes passed during the stall");
+    // A connection made during the stall is accepted, and silent too.
+    let mut new = connect(&relay);
+    new.write_all(b"new").unwrap();
+    assert!(
+        silent(&mut new),
+        "a new connection was answered during the stall"
+    );
+    assert_eq!(ended.load(Ordering::SeqCst), 0, "a stall closes nothing");
+    assert_eq!(relay.open(), [0, 1]);
+
+    relay.stall(false);
+    let mut back = [0; 4];
+    open.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"held");
+    let mut back = [0; 3];
+    new.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"new");
+    assert_eq!(round_trip(&mut open, "after"), "after");
 }

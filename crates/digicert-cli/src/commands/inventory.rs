@@ -28,6 +28,20 @@ pub struct Args {
 /// Queries of the inventory; none of them uses the network.
 #[derive(Debug, Subcommand)]
 enum Query {
+    #[command(flatten)]
+    Narrowed(Narrowed),
+    /// Whether the inventory is sound: SQLite's quick_check, or PostgreSQL's amcheck where
+    /// installed, then the inventory's own rules (exit 1 if not).
+    #[command(after_help = "Examples:
+  digicert inventory check
+  digicert --db postgres://digicert@db.example.internal/inventory inventory check")]
+    Check,
+}
+
+/// The queries of the inventory (and `forget-account`), narrowed to the accounts the
+/// settings name; none of them uses the network.
+#[derive(Debug, Subcommand)]
+enum Narrowed {
     /// Every order, whole (`--format json` gives back everything CertCentral sent).
     #[command(after_help = "Examples:
   digicert inventory export --format json > orders.json
@@ -92,12 +106,6 @@ enum Query {
         #[arg(long)]
         yes: bool,
     },
-    /// Whether the inventory is sound: SQLite's quick_check, or PostgreSQL's amcheck where
-    /// installed, then the inventory's own rules (exit 1 if not).
-    #[command(after_help = "Examples:
-  digicert inventory check
-  digicert --db postgres://digicert@db.example.internal/inventory inventory check")]
-    Check,
 }
 
 /// Reads a deployment state.
@@ -120,13 +128,13 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
     match args.query {
         // Before anything reads the inventory's rows, which a damaged file may not give.
         Query::Check => check(&inventory, out),
-        query => answer(query, inventory, settings, out),
+        Query::Narrowed(query) => answer(query, inventory, settings, out),
     }
 }
 
 /// Answers a query (or forgets an account) narrowed to the accounts the settings name.
 fn answer(
-    query: Query,
+    query: Narrowed,
     mut inventory: Inventory,
     settings: &Settings,
     out: impl Write,
@@ -138,24 +146,24 @@ fn answer(
     inventory.whole_orders(matches!(format, Format::Json | Format::Jsonl));
     let quiet = settings.quiet;
     match query {
-        Query::Export => {
+        Narrowed::Export => {
             let count = export(&inventory, format, out)?;
             nothing_found(quiet, count, || "the inventory holds no order".to_owned());
             Ok(())
         }
-        Query::Expiring { select } => {
+        Narrowed::Expiring { select } => {
             let found = inventory.expiring(select.days, select.include_expired)?;
             let count = write_items(format, found, out)?;
             found_expiring(count, select, quiet)
         }
-        Query::Find { query } => {
+        Narrowed::Find { query } => {
             let count = write_items(format, inventory.find(&query)?, out)?;
             nothing_found(quiet, count, || {
                 format!("no order in the inventory matches `{}`", query.trim())
             });
             Ok(())
         }
-        Query::History { order_id } => {
+        Narrowed::History { order_id } => {
             let history = inventory.history(order_id)?;
             if history.is_empty() {
                 return Err(CliError::NotFound(format!(
@@ -167,7 +175,7 @@ fn answer(
             write_items(format, events, out)?;
             Ok(())
         }
-        Query::Deployments { state, name, order } => {
+        Narrowed::Deployments { state, name, order } => {
             let filter = DeploymentFilter {
                 states: state,
                 name,
@@ -179,8 +187,7 @@ fn answer(
             });
             Ok(())
         }
-        Query::ForgetAccount { name, yes } => forget(&mut inventory, &name, yes, settings),
-        Query::Check => check(&inventory, out),
+        Narrowed::ForgetAccount { name, yes } => forget(&mut inventory, &name, yes, settings),
     }
 }
 

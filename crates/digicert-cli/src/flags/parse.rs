@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 
+/// The longest interval [`parse_interval`] takes: longer ones are typos (and would overflow
+/// the arithmetic of deadlines).
+const LONGEST_INTERVAL_DAYS: u64 = 365;
+
 /// Reads an interval: a number with its unit, `s`, `m`, `h` or `d` (`10m`); a number alone
 /// is refused, so that `5` is never taken for seconds when minutes were meant.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
@@ -29,6 +33,11 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
     };
     if seconds == 0 {
         return Err("the interval must be at least a second".to_owned());
+    }
+    if seconds > LONGEST_INTERVAL_DAYS * 86_400 {
+        return Err(format!(
+            "`{text}` is longer than {LONGEST_INTERVAL_DAYS} days, the longest interval"
+        ));
     }
     Ok(Duration::from_secs(seconds))
 }
@@ -100,6 +109,14 @@ mod tests {
         assert!(parse_interval("0s").is_err());
         assert!(parse_interval("ten").is_err());
         assert!(parse_interval("5y").is_err());
+        assert_eq!(
+            parse_interval("365d"),
+            Ok(Duration::from_secs(365 * 86_400))
+        );
+        for long in ["366d", "18446744073709551615s", "9999999999999999h"] {
+            let err = parse_interval(long).unwrap_err();
+            assert!(err.contains("365 days"), "{long}: {err}");
+        }
     }
 
     #[test]

@@ -85,19 +85,20 @@ impl Settings {
     /// with `--demo`.
     ///
     /// A file `--db` names must be in a folder that exists (only the default place's folders
-    /// are created, so a typo is not a new folder), and may not be a folder itself.
+    /// are created, here, so a typo is not a new folder), and may not be a folder itself.
     pub fn inventory(&self) -> Result<&Path, CliError> {
-        self.inventory_checked(self.inventory_named)
-    }
-
-    /// The inventory as [`Settings::inventory`] gives it, but in a folder that may not exist
-    /// yet: `serve` waits for it to appear (a network mount).
-    pub fn inventory_to_wait_for(&self) -> Result<&Path, CliError> {
         self.inventory_checked(false)
     }
 
-    /// The inventory's place; with `folder_must_exist`, a file's folder must exist.
-    fn inventory_checked(&self, folder_must_exist: bool) -> Result<&Path, CliError> {
+    /// The inventory as [`Settings::inventory`] gives it, but a file `--db` names may be in a
+    /// folder that does not exist yet: `serve` waits for it to appear (a network mount).
+    pub fn inventory_to_wait_for(&self) -> Result<&Path, CliError> {
+        self.inventory_checked(true)
+    }
+
+    /// The inventory's place, the default place's folder created; unless `wait`, the folder
+    /// of a file `--db` names must exist.
+    fn inventory_checked(&self, wait: bool) -> Result<&Path, CliError> {
         let location = self.inventory.as_deref().ok_or_else(|| {
             CliError::Usage(
                 "no place for the inventory: pass --db FILE or URL, or set DIGICERT_DB \
@@ -106,7 +107,10 @@ impl Settings {
             )
         })?;
         if !crate::store::is_url(location) {
-            check_file(location, folder_must_exist)?;
+            check_file(location, self.inventory_named && !wait)?;
+            if !self.inventory_named {
+                create_folder(location)?;
+            }
         }
         Ok(location)
     }
@@ -180,6 +184,27 @@ fn check_file(file: &Path, named: bool) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+/// Creates the folder of the default place's inventory file, and its parents, readable by
+/// the owner only where new.
+fn create_folder(file: &Path) -> Result<(), CliError> {
+    let Some(folder) = file
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+    else {
+        return Ok(());
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder).map_err(|source| {
+        CliError::Inventory(digicert_inventory::Error::Io {
+            path: folder.to_owned(),
+            source,
+        })
+    })
 }
 
 /// The inventory file in the platform data directory, if there is one.

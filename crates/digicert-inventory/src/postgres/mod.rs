@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::repack::MigrationProgress;
 use crate::sql::{self, Dialect};
 use crate::store::{Applied, Batch, Store, StoredFingerprint, StoredStatus, WriteTuning};
-use connection::Connection;
+use connection::{Connection, WRITE_TIMEOUT};
 use error::store_error;
 use postgres::types::ToSql;
 
@@ -105,19 +105,20 @@ impl PostgresStore {
         &mut self,
         write: impl FnOnce(&mut Writes<'_, '_>) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
-        self.connection.call(move |client, location| {
-            let mut transaction = client
-                .transaction()
-                .map_err(|err| store_error(location, err))?;
-            let written = write(&mut Writes {
-                transaction: &mut transaction,
-                location,
-            })?;
-            transaction
-                .commit()
-                .map_err(|err| store_error(location, err))?;
-            Ok(written)
-        })
+        self.connection
+            .call_within(Some(WRITE_TIMEOUT), move |client, location| {
+                let mut transaction = client
+                    .transaction()
+                    .map_err(|err| store_error(location, err))?;
+                let written = write(&mut Writes {
+                    transaction: &mut transaction,
+                    location,
+                })?;
+                transaction
+                    .commit()
+                    .map_err(|err| store_error(location, err))?;
+                Ok(written)
+            })
     }
 
     /// Runs one advisory-lock function on the account's sync key.
@@ -241,7 +242,7 @@ impl Store for PostgresStore {
     }
 
     fn check(&self) -> Result<Soundness, Error> {
-        let mut soundness = self.connection.call(check::indexes)?;
+        let mut soundness = self.connection.call_within(None, check::indexes)?;
         crate::check::rules(self, &mut soundness)?;
         Ok(soundness)
     }
@@ -271,10 +272,11 @@ impl Store for PostgresStore {
     fn apply(&mut self, batch: Batch) -> Result<Applied, Error> {
         let holder = self.fenced.get(&batch.account).copied();
         let packer = Arc::clone(&self.packer);
-        self.connection.call(move |client, location| {
-            // Only this handle's calls lock it, one at a time.
-            let mut packer = packer.lock().unwrap_or_else(PoisonError::into_inner);
-            apply::apply(client, location, &mut packer, &batch, holder)
-        })
+        self.connection
+            .call_within(Some(WRITE_TIMEOUT), move |client, location| {
+                // Only this handle's calls lock it, one at a time.
+                let mut packer = packer.lock().unwrap_or_else(PoisonError::into_inner);
+                apply::apply(client, location, &mut packer, &batch, holder)
+            })
     }
 }

@@ -77,16 +77,22 @@ fn give_back_free_pages(connection: &Connection, path: &Path) -> Result<(), Erro
     Ok(())
 }
 
-/// Creates the file (mode 0600) and its directory if missing; true if the file is empty,
-/// as a file just created is. An empty file that was already there is made readable by its
-/// owner only, as a new one is: it is about to become an inventory.
+/// Creates the file (mode 0600) if missing; true if the file is empty, as a file just
+/// created is. An empty file that was already there is made readable by its owner only, as a
+/// new one is: it is about to become an inventory. Its folder is not created: a folder that
+/// does not exist (a typo, or a network mount not there yet) is [`Error::Unavailable`].
 pub(super) fn create_if_missing(path: &Path) -> Result<bool, Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),
         source,
     };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        create_dir(parent).map_err(io)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(Error::Unavailable {
+            location: path.display().to_string(),
+            source: format!("the folder {} does not exist", parent.display()).into(),
+        });
     }
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
@@ -108,13 +114,4 @@ pub(super) fn create_if_missing(path: &Path) -> Result<bool, Error> {
         }
         Err(err) => Err(io(err)),
     }
-}
-
-/// Creates a directory and its parents, readable by the owner only where new.
-fn create_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }

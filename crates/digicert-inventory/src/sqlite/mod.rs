@@ -46,8 +46,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens the inventory at `path`, creating it (and its directory) if missing, readable by
-    /// its owner only, and bringing its schema up to date.
+    /// Opens the inventory at `path`, creating it if missing, readable by its owner only, and
+    /// bringing its schema up to date. Its folder must exist: one that does not is
+    /// [`Error::Unavailable`] (it may be a network mount not there yet).
     ///
     /// A file that is not an inventory, or one of a newer schema, is refused
     /// ([`Error::NotAnInventory`], [`Error::NewerSchema`]) and left unchanged. An inventory of

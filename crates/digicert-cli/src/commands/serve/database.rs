@@ -4,14 +4,17 @@
 //!
 //! Scrapes read through one handle, the reader, which a thread of its own opens again when
 //! it is lost; while there is an outage or the reader is being opened, a scrape answers at
-//! once, without touching the network. Each periodic task (the sync) has a handle of its
+//! once, without touching the network. Scrapes do not queue behind a read the database is
+//! slow to answer: one waits at most [`READ_WAIT`] for the reader, then answers that the
+//! inventory is busy (the stuck read itself ends within the store's own deadline, which
+//! starts an outage). Each periodic task (the sync) has a handle of its
 //! own, which it opens again itself, on its own thread, when its backoff allows. A handle
 //! opened before the last outage started is opened again before it is used, whether or not
 //! its own connection failed: it is not trusted to have survived.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,6 +28,12 @@ const FIRST_WAIT: Duration = Duration::from_millis(250);
 
 /// The longest wait between attempts, for intervals longer than twice this.
 const LONGEST_WAIT: Duration = Duration::from_secs(30);
+
+/// The longest a scrape waits for the reader while another read holds it.
+const READ_WAIT: Duration = Duration::from_secs(5);
+
+/// How often a waiting scrape looks whether the reader is free.
+const READ_POLL: Duration = Duration::from_millis(20);
 
 /// The inventory `serve` reads and writes, and whether it can be reached now.
 #[derive(Debug)]
@@ -116,7 +125,13 @@ impl Database {
         if let Some(why) = self.unavailable() {
             return Err(why);
         }
-        let mut reader = lock(&self.reader);
+        let Some(mut reader) = self.reader_within(READ_WAIT) else {
+            return Err(format!(
+                "the inventory is busy: another read has waited more than {} s for the \
+                 database",
+                READ_WAIT.as_secs()
+            ));
+        };
         let Some(inventory) = reader.usable(self) else {
             self.reader_wanted.notify_one();
             // An outage may have started while this waited for the reader.
@@ -131,6 +146,21 @@ impl Database {
                     reader.lost(self, &err);
                 }
                 Err(err.to_string())
+            }
+        }
+    }
+
+    /// The reader, once no other read holds it, or `None` after waiting `wait`.
+    fn reader_within(&self, wait: Duration) -> Option<MutexGuard<'_, Handle>> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match self.reader.try_lock() {
+                Ok(reader) => return Some(reader),
+                Err(TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    thread::sleep(READ_POLL);
+                }
+                Err(TryLockError::WouldBlock) => return None,
             }
         }
     }
@@ -169,7 +199,7 @@ impl Database {
     fn unavailable(&self) -> Option<String> {
         lock(&self.outage)
             .as_ref()
-            .map(|outage| format!("the inventory is unavailable: {}", outage.reason))
+            .map(|outage| outage.reason.clone())
     }
 
     /// How many outages have started.
@@ -178,8 +208,18 @@ impl Database {
     }
 
     /// Records that a handle failed as when the database cannot be reached: an outage starts
-    /// now (logged, and the reader opened again) unless one is going on.
+    /// now (logged, and the reader opened again) unless one is going on. A sync lock lost
+    /// with its connection is no outage (the database may be answering): it is logged as what
+    /// it is, and only the handle that held it is opened again.
     fn lost(&self, err: &Error) {
+        if let Error::LockLost { .. } = err {
+            tracing::warn!(
+                error = %err,
+                "the sync lock was lost with its connection; the sync's connections are \
+                 opened again"
+            );
+            return;
+        }
         let mut outage = lock(&self.outage);
         if outage.is_some() {
             return;
@@ -191,7 +231,13 @@ impl Database {
         );
         *outage = Some(Outage {
             since: Instant::now(),
-            reason: err.to_string(),
+            reason: match err {
+                // Its own words say it is unavailable, and where.
+                Error::Unavailable { location, source } => {
+                    format!("the inventory {location} is unavailable: {source}")
+                }
+                other => format!("the inventory is unavailable: {other}"),
+            },
         });
         self.outages.fetch_add(1, Ordering::SeqCst);
         self.reader_wanted.notify_one();
@@ -278,4 +324,32 @@ pub fn closes(err: &Error) -> bool {
 /// Locks a mutex, whatever a panicking holder left.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_sync_lock_is_no_outage() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("inventory.sqlite");
+        let database = Database::open(&db, Vec::new(), Duration::from_secs(60)).unwrap();
+        database.lost(&Error::LockLost {
+            location: db.display().to_string(),
+            account: "default".to_owned(),
+        });
+        assert_eq!(database.outages(), 0);
+        assert_eq!(database.unavailable(), None);
+    }
+
+    #[test]
+    fn an_outage_says_once_that_the_inventory_is_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("absent").join("inventory.sqlite");
+        let database = Database::open(&db, Vec::new(), Duration::from_secs(60)).unwrap();
+        let why = database.unavailable().unwrap();
+        assert_eq!(why.matches("unavailable").count(), 1, "{why}");
+        assert!(why.contains("does not exist"), "{why}");
+    }
 }

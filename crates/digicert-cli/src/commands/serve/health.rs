@@ -46,7 +46,8 @@ pub async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 
 /// Healthy once a sync has succeeded and the last success is at most two intervals old.
 pub(super) fn healthy(state: &SyncState, interval: Duration, now: chrono::DateTime<Utc>) -> bool {
-    let limit = chrono::TimeDelta::from_std(interval * 2).unwrap_or(chrono::TimeDelta::MAX);
+    let limit =
+        chrono::TimeDelta::from_std(interval.saturating_mul(2)).unwrap_or(chrono::TimeDelta::MAX);
     state
         .last_success
         .is_some_and(|success| now - success <= limit)

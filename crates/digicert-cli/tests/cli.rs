@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
+mod support;
+
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
@@ -11,6 +13,7 @@ use digicert_mock::{MockConfig, MockServer};
 use digicert_model::{
     OrderInfo, OrderStatus, ReportReader, ReportRow, ReportWriter, StatusChange, SubaccountOrder,
 };
+use support::same_instants;
 
 /// A key no output may ever contain.
 const KEY: &str = "cli-test-key-5f1e9c0d7a";
@@ -292,26 +295,6 @@ fn reissues_of_an_order() {
         same_instants(&certificates),
         same_instants(&dataset.reissues(id).unwrap().certificates)
     );
-}
-
-/// `value` as JSON with every date-time as an instant in UTC: CertCentral's objects as the
-/// CLI writes them (times with `Z`) and as sent (`+00:00`) compare the same.
-fn same_instants<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    fn walk(value: serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        match value {
-            Value::String(text) => match chrono::DateTime::parse_from_rfc3339(&text) {
-                Ok(at) => Value::String(at.to_utc().to_rfc3339()),
-                Err(_) => Value::String(text),
-            },
-            Value::Array(items) => Value::Array(items.into_iter().map(walk).collect()),
-            Value::Object(map) => {
-                Value::Object(map.into_iter().map(|(k, v)| (k, walk(v))).collect())
-            }
-            other => other,
-        }
-    }
-    walk(serde_json::to_value(value).unwrap())
 }
 
 #[test]

@@ -346,6 +346,29 @@ fn counts_read_as_people_write_them_and_errors_name_no_function() {
     );
     let output = run(&server, &db, &["status-changes", "--from", "2099-01-01"]);
     assert!(!text(&output.stderr).contains("status_changes_between"));
+    // An empty window names the options that make one.
+    let output = run(&server, &db, &["status-changes", "--minutes", "0"]);
+    assert_eq!(exit_code(&output), 2);
+    let stderr = text(&output.stderr);
+    for flag in ["`--minutes`", "`--seconds`", "`--from`"] {
+        assert!(stderr.contains(flag), "{flag}: {stderr}");
+    }
+    // Days counted as people count them, found or not (a note, or --fail-if-any's error).
+    for (days, words) in [
+        ("1", "within 1 day"),
+        ("0", "today"),
+        ("2", "within 2 days"),
+    ] {
+        for command in [&["expiring"][..], &["inventory", "expiring"]] {
+            let args = [command, &["--days", days, "--fail-if-any"]].concat();
+            let stderr = text(&run(&server, &db, &args).stderr);
+            assert!(stderr.contains(words), "{args:?}: {stderr}");
+            assert!(
+                !stderr.contains(" 1 days") && !stderr.contains(" 0 days"),
+                "{stderr}"
+            );
+        }
+    }
 }
 
 #[test]

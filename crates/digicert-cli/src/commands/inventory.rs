@@ -208,9 +208,9 @@ fn check(inventory: &Inventory, mut out: impl Write) -> Result<(), CliError> {
         return Ok(());
     }
     Err(CliError::Unsound(format!(
-        "{location}: the inventory is not sound ({} problems); it is a copy of CertCentral: \
+        "{location}: the inventory is not sound ({}); it is a copy of CertCentral: \
          move it aside and run `digicert sync` to build it again",
-        soundness.problems.len()
+        counted(soundness.problems.len() as u64, "problem")
     )))
 }
 

@@ -93,7 +93,8 @@ enum Query {
         yes: bool,
     },
     /// Whether the inventory is sound: SQLite's quick_check, or PostgreSQL's amcheck where
-    /// installed, then the inventory's own rules (exit 1 if not).
+    /// installed, then the inventory's own rules (exit 1 if not). It checks every
+    /// account's orders at once, and takes no --account.
     #[command(after_help = "Examples:
   digicert inventory check
   digicert --db postgres://digicert@db.example.internal/inventory inventory check")]
@@ -109,6 +110,13 @@ fn parse_state(text: &str) -> Result<DeploymentState, String> {
 /// Runs `digicert inventory ...`: a query, from the inventory alone, of the accounts
 /// `--account` (or `--profile`) names, else of every account; or `forget-account`.
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
+    if matches!(args.query, Query::Check) && !settings.accounts.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--account `{}`: `inventory check` checks the whole inventory, every account's \
+             orders at once; run it without --account",
+            settings.accounts.join("`, `")
+        )));
+    }
     let location = settings.inventory()?;
     if !store::is_url(location) && !location.exists() {
         return Err(CliError::Usage(format!(

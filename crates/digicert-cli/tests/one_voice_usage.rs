@@ -350,6 +350,33 @@ fn an_unusable_db_is_bad_usage_and_an_adopted_file_is_made_private() {
         text(&output.stderr)
     );
     assert!(!Path::new("postgress:").exists());
+    // A file that cannot be opened is bad usage too (exit 2), its path and why said: a
+    // symbolic link to nothing, a file of /proc, a folder that takes no file.
+    #[cfg(unix)]
+    {
+        let dangling = dir.path().join("dangling.sqlite");
+        std::os::unix::fs::symlink(dir.path().join("gone/inventory.sqlite"), &dangling).unwrap();
+        for args in [&["sync"][..], &["inventory", "export"]] {
+            let output = run(&server, &dangling, args);
+            assert_eq!(exit_code(&output), 2, "{args:?}");
+            let stderr = text(&output.stderr);
+            assert!(
+                stderr.contains("dangling.sqlite: is a symbolic link to"),
+                "{stderr}"
+            );
+            assert!(stderr.contains("which does not exist"), "{stderr}");
+        }
+    }
+    #[cfg(target_os = "linux")]
+    for (db, why) in [
+        ("/proc/version", "cannot be opened"),
+        ("/proc/self/inventory.sqlite", "cannot be opened"),
+    ] {
+        let output = run(&server, Path::new(db), &["sync"]);
+        assert_eq!(exit_code(&output), 2, "{db}: {}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(&format!("--db {db}: {why}")), "{stderr}");
+    }
     assert!(server.requests().is_empty());
 
     // An empty file others may read becomes the inventory, readable by its owner only.

@@ -118,13 +118,13 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
         )));
     }
     let location = settings.inventory()?;
-    if !store::is_url(location) && !location.exists() {
+    if !store::is_url(location) && !location.exists() && !location.is_symlink() {
         return Err(CliError::Usage(format!(
             "no inventory at {}: run `digicert sync` first (or pass --db)",
             location.display()
         )));
     }
-    let inventory = store::open(location, settings.quiet)?;
+    let inventory = store::open_named(location, settings.quiet)?;
     match args.query {
         // Before anything reads the inventory's rows, which a damaged file may not give.
         Query::Check => check(&inventory, out),

@@ -250,6 +250,26 @@ fn config_errors_name_the_file_and_what_to_change() {
         "{stderr}"
     );
 
+    // A profile's `ca_cert` or `base_url` that cannot be used: the key, the profile, the file
+    // (not a flag the user never passed).
+    for (line, key) in [
+        (
+            "ca_cert = \"/nonexistent/missing.pem\"\nbase_url = \"http://127.0.0.1:9/services/v2\"",
+            "`ca_cert = ",
+        ),
+        ("base_url = \"not a url\"", "`base_url = "),
+    ] {
+        let (output, file) = with_config(&format!(
+            "default_profile = \"us\"\n[profiles.us]\napi_key_command = \"echo k\"\n{line}\n"
+        ));
+        assert_eq!(exit_code(&output), 2, "{line}");
+        let stderr = text(&output.stderr);
+        for part in [key, "profile `us`", file.as_str()] {
+            assert!(stderr.contains(part), "{part}: {stderr}");
+        }
+        assert!(!stderr.contains("--ca-cert"), "{stderr}");
+    }
+
     // A key command that fails stops digicert with exit 2, naming the command, its status,
     // the profile and the file (as the README says).
     let (output, file) = with_config(

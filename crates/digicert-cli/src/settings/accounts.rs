@@ -269,26 +269,44 @@ impl ClientFlags {
                 }
             })?;
         let profile = named.map(|(_, profile)| profile);
+        // A profile's value that cannot be used: which key, of which profile, in which file.
+        let of_profile = |key: &str, value: &str, err: &dyn std::fmt::Display| {
+            let name = named.map_or("", |(name, _)| name);
+            CliError::Usage(format!(
+                "`{key} = \"{value}\"` of {}: {err}",
+                file.describe(name)
+            ))
+        };
         let mut config = Config::new(key);
         config = match (self.base_url.as_deref(), self.region) {
             (Some(url), _) => config.with_base_url(url)?,
             (None, Some(region)) => config.region(region.into()),
             (None, None) => match (variable(BASE_URL_VARIABLE), profile) {
                 (Some(url), _) => config.with_base_url(&url)?,
-                (None, Some(profile)) => from_profile(config, profile)?,
+                (None, Some(profile)) => from_profile(config, profile).map_err(|err| {
+                    of_profile(
+                        "base_url",
+                        profile.base_url.as_deref().unwrap_or_default(),
+                        &err,
+                    )
+                })?,
                 (None, None) => config,
             },
         };
+        let from_flag = self.ca_cert.is_some();
         let ca_cert = self
             .ca_cert
             .as_ref()
             .or(profile.and_then(|profile| profile.ca_cert.as_ref()));
         if let Some(path) = ca_cert {
-            let pem = std::fs::read(path)
-                .map_err(|err| CliError::Usage(format!("--ca-cert {}: {err}", path.display())))?;
+            let refused = |err: &dyn std::fmt::Display| match from_flag {
+                true => CliError::Usage(format!("--ca-cert {}: {err}", path.display())),
+                false => of_profile("ca_cert", &path.display().to_string(), err),
+            };
+            let pem = std::fs::read(path).map_err(|err| refused(&err))?;
             config = config
                 .root_certificates_pem(&pem)
-                .map_err(|err| CliError::Usage(format!("--ca-cert {}: {err}", path.display())))?;
+                .map_err(|err| refused(&err))?;
         }
         Ok(self.client_settings(Server::CertCentral(Box::new(config)), profile))
     }
@@ -347,7 +365,6 @@ fn from_profile(config: Config, profile: &Profile) -> Result<Config, CliError> {
     })
 }
 
-/// Names in order, each once.
 /// The accounts a name may be: those the inventory holds (`held`), and the profiles of the
 /// config file (`default` without one), sorted.
 fn known_accounts(file: &ConfigFile, held: &[String]) -> Vec<String> {
@@ -398,6 +415,7 @@ fn refuse_unknown(
     )))
 }
 
+/// Names in order, each once.
 fn sorted(mut names: Vec<String>) -> Vec<String> {
     names.sort();
     names.dedup();

@@ -310,6 +310,28 @@ fn references_as_openssl_prints_them_are_taken_and_errors_never_cut_silently() {
         assert_eq!(found.len(), 1, "{reference}");
         assert_eq!(found[0]["order_id"], id, "{reference}");
     }
+    // An order id written as a serial number (`0x`, `serial=`) is a serial number: no
+    // certificate has it, so neither the inventory nor CertCentral's answer for the id is it.
+    for reference in [format!("0x{id}"), format!("serial={id}")] {
+        let output = run(&server, &db, &["order", &reference]);
+        assert_eq!(
+            exit_code(&output),
+            1,
+            "{reference}: {}",
+            text(&output.stdout)
+        );
+        assert!(
+            text(&output.stderr).contains("never an order id"),
+            "{}",
+            text(&output.stderr)
+        );
+        let found = ok(
+            &server,
+            &db,
+            &["inventory", "find", &reference, "--format", "jsonl"],
+        );
+        assert_eq!(found, "", "{reference}");
+    }
     let long = format!("SHA1 Fingerprint={colons} and then a long sentence pasted by mistake");
     for args in [
         vec!["order", long.as_str()],

@@ -206,6 +206,11 @@ fn man_dir_writes_every_page_the_pages_name_with_exit_status_files_and_environme
     // The main page alone, on stdout, has the same sections.
     let page = text(&local(&["man"]).stdout);
     assert!(page.contains(".SH \"EXIT STATUS\"") && page.contains("digicert\\-inventory(1)"));
+    // Exit 3 names every option that gives it.
+    let exit_status = page.split(".SH FILES").next().unwrap().replace("\\-", "-");
+    for option in ["expiring --fail-if-any", "probe --fail-if "] {
+        assert!(exit_status.contains(option), "{option}: {exit_status}");
+    }
     assert!(!page.contains("digicert\\-help(1)"));
 }
 

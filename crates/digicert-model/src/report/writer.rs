@@ -288,7 +288,7 @@ mod tests {
 
     /// Writes `input` (a report) with UTC times, row by row and record by record.
     fn in_utc(input: &str) -> [String; 2] {
-        let mut rows = ReportReader::new(input.as_bytes()).unwrap();
+        let rows = ReportReader::new(input.as_bytes()).unwrap();
         let mut out = ReportWriter::with_columns(Vec::new(), rows.columns())
             .unwrap()
             .utc_times();

@@ -24,6 +24,9 @@ pub fn utc_time(text: &str) -> Option<String> {
     {
         return None;
     }
+    if let Some(utc) = utc_to_the_second(text) {
+        return Some(utc);
+    }
     let instant = match DateTime::parse_from_rfc3339(text) {
         Ok(instant) => instant.to_utc(),
         Err(_) => NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
@@ -32,6 +35,33 @@ pub fn utc_time(text: &str) -> Option<String> {
             .and_utc(),
     };
     Some(instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// [`utc_time`] without chrono's parser for the forms every report row and order carries (a
+/// report's JSON writes one a row): a time to the second in UTC, with no zone or `+00:00`.
+fn utc_to_the_second(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let utc = match b.len() {
+        19 => true,
+        25 => text.ends_with("+00:00"),
+        _ => false,
+    };
+    let shaped = |at: usize, byte: u8| b.get(at) == Some(&byte);
+    let separated = shaped(4, b'-') && shaped(7, b'-') && shaped(13, b':') && shaped(16, b':');
+    if !utc || !separated || !(shaped(10, b'T') || shaped(10, b' ')) {
+        return None;
+    }
+    let number = |at: usize, len: usize| {
+        b.get(at..at + len)?.iter().try_fold(0u32, |acc, &digit| {
+            digit
+                .is_ascii_digit()
+                .then(|| acc * 10 + u32::from(digit - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0, 4)?).ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, number(5, 2)?, number(8, 2)?)?;
+    chrono::NaiveTime::from_hms_opt(number(11, 2)?, number(14, 2)?, number(17, 2)?)?;
+    Some(format!("{}T{}Z", text.get(..10)?, text.get(11..19)?))
 }
 
 /// Whether a field (a JSON key) holds a date-time: `date`, a name starting with `date_` or
@@ -101,6 +131,8 @@ mod tests {
             ("2026-12-05 00:11:00", Some("2026-12-05T00:11:00Z")),
             ("2026-12-05T00:11:00.166875Z", None),
             ("2026-12-05", None),
+            ("2026-13-05 00:11:00", None),
+            ("2026-12-05 24:11:00", None),
             ("not a time at all, no", None),
         ] {
             assert_eq!(utc_time(sent).as_deref(), written, "{sent}");

@@ -236,6 +236,71 @@ fn queries_follow_the_account_rule_of_sync_and_refuse_unknown_names() {
 }
 
 #[test]
+fn api_commands_call_the_one_account_named_and_every_command_refuses_unknown_names() {
+    let (us, eu) = (server(30), server(20));
+    let dir = tempfile::tempdir().unwrap();
+    home(dir.path(), &[("us", us.base_url()), ("eu", eu.base_url())]);
+    let toml = std::fs::read_to_string(dir.path().join("digicert/config.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("digicert/config.toml"),
+        format!("default_profile = \"us\"\n{toml}"),
+    )
+    .unwrap();
+    // `--account eu` is the profile `eu`: its server answers, not the default profile's.
+    let output = digicert(
+        dir.path(),
+        &["--account", "eu", "report", "--format", "jsonl"],
+    );
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), 20);
+    assert!(us.requests().is_empty(), "{:?}", us.requests());
+    // Several accounts: one command calls one; pick one, or sync.
+    let output = digicert(
+        dir.path(),
+        &["--account", "eu", "--account", "us", "report"],
+    );
+    assert_eq!(exit_code(&output), 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("pick one") && stderr.contains("digicert sync"),
+        "{stderr}"
+    );
+    // An unknown name: exit 2 and the words of every other command, before any request.
+    let (us_before, eu_before) = (us.requests().len(), eu.requests().len());
+    for args in [
+        &["--account", "nope", "report"][..],
+        &["--account", "nope", "expiring", "--days", "30"][..],
+        &["--account", "nope", "order", "1"][..],
+        &["--account", "US", "report"][..],
+        &["--account", "US", "sync"][..],
+    ] {
+        let output = digicert(dir.path(), args);
+        assert_eq!(exit_code(&output), 2, "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("no account `"), "{args:?}: {stderr}");
+        if args[1] == "US" {
+            assert!(
+                stderr.contains("(did you mean `us`?)"),
+                "{args:?}: {stderr}"
+            );
+        }
+        assert_eq!(text(&output.stdout), "", "{args:?}");
+    }
+    assert_eq!(us.requests().len(), us_before);
+    assert_eq!(eu.requests().len(), eu_before);
+    // `inventory check` checks every account at once: it takes no --account.
+    let output = digicert(dir.path(), &["sync"]);
+    assert_eq!(exit_code(&output), 0, "{}", text(&output.stderr));
+    let output = digicert(dir.path(), &["--account", "nope", "inventory", "check"]);
+    assert_eq!(exit_code(&output), 2);
+    assert!(
+        text(&output.stderr).contains("whole inventory"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
 fn an_account_that_left_the_config_is_forgotten_only_when_asked() {
     let (us, old) = (server(30), server(20));
     let dir = tempfile::tempdir().unwrap();

@@ -66,6 +66,13 @@ fn a_damaged_file_is_not_sound_and_every_command_says_what_to_do() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("the inventory is not sound"), "{stderr}");
     assert!(stderr.contains("move it aside"), "{stderr}");
+    // The problems counted as people count them.
+    let problems = stdout.matches("problem: ").count();
+    let counted = match problems {
+        1 => "(1 problem)".to_owned(),
+        many => format!("({many} problems)"),
+    };
+    assert!(stderr.contains(&counted), "{counted}: {stderr}");
 
     let output = run(&server, &db, &["inventory", "expiring", "--days", "3650"]);
     assert_eq!(exit_code(&output), 1);

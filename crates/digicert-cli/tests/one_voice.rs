@@ -202,6 +202,75 @@ fn hex_is_upper_case_and_times_are_rfc_3339_utc_in_every_output() {
     assert!(!now.contains('.') && now.contains("Z)"), "{stderr}");
 }
 
+/// Every time-looking text in `output` (`yyyy-mm-dd` then a time): each must be RFC 3339 in
+/// UTC with `Z`, and to the whole second unless `fractions` may be kept. Returns how many.
+fn times_in(output: &str, fractions: bool, what: &str) -> usize {
+    let bytes = output.as_bytes();
+    let digit = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
+    let mut found = 0;
+    for start in 0..bytes.len() {
+        let looks_like_time = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+            .iter()
+            .all(|offset| digit(start + offset))
+            && (start == 0 || !digit(start - 1))
+            && [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')]
+                .iter()
+                .all(|(offset, byte)| bytes.get(start + offset) == Some(byte));
+        if !looks_like_time {
+            continue;
+        }
+        let end = (start + 19..bytes.len())
+            .find(|at| !matches!(bytes[*at], b'0'..=b'9' | b'.' | b':' | b'+' | b'-' | b'Z'))
+            .unwrap_or(bytes.len());
+        let time = &output[start..end];
+        assert!(
+            time.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(time).is_ok(),
+            "{what}: {time} in {output}"
+        );
+        assert!(fractions || !time.contains('.'), "{what}: {time}");
+        found += 1;
+    }
+    found
+}
+
+#[test]
+fn every_time_in_json_and_csv_is_rfc_3339_in_utc_with_z() {
+    let server = mock(200);
+    let (dir, db) = synced(&server);
+    let dataset = server.dataset();
+    let reissued = dataset
+        .order_ids()
+        .find(|id| !dataset.reissues(*id).unwrap().certificates.is_empty())
+        .unwrap()
+        .to_string();
+    let id = dataset.order_ids().next().unwrap().to_string();
+    let input = dir.path().join("report.csv");
+    let commands: [&[&str]; 8] = [
+        &["report", "--all"],
+        &["order", &reissued],
+        &["reissues", &reissued],
+        &["subaccount-orders", "--limit", "20"],
+        &["inventory", "export"],
+        &["inventory", "find", &id],
+        &["inventory", "history", &id],
+        &["report", "--input", input.to_str().unwrap()],
+    ];
+    std::fs::write(
+        &input,
+        ok(&server, &db, &["report", "--all", "--format", "csv"]),
+    )
+    .unwrap();
+    for command in commands {
+        let mut found = 0;
+        for format in ["json", "jsonl", "csv"] {
+            let output = ok(&server, &db, &[command, &["--format", format]].concat());
+            let what = format!("{command:?} --format {format}");
+            found += times_in(&output, format != "csv", &what);
+        }
+        assert!(found > 0, "{command:?}: no time");
+    }
+}
+
 #[test]
 fn references_as_openssl_prints_them_are_taken_and_errors_never_cut_silently() {
     let server = mock(50);
@@ -241,6 +310,28 @@ fn references_as_openssl_prints_them_are_taken_and_errors_never_cut_silently() {
         assert_eq!(found.len(), 1, "{reference}");
         assert_eq!(found[0]["order_id"], id, "{reference}");
     }
+    // An order id written as a serial number (`0x`, `serial=`) is a serial number: no
+    // certificate has it, so neither the inventory nor CertCentral's answer for the id is it.
+    for reference in [format!("0x{id}"), format!("serial={id}")] {
+        let output = run(&server, &db, &["order", &reference]);
+        assert_eq!(
+            exit_code(&output),
+            1,
+            "{reference}: {}",
+            text(&output.stdout)
+        );
+        assert!(
+            text(&output.stderr).contains("never an order id"),
+            "{}",
+            text(&output.stderr)
+        );
+        let found = ok(
+            &server,
+            &db,
+            &["inventory", "find", &reference, "--format", "jsonl"],
+        );
+        assert_eq!(found, "", "{reference}");
+    }
     let long = format!("SHA1 Fingerprint={colons} and then a long sentence pasted by mistake");
     for args in [
         vec!["order", long.as_str()],
@@ -277,6 +368,29 @@ fn counts_read_as_people_write_them_and_errors_name_no_function() {
     );
     let output = run(&server, &db, &["status-changes", "--from", "2099-01-01"]);
     assert!(!text(&output.stderr).contains("status_changes_between"));
+    // An empty window names the options that make one.
+    let output = run(&server, &db, &["status-changes", "--minutes", "0"]);
+    assert_eq!(exit_code(&output), 2);
+    let stderr = text(&output.stderr);
+    for flag in ["`--minutes`", "`--seconds`", "`--from`"] {
+        assert!(stderr.contains(flag), "{flag}: {stderr}");
+    }
+    // Days counted as people count them, found or not (a note, or --fail-if-any's error).
+    for (days, words) in [
+        ("1", "within 1 day"),
+        ("0", "today"),
+        ("2", "within 2 days"),
+    ] {
+        for command in [&["expiring"][..], &["inventory", "expiring"]] {
+            let args = [command, &["--days", days, "--fail-if-any"]].concat();
+            let stderr = text(&run(&server, &db, &args).stderr);
+            assert!(stderr.contains(words), "{args:?}: {stderr}");
+            assert!(
+                !stderr.contains(" 1 days") && !stderr.contains(" 0 days"),
+                "{stderr}"
+            );
+        }
+    }
 }
 
 #[test]

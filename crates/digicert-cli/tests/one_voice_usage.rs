@@ -206,6 +206,11 @@ fn man_dir_writes_every_page_the_pages_name_with_exit_status_files_and_environme
     // The main page alone, on stdout, has the same sections.
     let page = text(&local(&["man"]).stdout);
     assert!(page.contains(".SH \"EXIT STATUS\"") && page.contains("digicert\\-inventory(1)"));
+    // Exit 3 names every option that gives it.
+    let exit_status = page.split(".SH FILES").next().unwrap().replace("\\-", "-");
+    for option in ["expiring --fail-if-any", "probe --fail-if "] {
+        assert!(exit_status.contains(option), "{option}: {exit_status}");
+    }
     assert!(!page.contains("digicert\\-help(1)"));
 }
 
@@ -249,6 +254,26 @@ fn config_errors_name_the_file_and_what_to_change() {
         stderr.contains(&file) && stderr.contains("`region` and `base_url`"),
         "{stderr}"
     );
+
+    // A profile's `ca_cert` or `base_url` that cannot be used: the key, the profile, the file
+    // (not a flag the user never passed).
+    for (line, key) in [
+        (
+            "ca_cert = \"/nonexistent/missing.pem\"\nbase_url = \"http://127.0.0.1:9/services/v2\"",
+            "`ca_cert = ",
+        ),
+        ("base_url = \"not a url\"", "`base_url = "),
+    ] {
+        let (output, file) = with_config(&format!(
+            "default_profile = \"us\"\n[profiles.us]\napi_key_command = \"echo k\"\n{line}\n"
+        ));
+        assert_eq!(exit_code(&output), 2, "{line}");
+        let stderr = text(&output.stderr);
+        for part in [key, "profile `us`", file.as_str()] {
+            assert!(stderr.contains(part), "{part}: {stderr}");
+        }
+        assert!(!stderr.contains("--ca-cert"), "{stderr}");
+    }
 
     // A key command that fails stops digicert with exit 2, naming the command, its status,
     // the profile and the file (as the README says).
@@ -350,6 +375,33 @@ fn an_unusable_db_is_bad_usage_and_an_adopted_file_is_made_private() {
         text(&output.stderr)
     );
     assert!(!Path::new("postgress:").exists());
+    // A file that cannot be opened is bad usage too (exit 2), its path and why said: a
+    // symbolic link to nothing, a file of /proc, a folder that takes no file.
+    #[cfg(unix)]
+    {
+        let dangling = dir.path().join("dangling.sqlite");
+        std::os::unix::fs::symlink(dir.path().join("gone/inventory.sqlite"), &dangling).unwrap();
+        for args in [&["sync"][..], &["inventory", "export"]] {
+            let output = run(&server, &dangling, args);
+            assert_eq!(exit_code(&output), 2, "{args:?}");
+            let stderr = text(&output.stderr);
+            assert!(
+                stderr.contains("dangling.sqlite: is a symbolic link to"),
+                "{stderr}"
+            );
+            assert!(stderr.contains("which does not exist"), "{stderr}");
+        }
+    }
+    #[cfg(target_os = "linux")]
+    for (db, why) in [
+        ("/proc/version", "cannot be opened"),
+        ("/proc/self/inventory.sqlite", "cannot be opened"),
+    ] {
+        let output = run(&server, Path::new(db), &["sync"]);
+        assert_eq!(exit_code(&output), 2, "{db}: {}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(&format!("--db {db}: {why}")), "{stderr}");
+    }
     assert!(server.requests().is_empty());
 
     // An empty file others may read becomes the inventory, readable by its owner only.

@@ -48,10 +48,12 @@ impl Find {
             return Err(invalid());
         }
         let digits = OrderRef::unlabelled(trimmed);
-        let order_id = (digits.len() <= 19)
+        // `serial=`, a fingerprint's label or `0x` name a certificate, never an order id.
+        let labelled = digits.len() != trimmed.len();
+        let order_id = (digits.len() <= 19 && !labelled)
             .then(|| digits.parse::<u64>().ok())
             .flatten();
-        let hex = normalize_hex(digits).filter(|hex| hex.len() >= MIN_HEX);
+        let hex = normalize_hex(digits).filter(|hex| labelled || hex.len() >= MIN_HEX);
         let domain = domain(trimmed);
         if order_id.is_none() && hex.is_none() && domain.is_none() {
             return Err(invalid());
@@ -208,6 +210,15 @@ mod tests {
         assert_eq!(query.order_id(), Some(12_345_678));
         assert_eq!(query.hex(), Some("12345678"));
         assert_eq!(Find::parse("42").unwrap().hex(), None);
+    }
+
+    #[test]
+    fn a_labelled_or_0x_number_is_a_serial_never_an_order_id() {
+        for spelling in ["0x1000058", "serial=1000058", "serial=12345678"] {
+            let query = Find::parse(spelling).unwrap();
+            assert_eq!(query.order_id(), None, "{spelling}");
+            assert!(query.hex().is_some(), "{spelling}");
+        }
     }
 
     #[test]

@@ -284,6 +284,20 @@ fn a_long_gap_takes_a_full_pull_without_asking_changes() {
         settle_and_clear(&server);
         let report = sync(&mut inventory, &server, backend, &SyncOptions::new()).unwrap();
         assert!(report.full);
+        // Why, in the user's words: the time to the second in UTC with `Z`, counts spelled.
+        let reason = report.full_reason.clone().unwrap();
+        let at = reason
+            .strip_prefix("the last sync was at ")
+            .and_then(|rest| rest.split(':').next().map(|_| &rest[..20]))
+            .unwrap();
+        assert!(
+            chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%SZ").is_ok(),
+            "{reason}"
+        );
+        assert!(
+            reason.ends_with("catching up takes 53 windows of status changes, more requests than the report's 3 pages"),
+            "{reason}"
+        );
         assert_eq!(report.unchanged, 2_500);
         assert!(
             paths(&server).iter().all(|p| p.ends_with("/report/order")),

@@ -33,7 +33,17 @@ use crate::error::Error;
 /// # Ok::<(), digicert_api::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OrderRef(String);
+pub struct OrderRef(String, Kind);
+
+/// What a reference names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    /// An order id, thumbprint or serial number, as CertCentral reads it.
+    Any,
+    /// A certificate's serial number or thumbprint, never an order id: it was labelled
+    /// (`serial=`, `SHA1 Fingerprint=`) or written as a `0x` number.
+    Certificate,
+}
 
 /// Longest reference accepted (a SHA-256 thumbprint is 64 hex digits).
 const MAX_REF_LEN: usize = 128;
@@ -46,6 +56,11 @@ impl OrderRef {
     /// it: colons and whitespace between digits removed, hex letters upper case.
     pub fn parse(reference: &str) -> Result<Self, Error> {
         let reference = reference.trim();
+        let kind = if Self::unlabelled(reference).len() == reference.len() {
+            Kind::Any
+        } else {
+            Kind::Certificate
+        };
         let normalized: String = Self::unlabelled(reference)
             .chars()
             .filter(|c| *c != ':' && !c.is_whitespace())
@@ -55,7 +70,7 @@ impl OrderRef {
             && normalized.len() <= MAX_REF_LEN
             && normalized.bytes().all(|b| b.is_ascii_hexdigit());
         if valid {
-            Ok(Self(normalized))
+            Ok(Self(normalized, kind))
         } else {
             let mut shown: String = reference
                 .chars()
@@ -105,11 +120,28 @@ impl OrderRef {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the reference names a certificate's serial number or thumbprint, never an order
+    /// id: it was written with `serial=`, a `Fingerprint=` label or a `0x` prefix. CertCentral
+    /// reads a reference of digits alone as an order id, so the order it answers for such a
+    /// one is only the one meant if its certificate has that serial number or thumbprint.
+    ///
+    /// ```
+    /// use digicert_api::OrderRef;
+    ///
+    /// assert!(OrderRef::parse("0x1000058")?.is_certificate());
+    /// assert!(OrderRef::parse("serial=1000058")?.is_certificate());
+    /// assert!(!OrderRef::parse("1000058")?.is_certificate());
+    /// # Ok::<(), digicert_api::Error>(())
+    /// ```
+    pub fn is_certificate(&self) -> bool {
+        self.1 == Kind::Certificate
+    }
 }
 
 impl From<u64> for OrderRef {
     fn from(order_id: u64) -> Self {
-        Self(order_id.to_string())
+        Self(order_id.to_string(), Kind::Any)
     }
 }
 

@@ -75,7 +75,11 @@ pub(super) fn found_expiring(
         fail_if_any,
     } = select;
     let within = format!(
-        "within {days} days{}",
+        "{}{}",
+        match days {
+            0 => "today".to_owned(),
+            days => format!("within {}", counted(u64::from(days), "day")),
+        },
         if include_expired { " or expired" } else { "" }
     );
     nothing_found(quiet, count, || {

@@ -31,7 +31,8 @@ enum Query {
     #[command(flatten)]
     Narrowed(Narrowed),
     /// Whether the inventory is sound: SQLite's quick_check, or PostgreSQL's amcheck where
-    /// installed, then the inventory's own rules (exit 1 if not).
+    /// installed, then the inventory's own rules (exit 1 if not). It checks every
+    /// account's orders at once, and takes no --account.
     #[command(after_help = "Examples:
   digicert inventory check
   digicert --db postgres://digicert@db.example.internal/inventory inventory check")]
@@ -117,14 +118,21 @@ fn parse_state(text: &str) -> Result<DeploymentState, String> {
 /// Runs `digicert inventory ...`: a query, from the inventory alone, of the accounts
 /// `--account` (or `--profile`) names, else of every account; or `forget-account`.
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
+    if matches!(args.query, Query::Check) && !settings.accounts.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--account `{}`: `inventory check` checks the whole inventory, every account's \
+             orders at once; run it without --account",
+            settings.accounts.join("`, `")
+        )));
+    }
     let location = settings.inventory()?;
-    if !store::is_url(location) && !location.exists() {
+    if !store::is_url(location) && !location.exists() && !location.is_symlink() {
         return Err(CliError::Usage(format!(
             "no inventory at {}: run `digicert sync` first (or pass --db)",
             location.display()
         )));
     }
-    let inventory = store::open(location, settings.quiet)?;
+    let inventory = store::open_named(location, settings.quiet)?;
     match args.query {
         // Before anything reads the inventory's rows, which a damaged file may not give.
         Query::Check => check(&inventory, out),
@@ -215,9 +223,9 @@ fn check(inventory: &Inventory, mut out: impl Write) -> Result<(), CliError> {
         return Ok(());
     }
     Err(CliError::Unsound(format!(
-        "{location}: the inventory is not sound ({} problems); it is a copy of CertCentral: \
+        "{location}: the inventory is not sound ({}); it is a copy of CertCentral: \
          move it aside and run `digicert sync` to build it again",
-        soundness.problems.len()
+        counted(soundness.problems.len() as u64, "problem")
     )))
 }
 

@@ -45,7 +45,7 @@ const EXIT_STATUS: [(&str, &str); 4] = [
     ),
     (
         "3",
-        "--fail-if-any found something; what it found is on stdout, and the one line saying so on stderr is printed even with -q.",
+        "expiring --fail-if-any or inventory expiring --fail-if-any found something, or probe --fail-if found a state it names; what was found is on stdout, and the one line saying so on stderr is printed even with -q.",
     ),
 ];
 

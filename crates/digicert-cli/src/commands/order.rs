@@ -5,7 +5,7 @@ use std::io::Write;
 use digicert_api::OrderRef;
 
 use crate::error::CliError;
-use crate::output::write_one;
+use crate::output::{hex, write_one};
 use crate::settings::Settings;
 
 /// The options of `digicert order`.
@@ -21,9 +21,21 @@ pub struct Args {
 
 /// Runs `digicert order`.
 pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliError> {
+    let reference = OrderRef::parse(&args.reference)?;
     let connection = super::connect(settings)?;
-    let order = connection
-        .api
-        .order_info(&OrderRef::parse(&args.reference)?)?;
+    let order = connection.api.order_info(&reference)?;
+    // CertCentral takes digits alone for an order id: a serial number written `0x...` or
+    // `serial=...` must be the answer's certificate's, or no order has it.
+    let certificate = order.certificate.as_ref();
+    let has = |value: Option<&String>| value.is_some_and(|value| hex(value) == reference.as_str());
+    if reference.is_certificate()
+        && !certificate.is_some_and(|c| has(c.serial_number.as_ref()) || has(c.thumbprint.as_ref()))
+    {
+        return Err(CliError::NotFound(format!(
+            "no order's certificate has the serial number or thumbprint {} (a `0x` or `serial=` \
+             reference is never an order id)",
+            reference.as_str()
+        )));
+    }
     Ok(write_one(settings.format, &order, out)?)
 }

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use digicert_api::ReportQuery;
-use digicert_api::model::{OrderStatus, ReportReader, ReportRow, ReportWriter};
+use digicert_api::model::{OrderStatus, ReportReader, ReportRow};
 
 use super::Page;
 use super::input::read_report;
@@ -15,7 +15,8 @@ use crate::client::Api;
 use crate::error::CliError;
 use crate::flags::{Format, date_or_range};
 use crate::output::{
-    ListWriter, counted, note, nothing_found, progress, warn, write_items, write_list_counted,
+    ListWriter, counted, note, nothing_found, progress, report_csv, warn, write_items,
+    write_list_counted,
 };
 use crate::settings::Settings;
 
@@ -211,7 +212,7 @@ fn copy_report(
     out: impl Write,
 ) -> Result<u64, CliError> {
     // The report's own header: every column, known or not, stays in its place.
-    let mut writer = ReportWriter::with_columns(out, reader.columns().to_vec())?;
+    let mut writer = report_csv(out, Some(reader.columns()))?;
     let mut written = 0;
     while let Some(record) = reader.read_record()? {
         if filter.keeps(|column| record.get(column).map(Cow::Borrowed)) {

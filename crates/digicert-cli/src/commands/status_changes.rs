@@ -43,6 +43,11 @@ pub fn run(args: Args, settings: &Settings, out: impl Write) -> Result<(), CliEr
         from,
         to,
     } = args;
+    if from.is_none() && minutes.unwrap_or(0) == 0 && seconds.unwrap_or(0) == 0 {
+        return Err(CliError::Usage(
+            "the window is empty: give `--minutes` or `--seconds` above 0, or `--from`".to_owned(),
+        ));
+    }
     let connection = super::connect(settings)?;
     let api = &connection.api;
     let changes = match (from, minutes) {

@@ -28,7 +28,7 @@ pub struct Args {
 pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
     let accounts = settings.accounts_to_sync()?;
     // The file is checked before anything goes over the network.
-    let mut inventory = store::open(settings.inventory()?, settings.quiet)?;
+    let mut inventory = store::open_named(settings.inventory()?, settings.quiet)?;
     let count = accounts.names().count();
     let sync = |inventory: &mut Inventory, account, named| {
         sync_account(inventory, account, args.full, settings.quiet, named)

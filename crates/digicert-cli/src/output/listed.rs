@@ -4,8 +4,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
 use digicert_api::model::{
-    CustomField, OrderInfo, ReissuedCertificate, ReportRow, ReportWriter, StatusChange,
-    SubaccountOrder,
+    CustomField, OrderInfo, ReissuedCertificate, ReportRow, StatusChange, SubaccountOrder,
 };
 use digicert_inventory::StoredOrder;
 use serde::Serialize;
@@ -68,9 +67,9 @@ impl Listed for ReportRow {
         ]
     }
 
-    /// The report's own columns, every value quoted, as CertCentral writes it.
+    /// The report's own columns, every value quoted, as CertCentral writes it (times in UTC).
     fn csv_out<W: Write>(out: W) -> io::Result<CsvOut<W>> {
-        Ok(CsvOut::Report(ReportWriter::new(out)?))
+        Ok(CsvOut::Report(super::report_csv(out, None)?))
     }
 
     fn csv_row<W: Write>(&self, out: &mut CsvOut<W>) -> io::Result<()> {

@@ -48,7 +48,8 @@ pub trait Listed: Serialize + Sized {
 
     /// Whether this is one of CertCentral's own objects (a report row, order details, ...),
     /// written in JSON as CertCentral sent it (the lossless promise, in CertCentral's own
-    /// spelling); every other item's JSON gets the spelling rules (`json.rs`).
+    /// spelling) but for its times, in UTC with `Z` as in every output; every other item's
+    /// JSON gets every spelling rule (`json.rs`).
     const AS_SENT: bool = false;
 
     /// This item's cells, one per column.
@@ -78,6 +79,17 @@ pub trait Listed: Serialize + Sized {
             CsvOut::Report(_) => Err(io::Error::other("only report rows go to a report CSV")),
         }
     }
+}
+
+/// A report CSV in CertCentral's columns, quoting and spelling, but for its times (RFC 3339
+/// in UTC with `Z`, as in every output): the report's own columns (`columns`), or every
+/// column the model knows and then the first row's unknown ones.
+pub fn report_csv<W: Write>(out: W, columns: Option<&[String]>) -> io::Result<ReportWriter<W>> {
+    let writer = match columns {
+        Some(columns) => ReportWriter::with_columns(out, columns)?,
+        None => ReportWriter::new(out)?,
+    };
+    Ok(writer.utc_times())
 }
 
 /// Writes a list in one format, one item at a time, so nothing waits for the whole list.

@@ -156,14 +156,33 @@ impl ConfigFile {
 }
 
 impl ClientFlags {
-    /// The settings of the client of the profile `--profile` names (or the default one).
-    pub(super) fn client(&self) -> Result<ClientSettings, CliError> {
+    /// The settings of the client of a command that calls CertCentral: the profile the one
+    /// `--account` (`named`) names, else the one `--profile` names (or the default one).
+    /// Several `--account`s, or a name that is no profile, are refused.
+    pub(super) fn client(&self, named: &[String]) -> Result<ClientSettings, CliError> {
         let file = if self.demo {
             ConfigFile::default()
         } else {
             ConfigFile::load()?
         };
-        self.resolve(&file, self.profile.as_deref())
+        let profile = match named {
+            [] => self.profile.as_deref(),
+            // The demo reads no config file: any name is its one account.
+            [_] if self.demo => None,
+            [name] => {
+                refuse_unknown(named, &known_accounts(&file, &[]), &file, false)?;
+                Some(name.as_str()).filter(|_| !file.config.profiles.is_empty())
+            }
+            several => {
+                return Err(CliError::Usage(format!(
+                    "--account names `{}`: a command that calls CertCentral works on one \
+                     account; pick one, or run `digicert sync` for several and query the \
+                     inventory",
+                    several.join("`, `")
+                )));
+            }
+        };
+        self.resolve(&file, profile)
     }
 
     /// The accounts `sync` and `serve` work on: those `named`, else the one `--profile`
@@ -191,25 +210,11 @@ impl ClientFlags {
             ([], None) => profiles.keys().cloned().collect(),
             (named, _) => named.to_vec(),
         };
+        refuse_unknown(&named, &known_accounts(&file, &[]), &file, false)?;
         if profiles.is_empty() {
             // No profiles: only the one account the flags and environment configure.
-            if let Some(other) = named.iter().find(|name| *name != DEFAULT_ACCOUNT) {
-                return Err(CliError::Usage(format!(
-                    "account `{other}`: there is no config file with profiles{} (without one, \
-                     the only account is `{DEFAULT_ACCOUNT}`)",
-                    file.path
-                        .as_ref()
-                        .map(|path| format!(" at {}", path.display()))
-                        .unwrap_or_default()
-                )));
-            }
             let account = (DEFAULT_ACCOUNT.to_owned(), self.profile.clone());
             return Ok(to_sync(file, vec![account]));
-        }
-        if let Some(path) = &file.path {
-            for name in &named {
-                file.config.select(Some(name), path).map_err(usage)?;
-            }
         }
         let accounts = sorted(named)
             .into_iter()
@@ -237,29 +242,7 @@ impl ClientFlags {
         } else {
             ConfigFile::load()?
         };
-        let mut known: Vec<String> = held.to_vec();
-        if file.config.profiles.is_empty() {
-            known.push(DEFAULT_ACCOUNT.to_owned());
-        } else {
-            known.extend(file.config.profiles.keys().cloned());
-        }
-        let known = sorted(known);
-        if let Some(unknown) = named.iter().find(|name| !known.contains(name)) {
-            let like = known
-                .iter()
-                .find(|name| name.eq_ignore_ascii_case(unknown))
-                .map(|name| format!(" (did you mean `{name}`?)"))
-                .unwrap_or_default();
-            return Err(CliError::Usage(format!(
-                "no account `{unknown}`{like}: the accounts are `{}` (the inventory's{})",
-                known.join("`, `"),
-                file.path
-                    .as_ref()
-                    .filter(|_| !file.config.profiles.is_empty())
-                    .map(|path| format!(" and the profiles of {}", path.display()))
-                    .unwrap_or_default()
-            )));
-        }
+        refuse_unknown(&named, &known_accounts(&file, held), &file, true)?;
         Ok(sorted(named))
     }
 
@@ -286,26 +269,44 @@ impl ClientFlags {
                 }
             })?;
         let profile = named.map(|(_, profile)| profile);
+        // A profile's value that cannot be used: which key, of which profile, in which file.
+        let of_profile = |key: &str, value: &str, err: &dyn std::fmt::Display| {
+            let name = named.map_or("", |(name, _)| name);
+            CliError::Usage(format!(
+                "`{key} = \"{value}\"` of {}: {err}",
+                file.describe(name)
+            ))
+        };
         let mut config = Config::new(key);
         config = match (self.base_url.as_deref(), self.region) {
             (Some(url), _) => config.with_base_url(url)?,
             (None, Some(region)) => config.region(region.into()),
             (None, None) => match (variable(BASE_URL_VARIABLE), profile) {
                 (Some(url), _) => config.with_base_url(&url)?,
-                (None, Some(profile)) => from_profile(config, profile)?,
+                (None, Some(profile)) => from_profile(config, profile).map_err(|err| {
+                    of_profile(
+                        "base_url",
+                        profile.base_url.as_deref().unwrap_or_default(),
+                        &err,
+                    )
+                })?,
                 (None, None) => config,
             },
         };
+        let from_flag = self.ca_cert.is_some();
         let ca_cert = self
             .ca_cert
             .as_ref()
             .or(profile.and_then(|profile| profile.ca_cert.as_ref()));
         if let Some(path) = ca_cert {
-            let pem = std::fs::read(path)
-                .map_err(|err| CliError::Usage(format!("--ca-cert {}: {err}", path.display())))?;
+            let refused = |err: &dyn std::fmt::Display| match from_flag {
+                true => CliError::Usage(format!("--ca-cert {}: {err}", path.display())),
+                false => of_profile("ca_cert", &path.display().to_string(), err),
+            };
+            let pem = std::fs::read(path).map_err(|err| refused(&err))?;
             config = config
                 .root_certificates_pem(&pem)
-                .map_err(|err| CliError::Usage(format!("--ca-cert {}: {err}", path.display())))?;
+                .map_err(|err| refused(&err))?;
         }
         Ok(self.client_settings(Server::CertCentral(Box::new(config)), profile))
     }
@@ -362,6 +363,56 @@ fn from_profile(config: Config, profile: &Profile) -> Result<Config, CliError> {
         (None, Some(region)) => config.region(region.into()),
         (None, None) => config,
     })
+}
+
+/// The accounts a name may be: those the inventory holds (`held`), and the profiles of the
+/// config file (`default` without one), sorted.
+fn known_accounts(file: &ConfigFile, held: &[String]) -> Vec<String> {
+    let mut known: Vec<String> = held.to_vec();
+    if file.config.profiles.is_empty() {
+        known.push(DEFAULT_ACCOUNT.to_owned());
+    } else {
+        known.extend(file.config.profiles.keys().cloned());
+    }
+    sorted(known)
+}
+
+/// Refuses the first of `named` that is none of `known`, in the same words on every command
+/// (with the name meant, when only its case differs); `inventory` says the names include
+/// the inventory's accounts. Names are compared exactly, as the config file writes them.
+fn refuse_unknown(
+    named: &[String],
+    known: &[String],
+    file: &ConfigFile,
+    inventory: bool,
+) -> Result<(), CliError> {
+    let Some(unknown) = named.iter().find(|name| !known.contains(name)) else {
+        return Ok(());
+    };
+    let like = known
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(unknown))
+        .map(|name| format!(" (did you mean `{name}`?)"))
+        .unwrap_or_default();
+    let profiles = match (&file.path, file.config.profiles.is_empty()) {
+        (Some(path), false) => format!("the profiles of {}", path.display()),
+        (path, _) => format!(
+            "there is no config file with profiles{}: without one, the only account is `{}`",
+            path.as_ref()
+                .map(|path| format!(" at {}", path.display()))
+                .unwrap_or_default(),
+            DEFAULT_ACCOUNT
+        ),
+    };
+    let from = if inventory {
+        format!("the inventory's; {profiles}")
+    } else {
+        profiles
+    };
+    Err(CliError::Usage(format!(
+        "no account `{unknown}`{like}: the accounts are `{}` ({from})",
+        known.join("`, `"),
+    )))
 }
 
 /// Names in order, each once.

@@ -115,10 +115,11 @@ impl Settings {
         Ok(location)
     }
 
-    /// The client settings of a command that calls the API: the profile `--profile` or
-    /// `DIGICERT_PROFILE` names, else the config file's default profile.
+    /// The client settings of a command that calls the API: the profile the one `--account`
+    /// names, else the one `--profile` or `DIGICERT_PROFILE` names, else the config file's
+    /// default profile. Several `--account`s, or an unknown name, are a usage error.
     pub fn client(&self) -> Result<ClientSettings, CliError> {
-        self.client_flags.client()
+        self.client_flags.client(&self.accounts)
     }
 
     /// The accounts a query of the inventory reads, by the rule `sync` follows: those

@@ -114,3 +114,27 @@ pub fn ids(stdout: &[u8], id_field: &str) -> Vec<u64> {
         })
         .collect()
 }
+
+/// `value` as JSON with every date-time as an instant in UTC: CertCentral's objects as the
+/// CLI writes them (times with `Z`) and as sent (`+00:00`, or no zone) compare the same.
+pub fn same_instants<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    fn walk(value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            // RFC 3339, or a time with no zone (the report's), which is UTC.
+            Value::String(text) => match chrono::DateTime::parse_from_rfc3339(&text) {
+                Ok(at) => Value::String(at.to_utc().to_rfc3339()),
+                Err(_) => match chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S") {
+                    Ok(at) => Value::String(at.and_utc().to_rfc3339()),
+                    Err(_) => Value::String(text),
+                },
+            },
+            Value::Array(items) => Value::Array(items.into_iter().map(walk).collect()),
+            Value::Object(map) => {
+                Value::Object(map.into_iter().map(|(k, v)| (k, walk(v))).collect())
+            }
+            other => other,
+        }
+    }
+    walk(serde_json::to_value(value).unwrap())
+}

@@ -291,9 +291,15 @@ impl<'s, S: Store> Session<'s, S> {
         let windows = windows_needed(from, now);
         let pages = report_pages(self.own_orders()?);
         if windows > pages {
+            let counted = |count: u64, noun: &str| {
+                format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
+            };
             self.report.full_reason = Some(format!(
-                "the last sync was at {watermark}: {windows} status-change windows take more \
-                 requests than the {pages} report pages"
+                "the last sync was at {}: catching up takes {} of status changes, more \
+                 requests than the report's {}",
+                watermark.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                counted(windows, "window"),
+                counted(pages, "page"),
             ));
             return Ok(Plan::Full);
         }

@@ -40,6 +40,11 @@ macro_rules! report_row {
                 vec![ $( <$ty as ColumnValue>::absent().is_none(), )* ]
             }
 
+            /// Whether each column of [`COLUMNS`] holds a date-time.
+            pub(crate) fn time_columns() -> Vec<bool> {
+                vec![ $( <$ty as ColumnValue>::IS_TIME, )* ]
+            }
+
             /// Builds a row from one CSV record.
             pub(crate) fn decode(fields: &RecordFields<'_>) -> Result<Self, DecodeError> {
                 let mut extra = ReportExtra::default();
@@ -119,6 +124,12 @@ macro_rules! report_row {
                     let $field: $ty = match map.remove(stringify!($field)) {
                         Some(value) => match <$ty as serde::Deserialize>::deserialize(&value) {
                             Ok(typed) => typed,
+                            // A date-time in RFC 3339 in UTC (`2018-10-26T10:15:33Z`), as the
+                            // `digicert` command writes the report's times, reads as its column does.
+                            Err(_) if <$ty as ColumnValue>::IS_TIME
+                                && let Some(typed) = value
+                                    .as_str()
+                                    .and_then(|text| <$ty as ColumnValue>::parse_column(text).ok()) => typed,
                             Err(err) => match <$ty as ColumnValue>::absent() {
                                 Some(absent) => {
                                     extra.keep(stringify!($field), &json_text(value));

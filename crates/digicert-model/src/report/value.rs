@@ -14,11 +14,25 @@ use crate::enums::{OrderStatus, PayType, ProductType};
 use crate::extra::Extra;
 use crate::lenient::parse_flag;
 
+/// A report date-time's text (either form [`NaiveDateTime`]'s column reads) as RFC 3339 in
+/// UTC, `yyyy-MM-ddTHH:mm:ssZ`: the report's times carry no zone and are UTC. `None` for
+/// text that is not such a time.
+pub(crate) fn utc_time(raw: &[u8]) -> Option<String> {
+    let time = <NaiveDateTime as Scalar>::parse(std::str::from_utf8(raw).ok()?).ok()?;
+    let mut text = String::with_capacity(20);
+    Scalar::write(&time, &mut text);
+    text.replace_range(10..11, "T");
+    text.push('Z');
+    Some(text)
+}
+
 /// Separator of `metadata` parts (ASCII unit separator).
 const METADATA_SEPARATOR: char = '\u{1f}';
 
 /// A single value as the report writes it (never empty).
 pub(crate) trait Scalar: Sized {
+    /// Whether the value is a date-time (which a writer may spell in RFC 3339).
+    const IS_TIME: bool = false;
     /// Reads the value from non-empty text, or says what is wrong with it.
     fn parse(raw: &str) -> Result<Self, String>;
     /// Appends the value's text.
@@ -75,6 +89,8 @@ fn is_trimmed(raw: &str) -> bool {
 
 /// A whole column's value: how it reads, writes, and what a missing column means.
 pub(crate) trait ColumnValue: Sized {
+    /// Whether the column holds a date-time.
+    const IS_TIME: bool = false;
     /// The value when the header lacks the column, or `None` if the column is required.
     fn absent() -> Option<Self>;
     /// Reads the value from the field's text.
@@ -223,10 +239,15 @@ impl Scalar for NaiveDate {
 }
 
 impl Scalar for NaiveDateTime {
+    const IS_TIME: bool = true;
+
+    /// `yyyy-MM-dd HH:mm:ss` as CertCentral writes it, or `yyyy-MM-ddTHH:mm:ssZ` as the
+    /// same time in RFC 3339 (both UTC).
     fn parse(raw: &str) -> Result<Self, String> {
         let b = raw.trim().as_bytes();
         let time = || {
-            if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+            let rfc_3339 = b.len() == 20 && b[10] == b'T' && b[19] == b'Z';
+            if !(rfc_3339 || b.len() == 19 && b[10] == b' ') || b[13] != b':' || b[16] != b':' {
                 return None;
             }
             let (h, m, s) = (
@@ -238,9 +259,9 @@ impl Scalar for NaiveDateTime {
         };
         time().ok_or_else(|| "not a valid date-time yyyy-MM-dd HH:mm:ss".to_owned())
     }
-    /// As for dates: only white space around the text changes.
+    /// As for dates, the report's own form writes back as read; the RFC 3339 one is kept.
     fn normalize(raw: &str, out: &mut String) -> Result<bool, String> {
-        normalize_unless::<Self>(raw, out, is_trimmed(raw))
+        normalize_unless::<Self>(raw, out, raw.len() == 19 && is_trimmed(raw))
     }
     fn write(&self, out: &mut String) {
         Scalar::write(&self.date(), out);
@@ -292,6 +313,8 @@ enum_scalar!(OrderStatus, PayType, ProductType);
 macro_rules! required_column {
     ($($ty:ty),*) => {$(
         impl ColumnValue for $ty {
+            const IS_TIME: bool = <$ty as Scalar>::IS_TIME;
+
             fn absent() -> Option<Self> {
                 None
             }
@@ -317,6 +340,8 @@ required_column!(u64, NaiveDateTime, OrderStatus);
 
 /// An empty field is `None`.
 impl<T: Scalar> ColumnValue for Option<T> {
+    const IS_TIME: bool = T::IS_TIME;
+
     fn absent() -> Option<Self> {
         Some(None)
     }

@@ -1,9 +1,11 @@
 //! Writing typed rows back out as an order report CSV.
 
+use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 
 use super::record::ReportRecord;
 use super::row::{COLUMNS, ReportRow};
+use super::value::utc_time;
 
 /// Bytes buffered before they go to the output: large writes pass through a caller's
 /// own `BufWriter` without another copy.
@@ -47,6 +49,9 @@ pub struct ReportWriter<W: Write> {
     sources: Option<(u64, Vec<Source>)>,
     /// Whether the header waits for the first row, whose unknown columns it adds.
     header_pending: bool,
+    /// Which of [`COLUMNS`] are date-times written in RFC 3339 ([`utc_times`](Self::utc_times));
+    /// empty to write them as read.
+    utc_columns: Vec<bool>,
 }
 
 /// Where a record read with some header holds one column of a writer's layout.
@@ -109,6 +114,28 @@ impl<W: Write> ReportWriter<W> {
             texts: Vec::new(),
             sources: None,
             header_pending: false,
+            utc_columns: Vec::new(),
+        }
+    }
+
+    /// Writes the date-time columns (`date_created`) in RFC 3339, in UTC with `Z`
+    /// (`2018-10-26T10:15:33Z`) rather than as CertCentral writes them
+    /// (`2018-10-26 10:15:33`, no zone, UTC): the same instant, which
+    /// [`ReportReader`](super::ReportReader) reads back.
+    #[must_use]
+    pub fn utc_times(mut self) -> Self {
+        self.utc_columns = ReportRow::time_columns();
+        self
+    }
+
+    /// `text` of the `column`th of [`COLUMNS`] as written: in RFC 3339 where it is a
+    /// date-time and [`utc_times`](Self::utc_times) asked for it.
+    fn spelled<'t>(utc_columns: &[bool], column: usize, text: &'t [u8]) -> Cow<'t, [u8]> {
+        match utc_columns.get(column) {
+            Some(true) => {
+                utc_time(text).map_or(Cow::Borrowed(text), |utc| Cow::Owned(utc.into_bytes()))
+            }
+            _ => Cow::Borrowed(text),
         }
     }
 
@@ -147,14 +174,17 @@ impl<W: Write> ReportWriter<W> {
             let text = match column {
                 Column::Known(column) => {
                     let name = COLUMNS.get(*column).copied().unwrap_or_default();
-                    match row.extra.kept(name) {
+                    let text = match row.extra.kept(name) {
                         Some(kept) => kept,
                         None => self.texts.get(*column).map_or("", String::as_str),
-                    }
+                    };
+                    Self::spelled(&self.utc_columns, *column, text.as_bytes())
                 }
-                Column::Unknown(name) => row.extra.unknown(name).unwrap_or_default(),
+                Column::Unknown(name) => {
+                    Cow::Borrowed(row.extra.unknown(name).unwrap_or_default().as_bytes())
+                }
             };
-            fields.write(text.as_bytes())?;
+            fields.write(&text)?;
         }
         fields.end()
     }
@@ -184,10 +214,12 @@ impl<W: Write> ReportWriter<W> {
         };
         let mut fields = Fields::new(&mut self.output, record.may_hold_quotes());
         for source in sources {
-            fields.write(match *source {
-                Source::Known(column) => record.known(column),
-                Source::Field(index) => record.field(index),
-                Source::Empty => &[],
+            fields.write(&match *source {
+                Source::Known(column) => {
+                    Self::spelled(&self.utc_columns, column, record.known(column))
+                }
+                Source::Field(index) => Cow::Borrowed(record.field(index)),
+                Source::Empty => Cow::Borrowed(&[][..]),
             })?;
         }
         fields.end()
@@ -246,5 +278,61 @@ impl<'w, W: Write> Fields<'w, W> {
     fn end(self) -> io::Result<()> {
         self.output
             .write_all(if self.first { b"\"\"\n" } else { b"\"\n" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ReportReader;
+
+    /// Writes `input` (a report) with UTC times, row by row and record by record.
+    fn in_utc(input: &str) -> [String; 2] {
+        let rows = ReportReader::new(input.as_bytes()).unwrap();
+        let mut out = ReportWriter::with_columns(Vec::new(), rows.columns())
+            .unwrap()
+            .utc_times();
+        for row in rows {
+            out.write_row(&row.unwrap()).unwrap();
+        }
+        let by_row = String::from_utf8(out.into_inner().unwrap()).unwrap();
+        let mut records = ReportReader::new(input.as_bytes()).unwrap();
+        let mut out = ReportWriter::with_columns(Vec::new(), records.columns().to_vec())
+            .unwrap()
+            .utc_times();
+        while let Some(record) = records.read_record().unwrap() {
+            out.write_record(&record).unwrap();
+        }
+        [
+            by_row,
+            String::from_utf8(out.into_inner().unwrap()).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn utc_times_spell_date_times_in_rfc_3339_and_read_back_as_the_same_instant() {
+        let sent = "order_id,date_created,status,note\n\"1\",\"2018-10-26 10:15:33\",\"issued\",\"2018-10-26 10:15:33\"\n";
+        let utc = "order_id,date_created,status,note\n\"1\",\"2018-10-26T10:15:33Z\",\"issued\",\"2018-10-26 10:15:33\"\n";
+        assert_eq!(in_utc(sent), [utc, utc]);
+        // A UTC report reads as the same instant, and writes back in either form.
+        assert_eq!(in_utc(utc), [utc, utc]);
+        let read = |text: &str| {
+            ReportReader::new(text.as_bytes())
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(read(utc).date_created, read(sent).date_created);
+        // So does a row in JSON with such a time.
+        let json = r#"{"order_id":1,"date_created":"2018-10-26T10:15:33Z","status":"issued"}"#;
+        let row: ReportRow = serde_json::from_str(json).unwrap();
+        assert_eq!(row.date_created, read(sent).date_created);
+        assert!(row.extra.is_empty());
+        let mut out =
+            ReportWriter::with_columns(Vec::new(), ["order_id", "date_created", "status", "note"])
+                .unwrap();
+        out.write_row(&read(utc)).unwrap();
+        assert_eq!(String::from_utf8(out.into_inner().unwrap()).unwrap(), sent);
     }
 }

@@ -84,7 +84,7 @@ impl ProbeRun {
             && Utc::now() - last < half
         {
             tracing::info!(
-                last_probe = %last.to_rfc3339(),
+                last_probe = %last.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "the endpoints were probed within half an interval (by another process); skipping this round"
             );
             return Ok(());

@@ -117,7 +117,7 @@ impl Account {
         match self.connection.api.sync_inventory(inventory, &options) {
             Ok(report) if report.skipped.is_some() => tracing::info!(
                 account,
-                last_success = %report.skipped.map(|at| at.to_rfc3339()).unwrap_or_default(),
+                last_success = %report.skipped.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
                 "the account was synced within half an interval (by another process); skipping this round"
             ),
             Ok(report) => tracing::info!(

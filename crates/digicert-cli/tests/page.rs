@@ -1,17 +1,22 @@
 //! The page of `digicert serve`, through the binary against `digicert-mock`, on SQLite and
 //! on PostgreSQL: the overview, a search by a pasted thumbprint, an order's page with its
 //! history, a hostile common name shown as text everywhere, the security headers on every
-//! route, GET and HEAD only, and the header size limit.
+//! route, GET and HEAD only, the header size limit, and one client flooding the server with
+//! idle connections while another is still served.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
 mod support;
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, TcpStream};
+use std::time::Duration;
+
 use digicert_mock::{MockConfig, MockServer};
 use support::KEY;
 use support::db::TestDb;
 use support::hostile::{ESCAPED, HOSTILE, mock_with_a_hostile_name, pasted};
-use support::served::{Served, get, send};
+use support::served::{Served, get, get_from, send};
 
 fn page_answers(db: &TestDb) {
     let (server, id, thumbprint) = mock_with_a_hostile_name();
@@ -167,4 +172,39 @@ fn every_route_is_served_safely_get_and_head_only() {
     let big = vec![format!("X-Big: {}", "a".repeat(20_000))];
     assert_eq!(send(&addr, "GET", "/", &big).status, 431);
     assert_eq!(get(&addr, "/healthz").status, 200);
+}
+
+#[test]
+fn a_client_flooding_connections_does_not_starve_another() {
+    let server =
+        MockServer::start_background(MockConfig::default().with_api_key(KEY).with_orders(3))
+            .unwrap();
+    let db = TestDb::file();
+    let served = Served::start(server.base_url(), db.path().to_str().unwrap(), "1h", &[]);
+    let addr = served.addr.clone();
+    served.wait_until("a sync", || get(&addr, "/healthz").status == 200);
+
+    // More idle connections from 127.0.0.1 than the server holds in all (1,024) and than it
+    // holds from one client (256): the server keeps its share and closes the rest.
+    let idle: Vec<TcpStream> = (0..1_100)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    // One more from the flooding address: closed unanswered.
+    let refused = get_from(Ipv4Addr::LOCALHOST.into(), &addr, "/healthz");
+    assert!(refused.is_err(), "{refused:?}");
+    // Another address is served.
+    let other = get_from(Ipv4Addr::new(127, 0, 0, 2).into(), &addr, "/healthz").unwrap();
+    assert_eq!(other.status, 200);
+
+    // A held connection that sends half a header is closed after the header time (10 s).
+    let mut slow = &idle[0];
+    slow.write_all(b"GET / HTTP/1.1\r\nX-Half: ").unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let ended = slow.read_to_end(&mut rest);
+    assert!(
+        ended.is_ok() || matches!(&ended, Err(err) if err.kind() == ErrorKind::ConnectionReset),
+        "still open: {ended:?}"
+    );
 }

@@ -11,6 +11,7 @@ mod config;
 mod headers;
 mod listener;
 mod rate;
+mod slots;
 mod tls;
 
 use std::path::Path;

@@ -8,6 +8,7 @@
 
 mod auth;
 mod config;
+mod go_errors;
 mod headers;
 mod listener;
 mod rate;

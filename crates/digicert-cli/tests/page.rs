@@ -31,14 +31,18 @@ fn page_answers(db: &TestDb) {
         overview.header("content-type"),
         Some("text/html; charset=utf-8")
     );
-    for heading in [
-        "Accounts and syncs",
-        "Endpoints to look at",
-        "Certificates expiring within 30 days",
-        "Orders by status",
-    ] {
-        assert!(overview.body.contains(heading), "{heading}");
-    }
+    // Every section, the probe's endpoints to look at first.
+    let at = |heading: &str| {
+        let found = overview.body.find(&format!(">{heading}</h2>"));
+        found.unwrap_or_else(|| panic!("no section {heading}"))
+    };
+    let order = [
+        at("Endpoints to look at"),
+        at("Accounts and syncs"),
+        at("Certificates expiring within 30 days"),
+        at("Orders by status"),
+    ];
+    assert!(order.is_sorted(), "sections out of order: {order:?}");
     assert!(
         overview.body.contains(ESCAPED),
         "the hostile name is not on the overview"

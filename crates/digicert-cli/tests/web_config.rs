@@ -211,29 +211,63 @@ fn refused(yaml: &str, expected: &str) {
 
 #[test]
 fn a_bad_web_config_is_refused_at_start_with_exporter_toolkits_message() {
+    // Each message as exporter-toolkit (and yaml.v2, x/crypto/bcrypt, os) prints it.
     refused(
         "tls_server_config:\n  cert_fil: a.pem\n",
-        "unknown field `cert_fil`",
+        "yaml: unmarshal errors:\n  line 2: field cert_fil not found in type web.TLSConfig",
+    );
+    refused(
+        "basic_auth:\n  alice: x\n",
+        "yaml: unmarshal errors:\n  line 1: field basic_auth not found in type web.Config",
     );
     refused(
         "tls_server_config:\n  key_file: k.pem\n",
         "missing one of cert or cert_file",
     );
+    let missing = "/nonexistent/digicert/cert.pem";
     refused(
-        "tls_server_config:\n  cert_file: nothing.pem\n  key_file: nothing.key\n",
-        "failed to read cert_file (",
+        &format!("tls_server_config:\n  cert_file: {missing}\n  key_file: nothing.key\n"),
+        &format!("failed to read cert_file ({missing}): open {missing}: no such file or directory"),
     );
     refused(
         "basic_auth_users:\n  alice: plaintext\n",
-        "basic_auth_users: alice: crypto/bcrypt",
+        "crypto/bcrypt: hashedSecret too short to be a bcrypted password",
     );
     refused(
         "http_server_config:\n  headers:\n    Server: nginx\n",
         "HTTP header \"Server\" can not be configured",
     );
+    refused(
+        "http_server_config:\n  headers:\n    X-Frame-Options: allow\n",
+        r#"invalid value for X-Frame-Options. Expected one of: ["deny" "sameorigin"], but got: "allow""#,
+    );
     refused("rate_limit:\n  interval: often\n", "invalid duration");
     refused(
         "basic_auth_users:\n  alice: $2y$03$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi\n",
-        "outside allowed inclusive range 4..31",
+        "crypto/bcrypt: cost 3 is outside allowed inclusive range 4..31",
+    );
+    refused(
+        "basic_auth_users:\n  alice: $3y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi\n",
+        "crypto/bcrypt: bcrypt algorithm version '3' requested is newer than current version '2'",
+    );
+    refused(
+        "basic_auth_users:\n  alice: x2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi\n",
+        "crypto/bcrypt: bcrypt hashes must start with '$', but hashedSecret started with 'x'",
+    );
+}
+
+#[test]
+fn the_client_ca_file_is_read_whatever_the_client_auth_type() {
+    let ca = Ca::new("web config test CA");
+    let (cert, key) = ca.issue(&["localhost"]);
+    let dir = tempfile::tempdir().unwrap();
+    let cert = write(dir.path(), "cert.pem", &cert);
+    let key = write(dir.path(), "key.pem", &key);
+    let missing = "/nonexistent/digicert/ca.pem";
+    refused(
+        &format!(
+            "tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n  client_auth_type: RequestClientCert\n  client_ca_file: {missing}\n"
+        ),
+        &format!("open {missing}: no such file or directory"),
     );
 }

@@ -61,8 +61,8 @@ pub enum Command {
     /// Does each endpoint (every address behind a name) serve the current certificate, an
     /// earlier one, or one nobody issued? Results are kept in the inventory.
     Probe(probe::Args),
-    /// Sync at start and every interval; serve Prometheus metrics at /metrics and a health
-    /// check at /healthz.
+    /// Sync at start and every interval; serve the inventory as a web page at /, Prometheus
+    /// metrics at /metrics and a health check at /healthz.
     Serve(serve::Args),
     /// Issued orders whose certificate expires within N days, soonest first (from the report).
     Expiring(expiring::Args),

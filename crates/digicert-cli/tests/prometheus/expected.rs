@@ -30,6 +30,15 @@ impl Expected {
         }
     }
 
+    /// Whether a series expected has `label` set to `value`.
+    pub fn has(&self, label: &str, value: &str) -> bool {
+        let mut series: Box<dyn Iterator<Item = &Labels>> = match self {
+            Self::Values(want) | Self::Lowest(_, want) => Box::new(want.keys()),
+            Self::Series(want) => Box::new(want.iter()),
+        };
+        series.any(|labels| labels.get(label).is_some_and(|known| known == value))
+    }
+
     /// Whether `answer` is what was expected; what differs if not.
     pub fn check(&self, answer: &BTreeMap<Labels, f64>) -> Result<(), String> {
         let got: BTreeSet<&Labels> = answer.keys().collect();

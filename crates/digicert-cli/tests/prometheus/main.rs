@@ -5,18 +5,18 @@
 //! HTTP API without error and answers the series worked out by hand from a scrape
 //! (`expected.rs`). One test and one Prometheus: CI runs it once.
 //!
-//! The deployment probe's families: while `serve` has no `--probe-interval`, Prometheus
-//! scrapes a stand-in beside it (`stand_in.rs`: the families issue 21 names, for endpoints
-//! in every state). Once `serve --help` lists the option, `serve` probes [`PROBE_TARGETS`]
-//! instead and the probe queries must answer those endpoints' series.
+//! The deployment probe's families: `serve` probes real TLS endpoints on loopback
+//! (`endpoints.rs`: current, stale, unknown, expired, wrong-name and soon-expiring
+//! certificates, and a port where nothing listens), so every probe alert and panel answers
+//! series, each with the address of the node it is about.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
 
 mod dashboard;
+mod endpoints;
 mod expected;
 mod exposition;
 mod server;
-mod stand_in;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use digicert_mock::{MockConfig, MockServer};
+use digicert_mock::{DemoState, MockConfig, MockServer};
+use endpoints::Probed;
 use expected::{Expected, Scrape};
 use exposition::Exposition;
 use server::Prometheus;
@@ -33,11 +34,6 @@ use support::KEY;
 /// How often `serve` syncs: often, so that a refusal injected during the test is counted
 /// while Prometheus watches.
 const SYNC_INTERVAL: &str = "2s";
-
-/// What `serve --probe-interval` probes, once it exists: nothing listens on port 9 of
-/// loopback (unreachable), and `{mock}` (the eu fake CertCentral) speaks HTTP, not TLS (the
-/// handshake fails).
-const PROBE_TARGETS: &str = "127.0.0.1:9\n127.0.0.1:{mock}\n";
 
 #[test]
 fn prometheus_scrapes_serve_and_every_panel_and_alert_answers() {
@@ -49,19 +45,12 @@ fn prometheus_scrapes_serve_and_every_panel_and_alert_answers() {
     let eu = mock(2);
     // eu's first request is refused: a 429 counted before Prometheus starts.
     eu.faults().rate_limit_next(1);
-    let probing = serve_probes();
-    let serve = Serve::start(dir.path(), &[("us", &us), ("eu", &eu)], probing);
-    let stand_in = (!probing).then(|| stand_in::exposition(now()));
-    let stand_in_addr = stand_in.clone().map(stand_in::serve);
-    let targets: Vec<&str> = [Some(serve.addr.as_str()), stand_in_addr.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    let prometheus = Prometheus::start(&binary, dir.path(), &targets);
-    let baseline = settle(&prometheus, &serve, &eu, probing);
+    let probed = Probed::start(&us);
+    let serve = Serve::start(dir.path(), &[("us", &us), ("eu", &eu)], &probed);
+    let prometheus = Prometheus::start(&binary, dir.path(), &[serve.addr.as_str()]);
+    let baseline = settle(&prometheus, &serve, &eu, &probed);
 
-    let scraped = format!("{}\n{}", serve.metrics(), stand_in.unwrap_or_default());
-    let exposition = Exposition::parse(&scraped);
+    let exposition = Exposition::parse(&serve.metrics());
     let scrape = Scrape {
         exposition: &exposition,
         baseline: &baseline,
@@ -70,7 +59,7 @@ fn prometheus_scrapes_serve_and_every_panel_and_alert_answers() {
     };
     let mut failures = Vec::new();
     let mut expressions = dashboard::check(&prometheus, scrape, &mut failures);
-    expressions.extend(check_alerts(&prometheus, scrape, probing, &mut failures));
+    expressions.extend(check_alerts(&prometheus, scrape, &probed, &mut failures));
     check_names(&expressions, &exposition, &mut failures);
     assert!(
         failures.is_empty(),
@@ -84,9 +73,9 @@ fn prometheus_scrapes_serve_and_every_panel_and_alert_answers() {
 /// Waits until Prometheus has seen what the checks need, and returns the baseline scrape:
 /// eu refused once before Prometheus started (a counter that never grows while it watches),
 /// then once more (a new counter: the baseline is taken once Prometheus has it), then once
-/// again (that counter grows); the probe's results if `serve` probes; every request counter
+/// again (that counter grows); the probe's results for every endpoint; every request counter
 /// scraped twice (so `rate` answers for each); every alert rule evaluated.
-fn settle(prometheus: &Prometheus, serve: &Serve, eu: &MockServer, probing: bool) -> Exposition {
+fn settle(prometheus: &Prometheus, serve: &Serve, eu: &MockServer, probed: &Probed) -> Exposition {
     let refused = r#"digicert_api_requests_total{account="eu",code="429"}"#;
     wait_until(prometheus, "the first 429 scraped", || {
         prometheus.answers(refused)
@@ -100,16 +89,10 @@ fn settle(prometheus: &Prometheus, serve: &Serve, eu: &MockServer, probing: bool
     wait_until(prometheus, "the second counter grown", || {
         prometheus.answers(&format!("{refused} >= 2"))
     });
-    if probing {
-        let targets = PROBE_TARGETS.lines().count();
-        wait_until(prometheus, "every probe target scraped", || {
-            prometheus.answers(&format!("count(digicert_probe_success) >= {targets}"))
-        });
-    } else {
-        wait_until(prometheus, "the stand-in scraped", || {
-            prometheus.answers("digicert_probe_success")
-        });
-    }
+    let targets = probed.count();
+    wait_until(prometheus, "every probe target scraped", || {
+        prometheus.answers(&format!("count(digicert_probe_success) >= {targets}"))
+    });
     wait_until(prometheus, "every request counter scraped twice", || {
         prometheus.answers(
             "count(digicert_api_requests_total) == count(rate(digicert_api_requests_total[1m]))",
@@ -138,28 +121,45 @@ fn alert_rules(prometheus: &Prometheus) -> Vec<serde_json::Value> {
 fn check_alerts(
     prometheus: &Prometheus,
     scrape: Scrape,
-    probing: bool,
+    probed: &Probed,
     failures: &mut Vec<String>,
 ) -> Vec<String> {
     let mut expected = expected::alerts(&scrape);
     // The dataset, the injected refusals and the probed endpoints make these fire; if they
     // did not, the comparison would prove less.
-    let mut firing = vec![
+    let firing = [
         "DigicertCertificateExpiringSoon",
         "DigicertCertificateExpired",
         "DigicertApiErrors",
         "DigicertProbeFailing",
+        "DigicertProbeStale",
+        "DigicertProbeUnknown",
+        "DigicertServedCertificateExpiringSoon",
+        "DigicertServedCertificateExpired",
     ];
-    if !probing {
-        firing.extend([
-            "DigicertProbeStale",
-            "DigicertProbeUnknown",
-            "DigicertServedCertificateExpiringSoon",
-            "DigicertServedCertificateExpired",
-        ]);
-    }
     for name in firing {
         assert!(!expected[name].is_empty(), "{name}: nothing to fire on");
+    }
+    // Each probe alert is about the node it should be about.
+    let about = [
+        ("DigicertProbeStale", probed.node(DemoState::Stale)),
+        ("DigicertProbeUnknown", probed.node(DemoState::Unknown)),
+        (
+            "DigicertServedCertificateExpired",
+            probed.node(DemoState::Expired),
+        ),
+        ("DigicertServedCertificateExpiringSoon", probed.soon.clone()),
+        (
+            "DigicertProbeFailing",
+            endpoints::UNREACHABLE.split(':').next().unwrap().to_owned(),
+        ),
+    ];
+    for (name, address) in about {
+        assert!(
+            expected[name].has("address", &address),
+            "{name}: not about {address}: {:?}",
+            expected[name]
+        );
     }
     let mut expressions = Vec::new();
     for rule in alert_rules(prometheus) {
@@ -253,15 +253,6 @@ fn mock(seed: u64) -> MockServer {
     MockServer::start_background(config).unwrap()
 }
 
-/// Whether this `serve` has the deployment probe (`--probe-interval`).
-fn serve_probes() -> bool {
-    let help = support::command()
-        .args(["serve", "--help"])
-        .output()
-        .unwrap();
-    support::text(&help.stdout).contains("--probe-interval")
-}
-
 /// A `digicert serve` process on a free loopback port, stopped when dropped.
 struct Serve {
     child: Child,
@@ -270,9 +261,9 @@ struct Serve {
 }
 
 impl Serve {
-    /// Starts `serve` in `dir` with one profile per (name, fake CertCentral), syncing every
-    /// [`SYNC_INTERVAL`]; probing [`PROBE_TARGETS`] too if `probing`.
-    fn start(dir: &Path, accounts: &[(&str, &MockServer)], probing: bool) -> Self {
+    /// Starts `serve` in `dir` with one profile per (name, fake CertCentral), syncing and
+    /// probing `probed` every [`SYNC_INTERVAL`].
+    fn start(dir: &Path, accounts: &[(&str, &MockServer)], probed: &Probed) -> Self {
         let profiles: String = accounts
             .iter()
             .map(|(name, server)| {
@@ -298,13 +289,14 @@ impl Serve {
                 "--interval",
                 SYNC_INTERVAL,
             ]);
-        if probing {
-            let eu = accounts.last().map(|(_, server)| server.addr().port());
-            let targets = PROBE_TARGETS.replace("{mock}", &eu.unwrap_or(9).to_string());
-            std::fs::write(dir.join("targets.txt"), targets).unwrap();
-            command
-                .args(["--probe-interval", SYNC_INTERVAL, "--targets"])
-                .arg(dir.join("targets.txt"));
+        std::fs::write(dir.join("targets.txt"), &probed.targets).unwrap();
+        command
+            .args(["--probe-interval", SYNC_INTERVAL, "--targets"])
+            .arg(dir.join("targets.txt"))
+            .arg("--ca-cert")
+            .arg(endpoints::ca_file(dir));
+        for resolve in &probed.resolves {
+            command.args(["--resolve", resolve]);
         }
         let log = dir.join("serve.log");
         let mut serve = Self {

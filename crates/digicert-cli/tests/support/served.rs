@@ -82,6 +82,23 @@ pub fn send(addr: &str, method: &str, path: &str, extra: &[String]) -> Answer {
     exchange(stream, &request(method, addr, path, extra)).unwrap()
 }
 
+/// `GET path` over plain HTTP from a socket bound to `source` (any of 127/8 reaches
+/// 127.0.0.1 on Linux).
+pub fn get_from(source: std::net::IpAddr, addr: &str, path: &str) -> std::io::Result<Answer> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    let target: std::net::SocketAddr = addr.parse().map_err(std::io::Error::other)?;
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind((source, 0).into())?;
+        socket.connect(target).await?.into_std()
+    })?;
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    exchange(stream, &request("GET", addr, path, &[]))
+}
+
 /// A running `digicert serve`, stopped when dropped.
 pub struct Served {
     child: Child,

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::go_errors;
+
 /// The file as written; empty strings are unset, as in exporter-toolkit.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -99,7 +101,7 @@ pub enum WebConfigError {
     Yaml {
         /// The file.
         path: PathBuf,
-        /// What the parser said, with the line and column.
+        /// What yaml.v2 says (an unknown key), else what the parser said, with the place.
         message: String,
     },
     /// A check failed.
@@ -124,7 +126,7 @@ impl WebFile {
         } else {
             serde_norway::from_str::<WebFile>(&text).map_err(|err| WebConfigError::Yaml {
                 path: path.to_owned(),
-                message: err.to_string(),
+                message: go_errors::yaml(&err),
             })?
         };
         let dir = path.parent().unwrap_or(Path::new(""));
@@ -228,7 +230,8 @@ pub fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), String> {
         };
         if !allowed.is_empty() && !allowed.contains(&value.as_str()) {
             return Err(format!(
-                "invalid value for {name}. Expected one of: {allowed:?}, but got: {value:?}"
+                "invalid value for {name}. Expected one of: {}, but got: {value:?}",
+                go_errors::quoted_list(allowed)
             ));
         }
     }
@@ -248,11 +251,31 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_key_is_an_error_with_its_place() {
-        let err = parse("tls_server_config:\n  cert_fil: x\n").unwrap_err();
-        let message = err.to_string();
-        assert!(message.contains("unknown field `cert_fil`"), "{message}");
-        assert!(message.contains("line 2"), "{message}");
+    fn an_unknown_key_is_an_error_as_yaml_v2_says_it() {
+        for (text, expected) in [
+            (
+                "tls_server_config:\n  cert_fil: x\n",
+                "line 2: field cert_fil not found in type web.TLSConfig",
+            ),
+            (
+                "\nbasic_auth: {}\n",
+                "line 2: field basic_auth not found in type web.Config",
+            ),
+            (
+                "http_server_config:\n  http2: true\n  header: {}\n",
+                "line 3: field header not found in type web.HTTPConfig",
+            ),
+            (
+                "rate_limit:\n  burts: 3\n",
+                "line 2: field burts not found in type web.RateLimiterConfig",
+            ),
+        ] {
+            let message = parse(text).unwrap_err().to_string();
+            assert!(
+                message.ends_with(&format!(": yaml: unmarshal errors:\n  {expected}")),
+                "{message}"
+            );
+        }
     }
 
     #[test]
@@ -279,7 +302,7 @@ mod tests {
         headers.insert("X-Frame-Options".to_owned(), "allow".to_owned());
         assert_eq!(
             check_headers(&headers).unwrap_err(),
-            r#"invalid value for X-Frame-Options. Expected one of: ["deny", "sameorigin"], but got: "allow""#
+            r#"invalid value for X-Frame-Options. Expected one of: ["deny" "sameorigin"], but got: "allow""#
         );
         let mut other = BTreeMap::new();
         other.insert("Server".to_owned(), "x".to_owned());

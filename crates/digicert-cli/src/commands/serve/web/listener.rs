@@ -2,7 +2,9 @@
 //! that a slow or flooding client cannot hold the server from the others (the sync runs on
 //! a thread of its own and is not served from here at all).
 //!
-//! - at most [`MAX_CONNECTIONS`] connections at once; one more is closed at once;
+//! - at most [`MAX_CONNECTIONS`](super::slots::MAX_CONNECTIONS) connections at once, at
+//!   most [`MAX_PER_CLIENT`](super::slots::MAX_PER_CLIENT) of them from one client; one
+//!   more is closed at once;
 //! - a TLS handshake within [`HANDSHAKE_TIME`];
 //! - a request's headers within [`HEADER_TIME`] (also the most a connection stays idle),
 //!   at most [`HEADER_BYTES`] of them (431 beyond);
@@ -18,12 +20,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
+use super::slots::Slots;
 use super::tls::Tls;
 
-/// Connections served at once.
-pub const MAX_CONNECTIONS: usize = 512;
 /// Time for a TLS handshake.
 pub const HANDSHAKE_TIME: Duration = Duration::from_secs(10);
 /// Time for a request's headers to arrive, and the most a connection waits idle for one.
@@ -39,10 +39,10 @@ pub async fn serve(
     app: Router,
     tls: Option<Arc<Tls>>,
 ) -> std::io::Result<()> {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Slots::default());
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             Err(err) => {
                 // Out of file descriptors, most often: wait for some to close.
                 tracing::warn!(error = %err, "accepting a connection failed");
@@ -50,14 +50,14 @@ pub async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            tracing::debug!("{MAX_CONNECTIONS} connections open: closing a new one");
+        let Some(slot) = slots.take(peer.ip()) else {
+            tracing::debug!(%peer, "too many connections open: closing a new one");
             continue;
         };
         let app = app.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _slot = slot;
             let _ = stream.set_nodelay(true);
             match tls {
                 None => connection(stream, app).await,

@@ -8,9 +8,11 @@
 
 mod auth;
 mod config;
+mod go_errors;
 mod headers;
 mod listener;
 mod rate;
+mod slots;
 mod tls;
 
 use std::path::Path;

@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::config::TlsFile;
+use super::go_errors;
 
 /// Go's client certificate policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +218,13 @@ fn server_config(tls: &TlsFile) -> Result<ServerConfig, String> {
     let key = PrivateKeyDer::from_pem_slice(&key_pem)
         .map_err(|err| format!("failed to load X509KeyPair: {err}"))?;
 
+    // Go reads the client CA file whenever it is named, whatever the policy.
+    let client_ca = if tls.client_ca_file.is_empty() {
+        tls.client_ca.as_bytes().to_vec()
+    } else {
+        std::fs::read(&tls.client_ca_file)
+            .map_err(|err| go_errors::file(&tls.client_ca_file, &err))?
+    };
     let client_auth = ClientAuth::parse(&tls.client_auth_type)?;
     let has_ca = !tls.client_ca_file.is_empty() || !tls.client_ca.is_empty();
     if has_ca && client_auth == ClientAuth::None {
@@ -240,7 +248,7 @@ fn server_config(tls: &TlsFile) -> Result<ServerConfig, String> {
         ));
     }
     let provider = Arc::new(provider(tls)?);
-    let verifier = client_verifier(tls, client_auth, &provider)?;
+    let verifier = client_verifier(tls, &client_ca, client_auth, &provider)?;
     let mut config = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(&versions)
         .map_err(|err| format!("TLS settings: {err}"))?
@@ -257,12 +265,18 @@ fn read(which: &str, file: &str, inline: &str) -> Result<Vec<u8>, String> {
     if file.is_empty() {
         return Ok(inline.as_bytes().to_vec());
     }
-    std::fs::read(file).map_err(|err| format!("failed to read {which} ({file}): {err}"))
+    std::fs::read(file).map_err(|err| {
+        format!(
+            "failed to read {which} ({file}): {}",
+            go_errors::file(file, &err)
+        )
+    })
 }
 
-/// The client certificate verifier for the policy.
+/// The client certificate verifier for the policy, with the client CA certificates (PEM).
 fn client_verifier(
     tls: &TlsFile,
+    client_ca: &[u8],
     client_auth: ClientAuth,
     provider: &Arc<CryptoProvider>,
 ) -> Result<Arc<dyn ClientCertVerifier>, String> {
@@ -274,9 +288,8 @@ fn client_verifier(
             algorithms,
         }),
         ClientAuth::VerifyIfGiven | ClientAuth::RequireAndVerify => {
-            let pem = read("client_ca_file", &tls.client_ca_file, &tls.client_ca)?;
             let mut roots = RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(&pem) {
+            for cert in CertificateDer::pem_slice_iter(client_ca) {
                 let cert = cert.map_err(|err| format!("client CA: {err}"))?;
                 roots.add(cert).map_err(|err| format!("client CA: {err}"))?;
             }
@@ -442,9 +455,17 @@ mod tests {
             err(&|t| t.curve_preferences = vec!["Curve25519".to_owned()]),
             "unknown curve: Curve25519"
         );
-        assert!(
-            err(&|t| t.cert_file = "/nonexistent/cert.pem".to_owned())
-                .starts_with("failed to read cert_file (/nonexistent/cert.pem): ")
+        assert_eq!(
+            err(&|t| t.cert_file = "/nonexistent/cert.pem".to_owned()),
+            "failed to read cert_file (/nonexistent/cert.pem): open /nonexistent/cert.pem: no such file or directory"
+        );
+        // Read whatever the policy, as Go does.
+        assert_eq!(
+            err(&|t| {
+                t.client_auth_type = "RequestClientCert".to_owned();
+                t.client_ca_file = "/nonexistent/ca.pem".to_owned();
+            }),
+            "open /nonexistent/ca.pem: no such file or directory"
         );
         assert!(
             err(&|t| t.client_auth_type = "RequireAndVerifyClientCert".to_owned())

@@ -1,4 +1,5 @@
-//! Keeps glibc's malloc from growing the heap with freed page buffers.
+//! Keeps glibc's malloc from growing the heap with freed page buffers, and `serve` from
+//! holding freed memory in an arena per thread.
 //!
 //! glibc gives each allocation of 128 KiB or more a mapping of its own, unmapped on free,
 //! but raises that threshold to the size of each such block freed: after the first page
@@ -25,3 +26,25 @@ pub fn hold_mmap_threshold() {
 /// Other allocators have no such threshold to hold.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn hold_mmap_threshold() {}
+
+/// How many arenas `serve`'s threads share: one (two still peaked at 150-157 MiB).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const SERVER_ARENAS: libc::c_int = 1;
+
+/// Makes `serve`'s threads share one arena: under load its many short-lived readers each
+/// took an arena of their own (up to eight a core), and each arena kept what its thread
+/// freed, so RSS grew with the number of threads, not the data (BENCHMARKS.md, `digicert
+/// serve` under load). Call before serve starts its threads.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn share_arenas() {
+    // SAFETY: as in `hold_mmap_threshold`: a tuning parameter with a valid value, set on
+    // the main thread before serve's threads start; a refusal leaves the default.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, SERVER_ARENAS);
+    }
+}
+
+/// Other allocators have no arenas to limit.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn share_arenas() {}

@@ -4,6 +4,7 @@
 //! whole inventory. Reported: requests and errors, p50, p99 and the slowest answer per
 //! route, whether a sync finished during the load, and the server's RSS.
 
+use std::collections::BTreeMap;
 use std::error::Error;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -32,6 +33,16 @@ const ROUTES: [&str; 3] = ["/", "/search", "/metrics"];
 struct Seen {
     latencies: [Vec<u32>; 3],
     errors: u64,
+    /// Each kind of error (`GET / 503`, or what the connection said) and how many.
+    error_kinds: BTreeMap<String, u64>,
+}
+
+impl Seen {
+    /// Counts one error of `kind`.
+    fn error(&mut self, kind: String) {
+        self.errors += 1;
+        *self.error_kinds.entry(kind).or_default() += 1;
+    }
 }
 
 /// A kept-alive HTTP/1.1 connection.
@@ -203,8 +214,12 @@ fn client(addr: &str, index: usize, searches: &[String], stop: &AtomicBool) -> S
                 let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
                 seen.latencies[route].push(micros);
             }
-            Ok(_) | Err(_) => {
-                seen.errors += 1;
+            Ok(status) => {
+                seen.error(format!("{} {status}", ROUTES[route]));
+                connection = None;
+            }
+            Err(err) => {
+                seen.error(format!("{}: {:?}", ROUTES[route], err.kind()));
                 connection = None;
             }
         }
@@ -279,6 +294,9 @@ pub(super) fn load_rows(
     for handle in clients {
         let seen = handle.join().map_err(|_| "a client thread panicked")?;
         all.errors += seen.errors;
+        for (kind, count) in seen.error_kinds {
+            *all.error_kinds.entry(kind).or_default() += count;
+        }
         for (into, from) in all.latencies.iter_mut().zip(seen.latencies) {
             into.extend(from);
         }
@@ -311,6 +329,9 @@ pub(super) fn load_rows(
         synced_after > synced_before,
         synced_after - synced_before,
     );
+    for (kind, count) in &all.error_kinds {
+        println!("  error {kind}: {count}");
+    }
     let p99 = percentile(&every, 99.0);
     let row = Row::measured(
         "M serve x200, 30 s".to_owned(),

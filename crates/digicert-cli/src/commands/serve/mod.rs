@@ -36,6 +36,10 @@ use database::Database;
 use probe::ProbeTask;
 use sync::SyncTask;
 
+/// Threads for blocking work (reads of the inventory): the reads take turns on one
+/// reader, so more threads would only wait, each with its stack and its memory.
+const MAX_BLOCKING_THREADS: usize = 16;
+
 /// The options of `digicert serve`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -102,6 +106,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
         probe_interval,
         probe,
     } = args;
+    crate::malloc::share_arenas();
     let web =
         web::Web::load(web_config.as_deref()).map_err(|err| CliError::Usage(err.to_string()))?;
     let accounts = settings.accounts_to_sync()?;
@@ -150,6 +155,8 @@ pub fn run(args: Args, settings: &Settings) -> Result<(), CliError> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Reads wait for the one reader in tokio's queue, not each on a thread of its own.
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .build()?;
     runtime.block_on(async move {

@@ -187,6 +187,14 @@ pub fn search_href(query: &str) -> String {
     }
 }
 
+/// The link to search for a name, if the search can answer it: a person's name as a
+/// certificate's common name (`Alex Example`) is shown, not linked to a refusal.
+pub fn name_href(name: &str) -> Option<String> {
+    digicert_inventory::Find::parse(name)
+        .is_ok()
+        .then(|| search_href(name))
+}
+
 /// A time as the page writes it: to the minute, UTC.
 pub fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -226,5 +234,10 @@ mod tests {
         assert_eq!(order_href("eu prod/x", 7), "/orders/eu%20prod%2Fx/7");
         assert_eq!(search_href("*.example.com"), "/search?q=*.example.com");
         assert_eq!(search_href("a b&c"), "/search?q=a+b%26c");
+        assert_eq!(
+            name_href("api.example.com").as_deref(),
+            Some("/search?q=api.example.com")
+        );
+        assert_eq!(name_href("Alex Example"), None);
     }
 }

@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use digicert_inventory::{Deployment, HistoryEntry, StoredOrder};
 
 use super::overview::{ENDPOINT_COLUMNS, endpoint_row, time_cell};
-use super::search_href;
 use super::table::{Cell, Kind, Params, Spec, Table};
 use super::tone::{self, Tone};
+use super::{name_href, search_href};
 use crate::store::Inventory;
 
 /// What the order page shows, read at once.
@@ -70,7 +70,7 @@ impl Field {
     fn searchable(label: &'static str, value: Option<&String>) -> Self {
         let value = value.cloned().unwrap_or_default();
         Self {
-            href: (!value.is_empty()).then(|| search_href(&value)),
+            href: name_href(&value),
             ..Self::new(label, value)
         }
     }
@@ -120,7 +120,7 @@ pub struct OrderView {
     /// Its fields.
     pub fields: Vec<Field>,
     /// Every name on it.
-    pub names: Vec<(String, String)>,
+    pub names: Vec<(Option<String>, String)>,
     /// Its certificates.
     pub certificates: Table,
     /// Its status history.
@@ -192,7 +192,7 @@ impl OrderView {
             fields,
             names: names
                 .into_iter()
-                .map(|name| (search_href(&name), name))
+                .map(|name| (name_href(&name), name))
                 .collect(),
             certificates: Table::new(CERTIFICATES, certificates(reading), params),
             history: Table::new(HISTORY, history, params),

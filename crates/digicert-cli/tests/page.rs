@@ -45,6 +45,12 @@ fn page_answers(db: &TestDb) {
         at("Orders by status"),
     ];
     assert!(order.is_sorted(), "sections out of order: {order:?}");
+    // Counted as people write it: one account, many orders.
+    assert!(
+        overview.body.contains(" orders in 1 account."),
+        "{}",
+        overview.body
+    );
     assert!(
         overview.body.contains(ESCAPED),
         "the hostile name is not on the overview"

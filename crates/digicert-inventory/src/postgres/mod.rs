@@ -243,7 +243,7 @@ impl Store for PostgresStore {
 
     fn check(&self) -> Result<Soundness, Error> {
         let mut soundness = self.connection.call_within(None, check::indexes)?;
-        crate::check::rules(self, &mut soundness)?;
+        crate::sql::check_rules(self, &mut soundness)?;
         Ok(soundness)
     }
 

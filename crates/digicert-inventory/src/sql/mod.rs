@@ -10,6 +10,7 @@ mod deployments;
 mod dictionaries;
 mod queries;
 mod rows;
+mod rules;
 
 use std::borrow::Cow;
 
@@ -20,6 +21,7 @@ pub(crate) use deployments::*;
 pub(crate) use dictionaries::*;
 pub(crate) use queries::*;
 pub(crate) use rows::Row;
+pub(crate) use rules::check_rules;
 
 /// Which store a statement is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -281,7 +281,7 @@ impl Store for SqliteStore {
             Err(err) => soundness.damage("SQLite's quick_check", err)?,
         }
         soundness.checked("SQLite's quick_check of the file (its pages, records and indexes)");
-        crate::check::rules(self, &mut soundness)?;
+        crate::sql::check_rules(self, &mut soundness)?;
         Ok(soundness)
     }
 

@@ -88,8 +88,8 @@ fn a_broken_rule_is_a_problem() {
         assert_eq!(
             soundness.problems,
             [
-                "1 orders without their row of when they were last seen",
-                "1 orders without a status history"
+                "1 order without its row of when it was last seen",
+                "1 order without a status history"
             ],
             "{}",
             db.kind()

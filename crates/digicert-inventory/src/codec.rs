@@ -31,7 +31,7 @@ pub(crate) const MIN_TRAINING_ORDERS: usize = 200;
 pub(crate) const FIRST_DICTIONARY_ID: i64 = 32_768;
 
 /// A batch of at least this many orders is packed on a thread of its own while the store
-/// writes the batch's other rows ([`pack_aside`]).
+/// writes ([`pack_aside`]).
 const PACK_ASIDE: usize = 256;
 
 /// The longest JSON a stored value may give back, so that a damaged frame cannot make a
@@ -150,39 +150,74 @@ impl Packer {
     }
 }
 
-/// Packs `texts` with `packer` while `meanwhile` runs: on a thread of its own for a batch of
-/// [`PACK_ASIDE`] orders or more (a first sync's writer is its critical path, and packing is a
-/// quarter of its work: BENCHMARKS.md), else here, after it.
+/// The frames [`pack_aside`] hands its writer, one per text, in order.
+pub(crate) type Frames<'f> = dyn Iterator<Item = Result<Vec<u8>, CodecError>> + 'f;
+
+/// The next of `frames`; [`pack_aside`] gives one for each text, so a missing one is an error.
+pub(crate) fn next_frame(frames: &mut Frames<'_>) -> Result<Vec<u8>, CodecError> {
+    frames
+        .next()
+        .unwrap_or(Err(CodecError::Zstd("a frame is missing")))
+}
+
+/// Frames the packing thread hands over at a time: one hand-over per frame cost a wake-up
+/// each when the writer waited for them.
+const PACKED_TOGETHER: usize = 64;
+
+/// Hand-overs waiting between the packing thread and its writer at most.
+const PACKED_AHEAD: usize = 16;
+
+/// Packs `texts` with `packer` for `write`, which takes the frames in the order of `texts`:
+/// for a batch of [`PACK_ASIDE`] orders or more they are made on a thread of its own while
+/// `write` runs (a first sync's writer is its critical path, and packing is a quarter of its
+/// work: BENCHMARKS.md), so that the writer only waits for a frame it reaches before it is
+/// made; for a smaller batch, here, as `write` takes them.
 pub(crate) fn pack_aside<'a, T>(
     packer: &mut Packer,
     texts: impl ExactSizeIterator<Item = &'a str> + Send,
-    meanwhile: impl FnOnce() -> T,
-) -> (Result<Vec<Vec<u8>>, CodecError>, T) {
-    let pack = |packer: &mut Packer, texts: &mut dyn Iterator<Item = &'a str>| {
-        texts.map(|text| packer.pack(text)).collect()
-    };
-    let mut texts = texts;
+    write: impl FnOnce(&mut Frames<'_>) -> T,
+) -> T {
     if texts.len() < PACK_ASIDE {
-        let done = meanwhile();
-        return (pack(packer, &mut texts), done);
+        return write(&mut texts.map(|text| packer.pack(text)));
     }
+    let expected = texts.len();
     std::thread::scope(|scope| {
+        let (frames, packed) = std::sync::mpsc::sync_channel::<Vec<_>>(PACKED_AHEAD);
         let packing = std::thread::Builder::new()
             .name("inventory-pack".to_owned())
-            .spawn_scoped(scope, || pack(packer, &mut texts));
-        match packing {
-            Ok(packing) => {
-                let done = meanwhile();
-                let packed = packing.join().unwrap_or(Err(CodecError::Zstd(
-                    "the packing thread ended unexpectedly",
-                )));
-                (packed, done)
-            }
-            Err(_) => (
-                Err(CodecError::Zstd("no thread could be started to compress")),
-                meanwhile(),
-            ),
+            .spawn_scoped(scope, move || {
+                let mut texts = texts.peekable();
+                while texts.peek().is_some() {
+                    let some = texts.by_ref().take(PACKED_TOGETHER);
+                    // The writer stopped taking frames (it failed): nothing more to pack.
+                    if frames
+                        .send(some.map(|text| packer.pack(text)).collect())
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        if packing.is_err() {
+            let failed = CodecError::Zstd("no thread could be started to compress");
+            return write(&mut std::iter::once(Err(failed)));
         }
+        // A frame per text; fewer only if the thread ended unexpectedly, which is an error.
+        let mut packed = packed.into_iter().flatten();
+        let mut received = 0;
+        let mut taken = std::iter::from_fn(move || match packed.next() {
+            Some(frame) => {
+                received += 1;
+                Some(frame)
+            }
+            None => (received < expected).then(|| {
+                received = expected;
+                Err(CodecError::Zstd("the packing thread ended unexpectedly"))
+            }),
+        });
+        // The receiver goes with `taken` when `write` returns, so a thread still packing for
+        // a writer that stopped early ends instead of waiting on a full channel.
+        write(&mut taken)
     })
 }
 
@@ -337,5 +372,31 @@ mod tests {
         let rows = rows(MIN_TRAINING_ORDERS - 1);
         let samples: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes()).collect();
         assert_eq!(train(FIRST_DICTIONARY_ID, &samples), None);
+    }
+
+    #[test]
+    fn packed_aside_the_frames_come_in_order_and_a_writer_may_stop_early() {
+        let rows = rows(PACK_ASIDE + PACKED_AHEAD * PACKED_TOGETHER + 100);
+        let samples: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes()).collect();
+        let mut packer = Packer::new();
+        packer
+            .use_dictionary(train(FIRST_DICTIONARY_ID, &samples))
+            .unwrap();
+        let dictionary = packer.dictionary.as_ref().unwrap().0.clone();
+        let unpacker = Unpacker::new(&[dictionary]).unwrap();
+        for count in [PACK_ASIDE - 1, rows.len()] {
+            let texts = rows[..count].iter().map(String::as_str);
+            let back: Vec<String> = pack_aside(&mut packer, texts, |frames| {
+                frames
+                    .map(|frame| unpacker.unpack(&frame.unwrap()).unwrap())
+                    .collect()
+            });
+            assert_eq!(back, rows[..count], "{count} rows");
+        }
+        // More frames than the channel holds, and a writer that takes three: the packing
+        // thread must stop rather than wait for the writer forever.
+        let texts = rows.iter().map(String::as_str);
+        let taken = pack_aside(&mut packer, texts, |frames| frames.take(3).count());
+        assert_eq!(taken, 3);
     }
 }

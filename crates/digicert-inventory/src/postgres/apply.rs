@@ -10,7 +10,7 @@ use postgres::{GenericClient, Transaction};
 use super::Writes;
 use super::error::{id, store_error, unsigned};
 use super::lock;
-use crate::codec::Packer;
+use crate::codec::{self, Packer};
 use crate::error::Error;
 use crate::plan::{self, Plan, StoredState};
 use crate::record::{OrderJson, OrderRecord};
@@ -158,17 +158,18 @@ pub(super) fn apply(
             location,
         };
         sql::ready_packer(&mut writes, Dialect::Postgres, packer, account, samples)?;
-        let packed = plan
-            .writes
-            .iter()
-            .map(|write| packer.pack(write.order.json.text()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| store_error(location, err))?;
-        if plan.all_new() {
-            super::copy::copy_new(&mut transaction, batch, &plan, &packed, location)?;
-        } else {
-            write(&mut transaction, batch, &plan, &packed, location)?;
-        }
+        // A first sync's batch streams its orders to the server while their JSON is packed.
+        let texts = plan.writes.iter().map(|write| write.order.json.text());
+        codec::pack_aside(packer, texts, |frames| {
+            if plan.all_new() {
+                super::copy::copy_new(&mut transaction, batch, &plan, frames, location)
+            } else {
+                let packed = frames
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|err| store_error(location, err))?;
+                write(&mut transaction, batch, &plan, &packed, location)
+            }
+        })?;
     }
     if let Some(finish) = &batch.finish {
         transaction

@@ -8,6 +8,7 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 
 use super::error::{id, store_error};
+use crate::codec::{self, Frames};
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::record::OrderJson;
@@ -30,12 +31,13 @@ fn copy_in<'t>(
 }
 
 /// Writes a plan whose every order is new (`Plan::all_new`): the orders (each with its JSON
-/// as `packed`), when they were seen and their fingerprints, their history and their names.
+/// as the next of `frames`), when they were seen and their fingerprints, their history and
+/// their names.
 pub(super) fn copy_new(
     transaction: &mut Transaction<'_>,
     batch: &Batch,
     plan: &Plan<'_>,
-    packed: &[Vec<u8>],
+    frames: &mut Frames<'_>,
     location: &str,
 ) -> Result<(), Error> {
     let db = |err| store_error(location, err);
@@ -63,8 +65,9 @@ pub(super) fn copy_new(
         ],
         location,
     )?;
-    for (write, json) in plan.writes.iter().zip(packed) {
+    for write in &plan.writes {
         let order = write.order;
+        let json = codec::next_frame(frames).map_err(|err| store_error(location, err))?;
         let (report, info) = match &order.json {
             OrderJson::Report(_) => (Some(json.as_slice()), None),
             OrderJson::Info(_) => (None, Some(json.as_slice())),

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::Writes;
 use super::error::store_error;
 use super::values::instant;
-use crate::codec::{self, Packer};
+use crate::codec::{self, CodecError, Frames, Packer};
 use crate::error::Error;
 use crate::plan::{self, Plan, StoredState};
 use crate::record::OrderJson;
@@ -127,14 +127,16 @@ pub(super) fn apply(
         )?;
     }
     let texts = plan.writes.iter().map(|write| write.order.json.text());
-    let (packed, others) =
-        codec::pack_aside(packer, texts, || write_others(connection, batch, &plan));
-    others.map_err(db)?;
-    let packed = packed.map_err(|err| Error::Store {
-        location: path.display().to_string(),
-        source: Box::new(err),
+    codec::pack_aside(packer, texts, |frames| {
+        write_others(connection, batch, &plan).map_err(db)?;
+        write_orders(connection, batch, &plan, frames).map_err(|err| match err {
+            Written::Sqlite(err) => db(err),
+            Written::Packing(err) => Error::Store {
+                location: path.display().to_string(),
+                source: Box::new(err),
+            },
+        })
     })?;
-    write_orders(connection, batch, &plan, &packed).map_err(db)?;
     Ok(plan.applied)
 }
 
@@ -187,14 +189,26 @@ fn write_others(connection: &Connection, batch: &Batch, plan: &Plan<'_>) -> rusq
     Ok(())
 }
 
-/// Writes a batch's orders (each with its JSON as `packed`) and when they were seen, and the
-/// sync's end if the batch carries it.
+/// Why a batch's orders were not written: SQLite failed, or packing their JSON did.
+enum Written {
+    Sqlite(rusqlite::Error),
+    Packing(CodecError),
+}
+
+impl From<rusqlite::Error> for Written {
+    fn from(err: rusqlite::Error) -> Self {
+        Self::Sqlite(err)
+    }
+}
+
+/// Writes a batch's orders (each with its JSON as the next of `frames`) and when they were
+/// seen, and the sync's end if the batch carries it.
 fn write_orders(
     connection: &Connection,
     batch: &Batch,
     plan: &Plan<'_>,
-    packed: &[Vec<u8>],
-) -> rusqlite::Result<()> {
+    frames: &mut Frames<'_>,
+) -> Result<(), Written> {
     let account = batch.account.as_str();
     let seen_at = instant(batch.seen_at);
     let upsert = |json_column: &str| {
@@ -213,7 +227,8 @@ fn write_orders(
          ON CONFLICT (account, order_id) DO UPDATE SET last_seen = excluded.last_seen, \
          digest = excluded.digest",
     )?;
-    for (write, json) in plan.writes.iter().zip(packed) {
+    for write in &plan.writes {
+        let json = codec::next_frame(frames).map_err(Written::Packing)?;
         let order = write.order;
         let statement = match &order.json {
             OrderJson::Report(_) => &mut upsert_report,

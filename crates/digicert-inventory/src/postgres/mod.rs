@@ -276,7 +276,14 @@ impl Store for PostgresStore {
             .call_within(Some(WRITE_TIMEOUT), move |client, location| {
                 // Only this handle's calls lock it, one at a time.
                 let mut packer = packer.lock().unwrap_or_else(PoisonError::into_inner);
-                apply::apply(client, location, &mut packer, &batch, holder)
+                let applied = apply::apply(client, location, &mut packer, &batch, holder);
+                // Freed on a thread of its own: freeing a first sync's batch (up to 8 report
+                // pages of records) took about 10 ms, which the next transaction waited for
+                // on this thread (BENCHMARKS.md). Without a thread, it is freed here.
+                let _ = std::thread::Builder::new()
+                    .name("inventory-free".to_owned())
+                    .spawn(move || drop(batch));
+                applied
             })
     }
 }

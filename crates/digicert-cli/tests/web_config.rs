@@ -98,6 +98,18 @@ fn get_tls(
     exchange(tls, &request("GET", addr, path, &extra))
 }
 
+/// `digicert serve` of a new inventory in `dir`, against `server`, with the web config
+/// `config`.
+fn serve_with(server: &MockServer, dir: &Path, config: &str) -> Served {
+    let db = dir.join("inventory.sqlite");
+    Served::start(
+        server.base_url(),
+        db.to_str().unwrap(),
+        "1h",
+        &["--web-config", config],
+    )
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -127,13 +139,7 @@ fn tls_with_a_required_client_certificate_and_basic_auth_cover_every_route() {
              Strict-Transport-Security: max-age=31536000\nbasic_auth_users:\n  alice: {hash}\n"
         ),
     );
-    let db = dir.path().join("inventory.sqlite");
-    let served = Served::start(
-        server.base_url(),
-        db.to_str().unwrap(),
-        "1h",
-        &["--web-config", &config],
-    );
+    let served = serve_with(&server, dir.path(), &config);
     assert!(
         served.log().contains("serving https://"),
         "{}",
@@ -270,4 +276,135 @@ fn the_client_ca_file_is_read_whatever_the_client_auth_type() {
         ),
         &format!("open {missing}: no such file or directory"),
     );
+}
+
+/// The certificate the server at `addr` presents to a client with `config`, as DER.
+fn served_certificate(addr: &str, config: &Arc<rustls::ClientConfig>) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut connection = rustls::ClientConnection::new(Arc::clone(config), name).unwrap();
+    while connection.is_handshaking() {
+        connection.complete_io(&mut stream).unwrap();
+    }
+    connection.peer_certificates().unwrap()[0].to_vec()
+}
+
+/// The DER of a PEM certificate.
+fn der(pem: &str) -> Vec<u8> {
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn a_renewed_certificate_and_changed_users_are_served_without_a_restart() {
+    let server =
+        MockServer::start_background(MockConfig::default().with_api_key(KEY).with_orders(20))
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("renewing CA");
+    let (first_cert, first_key) = ca.issue(&["localhost"]);
+    write(dir.path(), "server.pem", &first_cert);
+    write(dir.path(), "server.key", &first_key);
+    let users = |user: &str| {
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        format!(
+            "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n\
+             basic_auth_users:\n  {user}: {hash}\n"
+        )
+    };
+    let config = write(dir.path(), "web.yml", &users("alice"));
+    let served = serve_with(&server, dir.path(), &config);
+    let addr = served.addr.clone();
+    let trusting = client(&ca, None);
+    served.wait_until("a sync", || {
+        get_tls(&addr, &trusting, "/healthz", Some(("alice", PASSWORD)))
+            .is_ok_and(|a| a.status == 200)
+    });
+    assert_eq!(served_certificate(&addr, &trusting), der(&first_cert));
+
+    // Renewed in place: the next connection gets the new certificate.
+    let (renewed_cert, renewed_key) = ca.issue(&["localhost"]);
+    write(dir.path(), "server.key", &renewed_key);
+    write(dir.path(), "server.pem", &renewed_cert);
+    assert_eq!(served_certificate(&addr, &trusting), der(&renewed_cert));
+
+    // Another user: the old one is refused from the next request on.
+    write(dir.path(), "web.yml", &users("bob"));
+    let status = |user: &str| {
+        get_tls(&addr, &trusting, "/metrics", Some((user, PASSWORD)))
+            .unwrap()
+            .status
+    };
+    assert_eq!(status("alice"), 401);
+    assert_eq!(status("bob"), 200);
+
+    // A broken file: no TLS session at all until it is mended, then as before.
+    write(
+        dir.path(),
+        "web.yml",
+        "basic_auth_users:\n  bob: not-a-hash\n",
+    );
+    assert!(get_tls(&addr, &trusting, "/metrics", Some(("bob", PASSWORD))).is_err());
+    write(dir.path(), "web.yml", &users("bob"));
+    assert_eq!(status("bob"), 200);
+
+    let log = served.log();
+    assert!(log.contains("no longer reads or checks"), "{log}");
+    assert!(!log.contains(PASSWORD), "{log}");
+}
+
+#[test]
+fn a_web_config_broken_while_serving_plain_http_is_answered_500_until_mended() {
+    let server =
+        MockServer::start_background(MockConfig::default().with_api_key(KEY).with_orders(20))
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "web.yml",
+        "http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n",
+    );
+    let served = serve_with(&server, dir.path(), &config);
+    let addr = served.addr.clone();
+    served.wait_until("a sync", || {
+        support::served::get(&addr, "/healthz").status == 200
+    });
+    assert_eq!(
+        support::served::get(&addr, "/metrics").header("x-frame-options"),
+        Some("sameorigin")
+    );
+
+    write(
+        dir.path(),
+        "web.yml",
+        "http_server_config:\n  headerz: {}\n",
+    );
+    let broken = support::served::get(&addr, "/metrics");
+    assert_eq!(broken.status, 500);
+    assert!(!broken.body.contains("digicert_"), "{}", broken.body);
+    assert_eq!(broken.header("x-frame-options"), Some("DENY"));
+
+    // Turning TLS on needs a restart: refused the same way.
+    let ca = Ca::new("late CA");
+    let (cert, key) = ca.issue(&["localhost"]);
+    write(dir.path(), "server.pem", &cert);
+    write(dir.path(), "server.key", &key);
+    write(
+        dir.path(),
+        "web.yml",
+        "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n",
+    );
+    assert_eq!(support::served::get(&addr, "/metrics").status, 500);
+
+    write(dir.path(), "web.yml", "");
+    let mended = support::served::get(&addr, "/metrics");
+    assert_eq!(mended.status, 200);
+    assert_eq!(mended.header("x-frame-options"), Some("DENY"));
+    let log = served.log();
+    assert!(log.contains("field headerz not found"), "{log}");
+    assert!(log.contains("turning it on needs a restart"), "{log}");
 }

@@ -6,11 +6,9 @@
 //! The cache is keyed by SHA-256 of the user, hash and password, so no password is kept.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
@@ -50,8 +48,14 @@ impl BasicAuth {
         }))
     }
 
+    /// The users' names.
+    #[cfg(test)]
+    pub fn users(&self) -> Vec<String> {
+        self.users.keys().cloned().collect()
+    }
+
     /// Whether the request's credentials are a user's.
-    async fn allows(&self, headers: &HeaderMap) -> bool {
+    pub async fn allows(&self, headers: &HeaderMap) -> bool {
         let Some((user, password)) = credentials(headers) else {
             return false;
         };
@@ -122,11 +126,8 @@ fn cache_key(user: &str, hash: &str, password: &str) -> [u8; 32] {
     key
 }
 
-/// The middleware: 401 with `WWW-Authenticate: Basic` unless the credentials are a user's.
-pub async fn require(State(auth): State<Arc<BasicAuth>>, request: Request, next: Next) -> Response {
-    if auth.allows(request.headers()).await {
-        return next.run(request).await;
-    }
+/// The answer to a request without a user's credentials: 401, asking for them.
+pub fn unauthorized() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, "Basic")],

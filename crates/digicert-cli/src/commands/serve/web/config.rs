@@ -121,10 +121,16 @@ impl WebFile {
             path: path.to_owned(),
             source,
         })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses `text`, the file at `path` as read; relative paths in it are made relative to
+    /// its folder.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, WebConfigError> {
         let mut file = if text.trim().is_empty() {
             WebFile::default()
         } else {
-            serde_norway::from_str::<WebFile>(&text).map_err(|err| WebConfigError::Yaml {
+            serde_norway::from_str::<WebFile>(text).map_err(|err| WebConfigError::Yaml {
                 path: path.to_owned(),
                 message: go_errors::yaml(&err),
             })?
@@ -139,6 +145,17 @@ impl WebFile {
             *file = join_dir(dir, file);
         }
         Ok(file)
+    }
+
+    /// The files the settings name (certificate, key, client CA), as given or made
+    /// relative to the file's folder.
+    pub fn named_files(&self) -> Vec<PathBuf> {
+        let tls = &self.tls_server_config;
+        [&tls.cert_file, &tls.key_file, &tls.client_ca_file]
+            .into_iter()
+            .filter(|file| !file.is_empty())
+            .map(PathBuf::from)
+            .collect()
     }
 
     /// Whether any TLS setting is there (exporter-toolkit's `IsEnabled`): TLS is on, and

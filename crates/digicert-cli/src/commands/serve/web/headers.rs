@@ -2,11 +2,10 @@
 //! on every response (the page, `/metrics`, `/healthz`, errors alike), the web config's
 //! `http_server_config.headers` over them; GET and HEAD only; a time limit per request.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -61,20 +60,17 @@ impl Headers {
         }
         Ok(Self(headers))
     }
-}
 
-/// Sets the headers on the response (and `Cache-Control: no-store` where the handler set
-/// none: what the page shows is not for shared caches).
-pub async fn set(State(headers): State<Arc<Headers>>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let answer = response.headers_mut();
-    for (name, value) in &headers.0 {
-        answer.insert(name.clone(), value.clone());
+    /// Sets the headers on a response (and `Cache-Control: no-store` where the handler set
+    /// none: what the page shows is not for shared caches).
+    pub fn apply(&self, answer: &mut HeaderMap) {
+        for (name, value) in &self.0 {
+            answer.insert(name.clone(), value.clone());
+        }
+        if !answer.contains_key(header::CACHE_CONTROL) {
+            answer.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
     }
-    if !answer.contains_key(header::CACHE_CONTROL) {
-        answer.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
 }
 
 /// 405 for anything but GET and HEAD, before any route.

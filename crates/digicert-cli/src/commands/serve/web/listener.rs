@@ -21,8 +21,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
+use super::live::Live;
 use super::slots::Slots;
-use super::tls::Tls;
 
 /// Time for a TLS handshake.
 pub const HANDSHAKE_TIME: Duration = Duration::from_secs(10);
@@ -33,11 +33,12 @@ pub const HEADER_BYTES: usize = 16 * 1024;
 /// How long a connection is kept before it is asked to close.
 pub const CONNECTION_TIME: Duration = Duration::from_secs(300);
 
-/// Serves `app` on `listener` until the process ends.
+/// Serves `app` on `listener` until the process ends; over TLS with `tls`'s settings as they
+/// are when each connection comes.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    tls: Option<Arc<Tls>>,
+    tls: Option<Arc<Live>>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Slots::default());
     loop {
@@ -61,7 +62,11 @@ pub async fn serve(
             let _ = stream.set_nodelay(true);
             match tls {
                 None => connection(stream, app).await,
-                Some(tls) => {
+                Some(live) => {
+                    // None while the web config does not read or check (`live.rs` logs it).
+                    let Some(tls) = live.current().and_then(|settings| settings.tls.clone()) else {
+                        return;
+                    };
                     if let Some(stream) = tls.accept(stream, HANDSHAKE_TIME).await {
                         connection(stream, app).await;
                     }

@@ -3,14 +3,16 @@
 //! GET/HEAD only by default, and the listener's limits. It covers every route alike: the
 //! page, `/metrics` and `/healthz`.
 //!
-//! The file is read once, at start: a change needs a restart (exporter-toolkit reads it
-//! again on every request).
+//! The file is read again as exporter-toolkit reads it, for every request and every TLS
+//! handshake (`live.rs`): a renewed certificate or a changed user takes effect without a
+//! restart.
 
 mod auth;
 mod config;
 mod go_errors;
 mod headers;
 mod listener;
+mod live;
 mod rate;
 mod slots;
 mod tls;
@@ -19,23 +21,23 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
 pub use config::WebConfigError;
 
-use auth::BasicAuth;
 use config::WebFile;
 use headers::Headers;
+use live::{Live, Settings};
 use rate::RateLimit;
-use tls::Tls;
 
 /// How `serve` answers: what the web config file asks, or the defaults without one.
 #[derive(Debug)]
 pub struct Web {
-    tls: Option<Arc<Tls>>,
-    auth: Option<Arc<BasicAuth>>,
-    headers: Arc<Headers>,
+    live: Arc<Live>,
     rate: Option<Arc<RateLimit>>,
 }
 
@@ -45,57 +47,76 @@ impl Web {
     pub fn load(path: Option<&Path>) -> Result<Self, WebConfigError> {
         let Some(path) = path else {
             return Ok(Self {
-                tls: None,
-                auth: None,
-                headers: Arc::new(Headers::defaults()),
+                live: Arc::new(Live::fixed(Settings::defaults())),
                 rate: None,
             });
         };
-        let invalid = |message: String| WebConfigError::Invalid {
-            path: path.to_owned(),
-            message,
-        };
-        let file = WebFile::read(path)?;
-        config::check_headers(&file.http_server_config.headers).map_err(invalid)?;
-        let auth = BasicAuth::new(&file.basic_auth_users).map_err(invalid)?;
-        let tls = if file.tls_enabled() {
-            Some(Arc::new(
-                Tls::new(&file.tls_server_config).map_err(invalid)?,
-            ))
-        } else {
-            None
-        };
-        let rate = file
+        let live = Live::watching(path)?;
+        // Taken at start only, as in exporter-toolkit: one bucket for the process.
+        let rate = WebFile::read(path)?
             .rate_limit()
-            .map_err(|err| invalid(format!("rate_limit.interval: {err}")))?
+            .map_err(|err| WebConfigError::Invalid {
+                path: path.to_owned(),
+                message: format!("rate_limit.interval: {err}"),
+            })?
             .map(|(interval, burst)| Arc::new(RateLimit::new(interval, burst)));
-        let headers = Headers::new(&file.http_server_config.headers).map_err(invalid)?;
         Ok(Self {
-            tls,
-            auth: auth.map(Arc::new),
-            headers: Arc::new(headers),
+            live: Arc::new(live),
             rate,
         })
     }
 
     /// `https` with TLS, else `http`.
     pub fn scheme(&self) -> &'static str {
-        if self.tls.is_some() { "https" } else { "http" }
+        if self.live.tls() { "https" } else { "http" }
     }
 
     /// Serves `app` behind the settings until the process ends: headers on every answer,
     /// GET and HEAD only, the rate limit, authentication, the request time limit.
     pub async fn serve(self, listener: TcpListener, app: Router) -> std::io::Result<()> {
-        let mut app = app.layer(from_fn(headers::time_limit));
-        if let Some(auth) = self.auth {
-            app = app.layer(from_fn_with_state(auth, auth::require));
-        }
+        let mut app = app
+            .layer(from_fn(headers::time_limit))
+            .layer(from_fn(authenticate));
         if let Some(rate) = self.rate {
             app = app.layer(from_fn_with_state(rate, rate::limit));
         }
         let app = app
             .layer(from_fn(headers::only_get_and_head))
-            .layer(from_fn_with_state(self.headers, headers::set));
-        listener::serve(listener, app, self.tls).await
+            .layer(from_fn_with_state(Arc::clone(&self.live), with_settings));
+        let tls = self.live.tls().then_some(self.live);
+        listener::serve(listener, app, tls).await
+    }
+}
+
+/// The settings as the file is now, handed to the layers inside through the request, and
+/// their headers on the answer; 500 (with the default headers) while the file does not read
+/// or check.
+async fn with_settings(
+    State(live): State<Arc<Live>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(settings) = live.current() else {
+        let mut answer =
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n").into_response();
+        Headers::defaults().apply(answer.headers_mut());
+        return answer;
+    };
+    request.extensions_mut().insert(Arc::clone(&settings));
+    let mut answer = next.run(request).await;
+    settings.headers.apply(answer.headers_mut());
+    answer
+}
+
+/// 401 unless the request carries a user's credentials, when the file names users.
+async fn authenticate(request: Request, next: Next) -> Response {
+    let settings = request.extensions().get::<Arc<Settings>>().cloned();
+    let Some(settings) = settings else {
+        // Set by `with_settings` on every request: without it, nothing is known to allow.
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    match &settings.auth {
+        Some(auth) if !auth.allows(request.headers()).await => auth::unauthorized(),
+        _ => next.run(request).await,
     }
 }

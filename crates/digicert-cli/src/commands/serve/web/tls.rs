@@ -395,20 +395,26 @@ fn ip_address(bytes: &[u8]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn with_pair() -> (TlsFile, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
+    /// A self-signed certificate for `localhost` and its key, as PEM.
+    pub(in super::super) fn self_signed() -> (String, String) {
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
             .unwrap()
             .self_signed(&key)
             .unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    fn with_pair() -> (TlsFile, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = self_signed();
         let tls = TlsFile {
-            cert: cert.pem(),
-            key: key.serialize_pem(),
+            cert,
+            key,
             ..TlsFile::default()
         };
         (tls, dir)

@@ -1,7 +1,8 @@
 //! `digicert serve` through the binary when what it depends on fails: PostgreSQL slow, stalled, cut
 //! and refused (through a relay the test controls), absent at start, restarted for real (a
-//! cluster of the test's own); an SQLite folder absent at start; a full disk; CertCentral
-//! down. After each, the inventory is checked against the mock: nothing lost, nothing
+//! cluster of the test's own); two `serve` processes on one database, the sync lock's
+//! connection cut under the one syncing; an SQLite folder absent at start; a full disk;
+//! CertCentral down. After each, the inventory is checked against the mock: nothing lost, nothing
 //! doubled.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests fail loudly by design.
@@ -381,4 +382,88 @@ fn certcentral_down(db: &str) {
         "a full pull after the outage: {requests:?}\n{after}"
     );
     assert_mirrors(db, &server);
+}
+
+/// The server process that holds the sync lock of the `default` account on `database`, if
+/// any: the session-level advisory lock on the sync key (not the write lock a transaction
+/// takes), as `pg_locks` shows a 64-bit key.
+fn sync_lock_holder(database: &mut postgres::Client) -> Option<i32> {
+    database
+        .query_opt(
+            "SELECT l.pid FROM pg_locks AS l, (SELECT hashtextextended('digicert-inventory \
+             sync ' || current_schema() || ' default', 0) AS k) AS key \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND l.classid = ((key.k >> 32) & 4294967295)::oid \
+             AND l.objid = (key.k & 4294967295)::oid",
+            &[],
+        )
+        .unwrap()
+        .map(|row| row.get(0))
+}
+
+#[test]
+fn two_serves_on_one_postgres_hand_the_sync_over_when_the_holder_loses_its_lock() {
+    let Some(database) = PgDatabase::create() else {
+        return;
+    };
+    // A first sync long enough to cut in its middle: 20 report pages, each 300 ms away.
+    let total = 20_000;
+    let server = MockServer::start_background(
+        MockConfig::default()
+            .with_api_key(KEY)
+            .with_orders(total)
+            .with_faults(digicert_mock::FaultPlan {
+                latency: Duration::from_millis(300),
+                ..digicert_mock::FaultPlan::default()
+            }),
+    )
+    .unwrap();
+    let hosts = [
+        Serve::start(&server, &database.url, "1s"),
+        Serve::start(&server, &database.url, "1s"),
+    ];
+    let mut watcher = database.client();
+    // Some of the orders written, not all, and the lock held: cut only the lock's connection.
+    let holder = hosts[0].wait_until("a sync in its middle", || {
+        let written: i64 = watcher
+            .query_opt("SELECT COUNT(*) FROM orders", &[])
+            .ok()
+            .flatten()
+            .map_or(0, |row| row.get(0));
+        let holder = sync_lock_holder(&mut watcher)?;
+        (written > 0 && written < total as i64).then_some(holder)
+    });
+    let cut: bool = watcher
+        .query_one("SELECT pg_terminate_backend($1)", &[&holder])
+        .unwrap()
+        .get(0);
+    assert!(cut);
+
+    // The host that held it says its sync stopped before its next write (by then the other
+    // may hold the lock); one of the two then completes the sync.
+    let lost = "the sync lock was lost with its connection";
+    hosts[0].wait_until("the lost lock in a log", || {
+        hosts
+            .iter()
+            .any(|host| host.log().contains(lost))
+            .then_some(())
+    });
+    hosts[0].wait_for_sum("digicert_orders{", total as f64);
+    hosts[1].wait_for_sum("digicert_orders{", total as f64);
+    let logs: Vec<String> = hosts.into_iter().map(Serve::stop).collect();
+    let fenced = logs.iter().filter(|log| log.contains(lost)).count();
+    assert_eq!(fenced, 1, "{logs:#?}");
+    // A host took the lock once it was free (most often the other, at its next round) and
+    // made the first sync whole.
+    assert!(
+        logs.iter()
+            .any(|log| log.contains("sync done") && log.contains("full=true")),
+        "{logs:#?}"
+    );
+    // The fenced host stayed up and served; nobody saw an outage: the database never went.
+    for log in &logs {
+        assert_eq!(outages(log), [0, 0], "{log}");
+    }
+    assert_mirrors(&database.url, &server);
 }

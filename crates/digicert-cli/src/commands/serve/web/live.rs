@@ -13,13 +13,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use super::auth::BasicAuth;
 use super::config::{self, WebConfigError, WebFile};
 use super::headers::Headers;
 use super::tls::Tls;
 
-/// What the file asks of every connection and request, besides the rate limit.
+/// What the file asks of every connection and request.
 #[derive(Debug)]
 pub struct Settings {
     /// TLS; none for plain HTTP.
@@ -28,6 +29,9 @@ pub struct Settings {
     pub auth: Option<BasicAuth>,
     /// The headers every answer carries.
     pub headers: Headers,
+    /// The rate limit, time between requests and burst; none when off. `serve` keeps the
+    /// one of the file at start ([`Live::rate`]).
+    rate: Option<(Duration, u32)>,
 }
 
 impl Settings {
@@ -37,6 +41,7 @@ impl Settings {
             tls: None,
             auth: None,
             headers: Headers::defaults(),
+            rate: None,
         }
     }
 
@@ -55,8 +60,16 @@ impl Settings {
         } else {
             None
         };
+        let rate = file
+            .rate_limit()
+            .map_err(|err| invalid(format!("rate_limit.interval: {err}")))?;
         let headers = Headers::new(&file.http_server_config.headers).map_err(invalid)?;
-        Ok(Self { tls, auth, headers })
+        Ok(Self {
+            tls,
+            auth,
+            headers,
+            rate,
+        })
     }
 }
 
@@ -67,6 +80,8 @@ pub struct Live {
     path: Option<PathBuf>,
     /// Whether TLS was on at start.
     tls: bool,
+    /// The rate limit at start.
+    rate: Option<(Duration, u32)>,
     state: Mutex<State>,
 }
 
@@ -88,6 +103,7 @@ impl Live {
         Self {
             path: None,
             tls: settings.tls.is_some(),
+            rate: settings.rate,
             state: Mutex::new(State {
                 read: Vec::new(),
                 settings: Some(Arc::new(settings)),
@@ -103,6 +119,7 @@ impl Live {
         Ok(Self {
             path: Some(path.to_owned()),
             tls: settings.tls.is_some(),
+            rate: settings.rate,
             state: Mutex::new(State {
                 read,
                 settings: Some(Arc::new(settings)),
@@ -113,6 +130,11 @@ impl Live {
     /// Whether TLS is on.
     pub fn tls(&self) -> bool {
         self.tls
+    }
+
+    /// The rate limit of the file at start: time between requests and burst.
+    pub fn rate(&self) -> Option<(Duration, u32)> {
+        self.rate
     }
 
     /// The settings as the files are now; none while they do not read or check.
@@ -152,20 +174,28 @@ impl Live {
 /// serving, is whether TLS must be on. The files are read before the settings are built, so
 /// that a file changed meanwhile is found changed at the next look.
 fn load(path: &Path, tls: Option<bool>) -> (Read, Result<Settings, WebConfigError>) {
-    let text = std::fs::read(path);
-    let mut read = vec![(path.to_owned(), text.as_ref().ok().cloned())];
-    let file = match text {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map_err(|_| WebConfigError::Invalid {
+    let (bytes, file) = match std::fs::read(path) {
+        Ok(bytes) => {
+            let file = std::str::from_utf8(&bytes)
+                .map_err(|_| WebConfigError::Read {
+                    path: path.to_owned(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "stream did not contain valid UTF-8",
+                    ),
+                })
+                .and_then(|text| WebFile::parse(path, text));
+            (Some(bytes), file)
+        }
+        Err(source) => (
+            None,
+            Err(WebConfigError::Read {
                 path: path.to_owned(),
-                message: "the file is not UTF-8".to_owned(),
-            })
-            .and_then(|text| WebFile::parse(path, &text)),
-        Err(source) => Err(WebConfigError::Read {
-            path: path.to_owned(),
-            source,
-        }),
+                source,
+            }),
+        ),
     };
+    let mut read = vec![(path.to_owned(), bytes)];
     let file = match file {
         Ok(file) => file,
         Err(err) => return (read, Err(err)),
@@ -233,8 +263,27 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         assert_eq!(users(&live), None);
 
+        std::fs::write(&path, b"basic_auth_users:\n  \xff: x\n").unwrap();
+        assert_eq!(users(&live), None);
+        let (_, settings) = load(&path, None);
+        assert!(settings.unwrap_err().to_string().ends_with("valid UTF-8"));
+
         std::fs::write(&path, "").unwrap();
         assert_eq!(users(&live), Some(Vec::new()));
+    }
+
+    #[test]
+    fn the_rate_limit_is_the_one_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("web.yml");
+        std::fs::write(&path, "rate_limit:\n  interval: 1s\n  burst: 3\n").unwrap();
+        let live = Live::watching(&path).unwrap();
+        assert_eq!(live.rate(), Some((Duration::from_secs(1), 3)));
+        std::fs::write(&path, "").unwrap();
+        assert!(live.current().is_some());
+        assert_eq!(live.rate(), Some((Duration::from_secs(1), 3)));
+        std::fs::write(&path, "rate_limit:\n  interval: soon\n").unwrap();
+        assert!(live.current().is_none());
     }
 
     #[test]

@@ -29,7 +29,6 @@ use tokio::net::TcpListener;
 
 pub use config::WebConfigError;
 
-use config::WebFile;
 use headers::Headers;
 use live::{Live, Settings};
 use rate::RateLimit;
@@ -53,12 +52,8 @@ impl Web {
         };
         let live = Live::watching(path)?;
         // Taken at start only, as in exporter-toolkit: one bucket for the process.
-        let rate = WebFile::read(path)?
-            .rate_limit()
-            .map_err(|err| WebConfigError::Invalid {
-                path: path.to_owned(),
-                message: format!("rate_limit.interval: {err}"),
-            })?
+        let rate = live
+            .rate()
             .map(|(interval, burst)| Arc::new(RateLimit::new(interval, burst)));
         Ok(Self {
             live: Arc::new(live),
